@@ -1,0 +1,7 @@
+"""Cross-checks: each TF1 reference and its PyTorch port driven with identical numbers.
+
+`python -m crosscheck MODEL` runs one model's check; crosscheck/engine.py holds the method and
+the tolerances, crosscheck/<model>.py says how each model is fed and stepped.
+"""
+
+MODELS = ("gaussian_gan", "gaussian_cgan")

@@ -1,0 +1,255 @@
+"""Drive a TF1 reference and its PyTorch port with identical numbers, step by step, and compare.
+
+One `np.random.Generator(seed)` makes the initial weights, the data, every batch order and
+every z. TF receives the weights by variable name (`Variable.load`), PyTorch through the port's
+`NAME_MAP` (ports/layouts.py). Before any update the two losses and every gradient are
+compared; then both sides train on the same batches and, after every step, both losses and
+every variable are compared. The order follows the TF migration guide and Hugging Face's
+equivalence tests (anchors.md 2.5): names, forward, losses, gradients, one step, many steps.
+
+A model plugs in through a `Case` (crosscheck/<model>.py): how to draw its weights and
+batches, and how each framework runs one training step on a batch.
+"""
+
+import dataclasses
+
+import tf1_reference  # noqa: F401, I001  (first: TF1 behaviour and a quiet TensorFlow)
+
+import numpy as np
+import tensorflow as tf
+import torch
+
+from crosscheck.tf_adam import TFAdam
+from ports import layouts
+
+tf1 = tf.compat.v1
+
+# Tolerances (max |difference| over every loss and every variable element).
+TOL_FLOAT64_TF_ADAM = 1e-12  # Same maths, float64: only rounding differs (measured ~1e-17..1e-14).
+TOL_FLOAT32_TF_ADAM = 1e-5  # Same maths, float32: rounding grows to ~1e-6 over 250 steps.
+TOL_BEFORE_UPDATE_FLOAT32 = 1e-6  # Losses and gradients of step 1: one forward, no history.
+TOL_BEFORE_UPDATE_FLOAT64 = 1e-12
+TOL_TORCH_ADAM = 1e-4  # The port's own Adam: epsilon placement moves weights ~1e-5 per step...
+TORCH_ADAM_CHECKED_STEPS = 10  # ...so it is held to TOL_TORCH_ADAM over the first 10 steps only.
+
+
+@dataclasses.dataclass
+class Case:
+    """What the engine needs to know about one model."""
+
+    reference: object  # The tf1_reference module (build_graph, HParams).
+    port: object  # The ports module (Generator, Discriminator, NAME_MAP).
+    make_batches: object  # (rng, steps) -> list of dicts of float64 NumPy arrays.
+    tf_step: object  # (sess, graph_object, batch) -> (loss_D, loss_G), one D and one G step.
+    tf_feeds: object  # (graph_object, batch) -> (feed for loss_D, feed for loss_G).
+    torch_step: object  # (G, D, opt_D, opt_G, batch of tensors) -> (loss_D, loss_G).
+    torch_losses: object  # (G, D, batch of tensors) -> (loss_D, loss_G) tensors.
+    var_lists: object  # graph_object -> (D's var_list, G's var_list), the original's lists.
+    make_modules: object = None  # () -> (G, D); default port.Generator(), port.Discriminator().
+
+
+@dataclasses.dataclass
+class Result:
+    """Per-step maxima of |TF - PyTorch|, and the verdicts against the stated tolerances."""
+
+    steps: int
+    dtype: str
+    adam: str
+    before_update: dict  # quantity -> max |diff| (losses and gradients before any update)
+    per_step: list  # one dict per step: "loss_D", "loss_G", "variables" -> max |diff|
+    per_variable: dict  # variable -> max |diff| over all steps
+    rows: list  # (quantity, max |diff|, tolerance or None, verdict)
+
+    @property
+    def passed(self):
+        return all(verdict != "FAIL" for *_, verdict in self.rows)
+
+
+def initial_weights(rng, variables):
+    """Glorot-uniform for matrices and filters, U(-0.1, 0.1) for vectors, by TF variable name.
+
+    The models start their biases at zero; random ones make the check stronger, since a bias
+    mapped to the wrong parameter then shows in the very first forward pass.
+    """
+    weights = {}
+    for variable in variables:
+        name, shape = variable.op.name, variable.shape.as_list()
+        if len(shape) == 1:
+            weights[name] = rng.uniform(-0.1, 0.1, size=shape)
+        else:
+            receptive = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+            fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            weights[name] = rng.uniform(-limit, limit, size=shape)
+    return weights
+
+
+class TFSide:
+    """The reference's graph in `dtype`, with injected weights."""
+
+    def __init__(self, case, hp, dtype):
+        self.case, self.graph = case, tf.Graph()
+        with self.graph.as_default():
+            self.g = case.reference.build_graph(hp, dtype=tf.as_dtype(dtype))
+            self.variables = tf1.trainable_variables()
+            self.grads = {
+                "D": tf.gradients(self.g.loss_D, self.g_vars("D")),
+                "G": tf.gradients(self.g.loss_G, self.g_vars("G")),
+            }
+            init = tf1.global_variables_initializer()
+        self.sess = tf1.Session(graph=self.graph, config=tf1.ConfigProto(device_count={"GPU": 0}))
+        self.sess.run(init)
+
+    def g_vars(self, which):
+        d_vars, g_vars = self.case.var_lists(self.g)
+        return d_vars if which == "D" else g_vars
+
+    def load(self, weights):
+        for variable in self.variables:
+            variable.load(weights[variable.op.name], self.sess)
+
+    def values(self):
+        arrays = self.sess.run(self.variables)
+        return {v.op.name: a for v, a in zip(self.variables, arrays)}
+
+    def losses_and_grads(self, batch):
+        feed_D, feed_G = self.case.tf_feeds(self.g, batch)
+        loss_D, grads_D = self.sess.run([self.g.loss_D, self.grads["D"]], feed_D)
+        loss_G, grads_G = self.sess.run([self.g.loss_G, self.grads["G"]], feed_G)
+        grads = {v.op.name: a for v, a in zip(self.g_vars("D"), grads_D)}
+        grads.update({v.op.name: a for v, a in zip(self.g_vars("G"), grads_G)})
+        return float(loss_D), float(loss_G), grads
+
+    def step(self, batch):
+        return self.case.tf_step(self.sess, self.g, batch)
+
+
+class TorchSide:
+    """The port's modules in `dtype`, with the same weights, and the chosen Adam."""
+
+    def __init__(self, case, hp, dtype, adam):
+        self.case, self.dtype = case, getattr(torch, dtype)
+        make = case.make_modules or (lambda: (case.port.Generator(), case.port.Discriminator()))
+        self.G, self.D = (module.to(self.dtype) for module in make())
+        self.modules = {"generator": self.G, "discriminator": self.D}
+        optimizer = {"tf": TFAdam, "torch": _torch_adam}[adam]
+        self.opt_D = optimizer(self.D.parameters(), lr=hp.lr_D)
+        self.opt_G = optimizer(self.G.parameters(), lr=hp.lr_G)
+
+    def tensors(self, batch):
+        return {key: torch.as_tensor(value, dtype=self.dtype) for key, value in batch.items()}
+
+    @torch.no_grad()
+    def load(self, weights):
+        for name, (path, layout) in self.case.port.NAME_MAP.items():
+            target = layouts.parameter(self.modules, path)
+            target.copy_(torch.as_tensor(layouts.to_torch(layout, weights[name])))
+
+    def values(self):
+        return {
+            name: layouts.to_tf(layout, layouts.parameter(self.modules, path).detach().numpy())
+            for name, (path, layout) in self.case.port.NAME_MAP.items()
+        }
+
+    def losses_and_grads(self, batch):
+        loss_D, loss_G = self.case.torch_losses(self.G, self.D, self.tensors(batch))
+        grads = {}
+        for loss, module in ((loss_D, self.D), (loss_G, self.G)):
+            params = list(module.parameters())
+            for param, grad in zip(params, torch.autograd.grad(loss, params, retain_graph=True)):
+                grads[param] = grad
+        by_name = {}
+        for name, (path, layout) in self.case.port.NAME_MAP.items():
+            grad = grads[layouts.parameter(self.modules, path)]
+            by_name[name] = layouts.to_tf(layout, grad.numpy())
+        return loss_D.item(), loss_G.item(), by_name
+
+    def step(self, batch):
+        return self.case.torch_step(self.G, self.D, self.opt_D, self.opt_G, self.tensors(batch))
+
+
+def _torch_adam(params, lr):
+    return torch.optim.Adam(params, lr=lr)
+
+
+def _max_diff(a, b):
+    return float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
+
+
+def run(case, steps, dtype="float32", adam="tf", seed=0, hp=None):
+    """Run both sides `steps` steps on identical numbers; return a `Result` with verdicts."""
+    if steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {steps}.")
+    hp = hp or case.reference.HParams()
+    rng = np.random.default_rng(seed)
+    reference, port = TFSide(case, hp, dtype), TorchSide(case, hp, dtype, adam)
+    if set(case.port.NAME_MAP) != {v.op.name for v in reference.variables}:
+        raise AssertionError(
+            f"NAME_MAP {sorted(case.port.NAME_MAP)} does not cover the graph's trainable "
+            f"variables {sorted(v.op.name for v in reference.variables)}"
+        )
+    weights = initial_weights(rng, reference.variables)
+    batches = case.make_batches(rng, steps)
+    reference.load(weights)
+    port.load(weights)
+
+    tf_D, tf_G, tf_grads = reference.losses_and_grads(batches[0])
+    pt_D, pt_G, pt_grads = port.losses_and_grads(batches[0])
+    before = {"loss_D": abs(tf_D - pt_D), "loss_G": abs(tf_G - pt_G)}
+    before["gradients"] = max(_max_diff(tf_grads[n], pt_grads[n]) for n in tf_grads)
+
+    per_step, per_variable = [], dict.fromkeys(case.port.NAME_MAP, 0.0)
+    for batch in batches:
+        tf_losses, pt_losses = reference.step(batch), port.step(batch)
+        tf_values, pt_values = reference.values(), port.values()
+        diffs = {name: _max_diff(tf_values[name], pt_values[name]) for name in tf_values}
+        for name, diff in diffs.items():
+            per_variable[name] = max(per_variable[name], diff)
+        per_step.append({
+            "loss_D": abs(float(tf_losses[0]) - float(pt_losses[0])),
+            "loss_G": abs(float(tf_losses[1]) - float(pt_losses[1])),
+            "variables": max(diffs.values()),
+        })  # fmt: skip
+    reference.sess.close()
+    return Result(steps, dtype, adam, before, per_step, per_variable,
+                  _verdicts(before, per_step, per_variable, dtype, adam))  # fmt: skip
+
+
+def _verdicts(before, per_step, per_variable, dtype, adam):
+    before_tol = TOL_BEFORE_UPDATE_FLOAT64 if dtype == "float64" else TOL_BEFORE_UPDATE_FLOAT32
+    if adam == "tf":
+        tol, checked = (TOL_FLOAT64_TF_ADAM if dtype == "float64" else TOL_FLOAT32_TF_ADAM), None
+    else:
+        tol, checked = TOL_TORCH_ADAM, TORCH_ADAM_CHECKED_STEPS
+    window = per_step[:checked]
+
+    def verdict(value, tolerance):
+        return "ok" if value <= tolerance else "FAIL"
+
+    rows = [(f"step 1 {q} (before update)", v, before_tol, verdict(v, before_tol))
+            for q, v in before.items()]  # fmt: skip
+    label = "" if checked is None else f" (first {min(checked, len(per_step))} steps)"
+    for quantity in ("loss_D", "loss_G", "variables"):
+        value = max(s[quantity] for s in window)
+        rows.append((f"{quantity}{label}", value, tol, verdict(value, tol)))
+    if checked is not None and len(per_step) > checked:
+        for quantity in ("loss_D", "loss_G", "variables"):
+            value = max(s[quantity] for s in per_step)
+            rows.append((f"{quantity} (all {len(per_step)} steps)", value, None, "reported"))
+    for name, value in per_variable.items():
+        rows.append((f"  {name}", value, None, "reported"))
+    return rows
+
+
+def format_table(model, result):
+    """The printed table: quantity, max |difference|, tolerance, verdict."""
+    lines = [
+        f"{model}: {result.steps} steps, {result.dtype}, "
+        f"{'TF-exact Adam' if result.adam == 'tf' else 'torch.optim.Adam'} on the PyTorch side",
+        f"{'quantity':<44} {'max |TF - PyTorch|':>18} {'tolerance':>10}  verdict",
+    ]
+    for quantity, value, tolerance, verdict in result.rows:
+        tol = "-" if tolerance is None else f"{tolerance:.0e}"
+        lines.append(f"{quantity:<44} {value:>18.3e} {tol:>10}  {verdict}")
+    lines.append(f"verdict: {'PASS' if result.passed else 'FAIL'}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""What every training command shares: its command line, its run folder and its errors."""

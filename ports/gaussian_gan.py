@@ -1,0 +1,241 @@
+"""PyTorch port of xyang35's TF1 Gaussian GAN (seed 000), cross-checked against the TF1 graph.
+
+The port computes what `tf1_reference/gaussian_gan.py` computes: a linear G, a 2-5-3-1 tanh D
+with ONE logit, sigmoid cross-entropy on logits (`BCEWithLogitsLoss`, the exact twin of
+`tf.nn.sigmoid_cross_entropy_with_logits`), Glorot-uniform weights and zero biases, Adam 0.05
+for D and 0.01 for G, the same data, loop, prints and pictures. It draws the data, batch order
+and noise from NumPy's global generator like the reference, so the same `--seed` feeds both
+the same numbers (only the initial weights come from different generators).
+
+xyang35's own PyTorch notebook differs from his TF one: a 2-logit D with `CrossEntropyLoss`
+(as MXNet), N(0, 0.02) weights and PyTorch's default biases. The port follows the TF graph,
+since the point of the archive is a port that can be checked number for number against it;
+`--preset xyang35-pytorch` and `--preset mxnet-gan-intro` run those two other programs, so
+every published trajectory (originals.md section 7) has a program here that makes it.
+
+Source: xyang35/Introduction-to-GAN@59ab552 GAN-tensorflow.ipynb and GAN-pytorch.ipynb;
+    zackchase/mxnet-the-straight-dope P10-C01-gan-intro.ipynb@61b402a. originals.md 1.1-1.6.
+
+Run:
+    python -m ports.gaussian_gan                              # the TF graph's twin (~5 s)
+    python -m ports.gaussian_gan --preset xyang35-pytorch     # his PyTorch notebook
+    python -m ports.gaussian_gan --preset mxnet-gan-intro     # the MXNet original
+    python -m ports.gaussian_gan --epochs 1                   # a smoke run (~2 s)
+
+Deviations (from the TF1 reference; the presets also list theirs):
+- Initial weights come from torch's generator (`torch.manual_seed(seed)`), not TF's.
+- `torch.optim.Adam` adds epsilon to sqrt(v_hat); TF1 adds it to sqrt(v) before the bias
+  correction. With gradients near 1e-3 the weights differ by about 1e-5 after one step;
+  `python -m crosscheck gaussian_gan` measures it, and `--adam tf` removes it there.
+- Presets: PyTorch 0.2's `Variable` / `volatile=True` become plain tensors and `no_grad`;
+  MXNet's per-sample losses with `Trainer.step(4)` become batch means (the same gradients).
+- As the reference: seeded, headless PNG per epoch, z rows = real batch rows, setup printed
+  first, NaN losses stop the run, generated mean and covariance in metrics.jsonl.
+"""
+
+import dataclasses
+import time
+
+import numpy as np
+import torch
+import tqdm
+from torch import nn
+
+from figures import scatter
+from harness import cli
+from inputs import gaussian
+from ports import command
+
+MODEL = "gaussian_gan"
+PRESETS = ("tf1", "xyang35-pytorch", "mxnet-gan-intro")
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+    epochs: int = 10  # xyang35: for epoch in range(10)
+    batch_size: int = 4  # xyang35 / MXNet: batch_size = 4, 250 batches per epoch
+    lr_D: float = 0.05  # xyang35: AdamOptimizer(learning_rate=0.05) for loss_D
+    lr_G: float = 0.01  # xyang35: AdamOptimizer(learning_rate=0.01) for loss_G
+    eval_size: int = 100  # xyang35: 100 fresh z and 100 real points after each epoch
+
+
+class Generator(nn.Module):
+    """z (B, 2) -> z W + b (B, 2): xyang35's 1-layer netG (`generator/g_W`, `g_b`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(2, 2)
+
+    def forward(self, z):
+        return self.linear(z)
+
+
+class Discriminator(nn.Module):
+    """x (B, 2) -> tanh 5 -> tanh 3 -> logits (B, n_logits): 1 logit (TF) or 2 (MXNet)."""
+
+    def __init__(self, n_logits=1):
+        super().__init__()
+        self.layer1 = nn.Linear(2, 5)
+        self.layer2 = nn.Linear(5, 3)
+        self.layer3 = nn.Linear(3, n_logits)
+
+    def forward(self, x):
+        return self.layer3(torch.tanh(self.layer2(torch.tanh(self.layer1(x)))))
+
+
+# TF1 variable -> (port parameter, layout); see ports/layouts.py.
+NAME_MAP = {
+    "generator/g_W": ("generator.linear.weight", "dense"),
+    "generator/g_b": ("generator.linear.bias", "same"),
+    "discriminator/d_W1": ("discriminator.layer1.weight", "dense"),
+    "discriminator/d_b1": ("discriminator.layer1.bias", "same"),
+    "discriminator/d_W2": ("discriminator.layer2.weight", "dense"),
+    "discriminator/d_b2": ("discriminator.layer2.bias", "same"),
+    "discriminator/d_W3": ("discriminator.layer3.weight", "dense"),
+    "discriminator/d_b3": ("discriminator.layer3.bias", "same"),
+}
+
+
+def initialize(modules, preset="tf1"):
+    """tf1: Glorot-uniform weights, zero biases (the TF graph's initializers).
+
+    xyang35-pytorch: weights N(0, 0.02), biases left at PyTorch's U(+-1/sqrt(fan_in)).
+    mxnet-gan-intro: weights N(0, 0.02) (`mx.init.Normal(0.02)`), zero biases (Dense default).
+    """
+    for module in modules:
+        for layer in module.modules():
+            if isinstance(layer, nn.Linear):
+                if preset == "tf1":
+                    nn.init.xavier_uniform_(layer.weight)
+                else:
+                    nn.init.normal_(layer.weight, mean=0.0, std=0.02)
+                if preset != "xyang35-pytorch" and layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
+
+
+def discriminator_loss(real_logits, fake_logits):
+    """One logit: mean softplus(-D(x)) + mean softplus(D(G(z))), i.e. BCE with labels 1 and 0.
+
+    Two logits (the presets): softmax cross-entropy with class 1 = real, class 0 = fake.
+    """
+    if real_logits.shape[1] == 1:
+        bce = nn.functional.binary_cross_entropy_with_logits
+        return bce(real_logits, torch.ones_like(real_logits)) + bce(
+            fake_logits, torch.zeros_like(real_logits)
+        )
+    ce = nn.functional.cross_entropy
+    ones = torch.ones(len(real_logits), dtype=torch.long, device=real_logits.device)
+    return ce(real_logits, ones) + ce(fake_logits, ones * 0)
+
+
+def generator_loss(fake_logits):
+    """Non-saturating: mean -log D(G(z)) (one logit), or CE towards class 1 (two logits)."""
+    if fake_logits.shape[1] == 1:
+        return nn.functional.binary_cross_entropy_with_logits(
+            fake_logits, torch.ones_like(fake_logits)
+        )
+    ones = torch.ones(len(fake_logits), dtype=torch.long, device=fake_logits.device)
+    return nn.functional.cross_entropy(fake_logits, ones)
+
+
+def train_step(G, D, opt_D, opt_G, x_batch, z_batch):
+    """One D step, then one G step on the same z (D already updated); returns the two losses.
+
+    Also returns D's pre-update logits on the real and fake batch (MXNet's training accuracy).
+    """
+    fake = G(z_batch)
+    opt_D.zero_grad()
+    real_logits, fake_logits = D(x_batch), D(fake.detach())
+    loss_D = discriminator_loss(real_logits, fake_logits)
+    loss_D.backward()
+    opt_D.step()
+    opt_G.zero_grad()
+    # G's weights did not change in the D step, so `fake` is G(z) as the TF G step recomputes it.
+    loss_G = generator_loss(D(fake))
+    loss_G.backward()
+    opt_G.step()
+    return loss_D.item(), loss_G.item(), real_logits.detach(), fake_logits.detach()
+
+
+def accuracy_of(real_logits, fake_logits):
+    """Fraction of real scored real and fake scored fake, averaged (1 or 2 logits)."""
+    if real_logits.shape[1] == 1:
+        return 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean()).item()
+    real_ok = (real_logits[:, 1] > real_logits[:, 0]).float().mean()
+    fake_ok = (fake_logits[:, 0] > fake_logits[:, 1]).float().mean()
+    return 0.5 * (real_ok + fake_ok).item()
+
+
+def generated_moments(G):
+    """Mean and covariance of G(z), z ~ N(0, I): (b, W^T W) in TF's row-vector convention."""
+    W = G.linear.weight.detach().cpu().double().numpy().T
+    return G.linear.bias.detach().cpu().double().numpy(), W.T @ W
+
+
+def train(hp, out, seed, device, preset="tf1"):
+    """The reference's loop (or a preset's); prints and pictures as the original."""
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    X = gaussian.gaussian_data(np.random)
+    true_mean, true_cov = gaussian.true_moments()
+    G, D = Generator().to(device), Discriminator(1 if preset == "tf1" else 2).to(device)
+    initialize([G, D], preset)
+    opt_D = torch.optim.Adam(D.parameters(), lr=hp.lr_D)
+    opt_G = torch.optim.Adam(G.parameters(), lr=hp.lr_G)
+    as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
+    for epoch in range(hp.epochs):
+        started = time.time()
+        avg_loss, count, correct = 0.0, 0, []
+        batches = gaussian.iterate_minibatch(X, batch_size=hp.batch_size)
+        total = -(-len(X) // hp.batch_size)
+        for x_batch in tqdm.tqdm(
+            batches, total=total, desc=f"epoch {epoch}", leave=False, disable=None
+        ):
+            z_batch = np.random.normal(size=(len(x_batch), 2))
+            loss_D, loss_G, real_logits, fake_logits = train_step(
+                G, D, opt_D, opt_G, as_tensor(x_batch), as_tensor(z_batch)
+            )
+            cli.check_finite(f"epoch {epoch} step {count}", loss_D=loss_D, loss_G=loss_G)
+            avg_loss += loss_D
+            count += 1
+            correct.append(accuracy_of(real_logits, fake_logits))
+        avg_loss /= count
+        mean, cov = generated_moments(G)
+        record = dict(epoch=epoch, loss_D=avg_loss, gen_mean=mean, gen_cov=cov,
+                      true_mean=true_mean, true_cov=true_cov)  # fmt: skip
+        if preset == "mxnet-gan-intro":
+            # MXNet's metric: D's pre-update outputs over the whole epoch (2000 predictions).
+            accuracy = float(np.mean(correct))
+            noise = as_tensor(np.random.normal(size=(hp.eval_size, 2)))
+            with torch.no_grad():
+                fake_x = G(noise).cpu().numpy()
+            out.print("\nbinary training acc at epoch %d: %s=%f" % (epoch, "accuracy", accuracy))
+            out.print("time: %f" % (time.time() - started))
+        else:
+            z = as_tensor(np.random.normal(size=(hp.eval_size, 2)))
+            excerpt = np.random.randint(len(X), size=hp.eval_size)
+            with torch.no_grad():
+                fake = G(z)
+                accuracy = accuracy_of(D(as_tensor(X[excerpt, :])), D(fake))
+            fake_x = fake.cpu().numpy()
+            out.print("\ndiscriminator loss at epoch %d: %f" % (epoch, avg_loss))
+            out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
+        out.metric(accuracy=accuracy, **record)
+        out.save_figure(scatter.real_and_fake(X, fake_x, title=f"epoch {epoch}"),
+                        f"epoch_{epoch:02d}.png")  # fmt: skip
+    return {"loss_D": avg_loss, "accuracy": accuracy, "gen_mean": mean, "gen_cov": cov}
+
+
+def main(argv=None):
+    parser = command.parser(MODEL, HParams, __doc__)
+    parser.add_argument("--preset", choices=PRESETS, default="tf1",
+                        help="whose program to run: the TF graph's twin (default), "
+                        "xyang35's PyTorch notebook, or the MXNet original")  # fmt: skip
+    args = parser.parse_args(argv)
+    hp, seed, device, out = command.start(args, HParams, MODEL, preset=args.preset)
+    with out:
+        train(hp, out, seed, device, args.preset)
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,24 @@
+"""TF1 graph-mode reproductions of the archive's tutorials, one module per model.
+
+Importing this package is the one place that prepares TensorFlow for them:
+- `TF_USE_LEGACY_KERAS=1` is set before TensorFlow's Keras is first used, because
+  `tf.compat.v1.layers` (seed 002) only exists with Keras 2 (the `tf-keras` package);
+  under Keras 3 every layer call raises "`dense` is not available with Keras 3".
+- `tf.compat.v1.disable_v2_behavior()` switches to TF1 behaviour: graph mode, sessions,
+  placeholders and reference variables, so that every variable and Adam-slot name comes
+  out as TF 1.x made it.
+"""
+
+import os
+
+# TensorFlow reads this lazily, at the first use of tf.keras or tf.compat.v1.layers, so setting
+# it here works even when another module imported TensorFlow first (measured on TF 2.21).
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+# TensorFlow's C++ start-up chatter (CPU feature notices) would drown the original's prints.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402  (the environment must be set first)
+
+# Quiet first: disable_v2_behavior() itself logs a deprecation warning.
+tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
+tf.compat.v1.disable_v2_behavior()

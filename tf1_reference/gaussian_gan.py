@@ -1,0 +1,215 @@
+"""xyang35's TF1 GAN that learns a 2-D Gaussian (seed 000), running on TF 2.21 in graph mode.
+
+A linear generator G(z) = z W + b learns to turn N(0, I) noise into the points `N A + b` of
+`inputs/gaussian.py`; a 2-5-3-1 tanh discriminator scores them. The tutorial wants the
+discriminator's accuracy to fall to 50%, where its loss is 2 ln 2 = 1.386.
+
+Source: xyang35/Introduction-to-GAN@59ab552 GAN-tensorflow.ipynb (blog post: seed 000),
+    a TF port of zackchase/mxnet-the-straight-dope P10-C01-gan-intro.ipynb@61b402a.
+    Facts: shared/spec/originals.md sections 1.1-1.3.
+
+Run:
+    python -m tf1_reference.gaussian_gan               # the original's run, 10 epochs (~10 s)
+    python -m tf1_reference.gaussian_gan --epochs 1    # a smoke run (~3 s)
+
+Deviations:
+- `tf.contrib.layers.xavier_initializer()` -> `tf.compat.v1.glorot_uniform_initializer()`:
+  tf.contrib is gone; both draw U(+-sqrt(6 / (fan_in + fan_out))), so no number changes.
+- `plt.show()` after each epoch -> `epoch_NN.png` in the run folder (headless); same points,
+  same colours.
+- `--seed`: the original never seeds. We seed NumPy's global generator and the graph-level
+  seed (a seed is drawn and printed when none is given), so any run can be repeated. The
+  draws themselves are the original's, in the original's order.
+- z is drawn with as many rows as the real batch; the original hard-codes 4, its batch size,
+  so the default run is unchanged and `--batch-size` no longer breaks the losses.
+- The resolved hyper-parameters and seed are printed before the first epoch; a NaN or
+  infinite loss stops the run with a sentence naming the step (the original printed nan on).
+- Each epoch also logs, to metrics.jsonl, the generated distribution's mean and covariance
+  (exact for a linear G: g_b and g_W^T g_W) beside the true b and A^T A.
+"""
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+import tqdm
+
+import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
+from figures import scatter
+from harness import cli
+from inputs import gaussian
+from tf1_reference import command
+
+tf1 = tf.compat.v1
+
+MODEL = "gaussian_gan"
+# xyang35 pins the CPU: tf.ConfigProto(device_count={'GPU': 0}).
+ORIGINAL_CONFIG = tf1.ConfigProto(device_count={"GPU": 0})
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+    epochs: int = 10  # xyang35: for epoch in range(10)
+    batch_size: int = 4  # xyang35 / MXNet: batch_size = 4, 250 batches per epoch
+    lr_D: float = 0.05  # xyang35: AdamOptimizer(learning_rate=0.05) for loss_D
+    lr_G: float = 0.01  # xyang35: AdamOptimizer(learning_rate=0.01) for loss_G
+    eval_size: int = 100  # xyang35: 100 fresh z and 100 real points after each epoch
+
+
+class GAN(object):
+    """xyang35's class: placeholders, netG, netD twice, losses, var lists, in that order."""
+
+    def __init__(self, dtype=tf.float32):
+        # Inputs; `real_x` must be fed even in the G step, see the losses below.
+        self.z = tf1.placeholder(dtype, shape=[None, 2], name="z")
+        self.x = tf1.placeholder(dtype, shape=[None, 2], name="real_x")
+
+        self.fake_x = self.netG(self.z)
+        self.real_logits = self.netD(self.x, reuse=False)
+        self.fake_logits = self.netD(self.fake_x, reuse=True)
+
+        # loss_D = mean softplus(-D(x)) + mean softplus(D(G(z))), loss_G = mean softplus(-D(G(z)))
+        # (sigmoid cross-entropy on logits; G's loss is the non-saturating -log D(G(z))).
+        # The labels are shaped like real_logits even for the fake terms, so the real and fake
+        # batches must have the same size: hence the original's dummy zero batch in the G step.
+        sce = tf.nn.sigmoid_cross_entropy_with_logits
+        self.loss_D = tf.reduce_mean(
+            sce(logits=self.real_logits, labels=tf.ones_like(self.real_logits))
+        ) + tf.reduce_mean(sce(logits=self.fake_logits, labels=tf.zeros_like(self.real_logits)))
+        self.loss_G = tf.reduce_mean(
+            sce(logits=self.fake_logits, labels=tf.ones_like(self.real_logits))
+        )
+
+        # The original's substring filter (carpedm20's convention). Correct for this graph,
+        # but it tests the whole name: a tf.layers name such as "generator/conv2d_transpose/"
+        # contains "d_" and would land in d_vars (see lessons/ and anchors.md section 4).
+        t_vars = tf1.trainable_variables()
+        self.d_vars = [var for var in t_vars if "d_" in var.name]
+        self.g_vars = [var for var in t_vars if "g_" in var.name]
+
+    def netG(self, z):
+        """1-layer fully connected network: z (B, 2) -> z g_W + g_b (B, 2), no activation."""
+        with tf1.variable_scope("generator"):
+            v = get_variables(z.dtype, {"g_W": [2, 2], "g_b": [2]})
+            return tf.matmul(z, v["g_W"]) + v["g_b"]
+
+    def netD(self, x, reuse=False):
+        """3-layer fully connected network: x (B, 2) -> tanh 5 -> tanh 3 -> 1 logit (B, 1)."""
+        with tf1.variable_scope("discriminator") as scope:
+            if reuse:
+                scope.reuse_variables()
+            v = get_variables(x.dtype, {"d_W1": [2, 5], "d_b1": [5], "d_W2": [5, 3],
+                                        "d_b2": [3], "d_W3": [3, 1], "d_b3": [1]})  # fmt: skip
+            layer1 = tf.nn.tanh(tf.matmul(x, v["d_W1"]) + v["d_b1"])
+            layer2 = tf.nn.tanh(tf.matmul(layer1, v["d_W2"]) + v["d_b2"])
+            return tf.matmul(layer2, v["d_W3"]) + v["d_b3"]
+
+
+def get_variables(dtype, shapes):
+    """xyang35's `tf.get_variable` calls, in order: weights Glorot-uniform, biases zeros.
+
+    Each weight's initializer was `tf.contrib.layers.xavier_initializer()` (uniform by default),
+    each bias's `tf.zeros_initializer()`; a name with "_b" is a bias.
+    """
+    return {
+        name: tf1.get_variable(
+            name=name, shape=shape, dtype=dtype, trainable=True,
+            initializer=tf1.zeros_initializer() if "_b" in name
+            else tf1.glorot_uniform_initializer(),
+        )
+        for name, shape in shapes.items()
+    }  # fmt: skip
+
+
+def build_graph(hp=HParams(), dtype=tf.float32):
+    """Build the GAN and its two Adam optimizers into the default graph, as the original did.
+
+    Returns the `GAN` object with `d_optim` and `g_optim` attached (the original kept them as
+    globals beside it). `dtype=tf.float64` is the cross-check's seam; runs use float32.
+    """
+    gan = GAN(dtype)
+    gan.d_optim = tf1.train.AdamOptimizer(learning_rate=hp.lr_D).minimize(
+        gan.loss_D, var_list=gan.d_vars
+    )
+    gan.g_optim = tf1.train.AdamOptimizer(learning_rate=hp.lr_G).minimize(
+        gan.loss_G, var_list=gan.g_vars
+    )
+    return gan
+
+
+def train_step(sess, gan, x_batch, z_batch):
+    """One D step, then one G step on the same z with a dummy zero real batch; returns losses."""
+    loss_D, _ = sess.run([gan.loss_D, gan.d_optim], feed_dict={gan.z: z_batch, gan.x: x_batch})
+    loss_G, _ = sess.run(
+        [gan.loss_G, gan.g_optim],
+        feed_dict={gan.z: z_batch, gan.x: np.zeros(z_batch.shape)},  # Dummy input.
+    )
+    return loss_D, loss_G
+
+
+def accuracy_of(real_logits, fake_logits):
+    """The original's accuracy: mean of (real scored > 0) and (fake scored < 0)."""
+    return 0.5 * (np.mean(real_logits > 0) + np.mean(fake_logits < 0))
+
+
+def generated_moments(g_W, g_b):
+    """Mean and covariance of z g_W + g_b for z ~ N(0, I): (g_b, g_W^T g_W)."""
+    return g_b, g_W.T @ g_W
+
+
+def train(hp, out, seed, config=None):
+    """The original's loop; prints its two lines per epoch and saves its scatter per epoch."""
+    np.random.seed(seed)
+    X = gaussian.gaussian_data(np.random)
+    true_mean, true_cov = gaussian.true_moments()
+    graph = tf.Graph()
+    with graph.as_default():
+        tf1.set_random_seed(seed)
+        gan = build_graph(hp)
+        init = tf1.global_variables_initializer()
+    with tf1.Session(graph=graph, config=config) as sess:
+        sess.run(init)
+        for epoch in range(hp.epochs):
+            avg_loss = 0.0
+            count = 0
+            batches = gaussian.iterate_minibatch(X, batch_size=hp.batch_size)
+            total = -(-len(X) // hp.batch_size)
+            for x_batch in tqdm.tqdm(
+                batches, total=total, desc=f"epoch {epoch}", leave=False, disable=None
+            ):
+                z_batch = np.random.normal(size=(len(x_batch), 2))
+                loss_D, loss_G = train_step(sess, gan, x_batch, z_batch)
+                cli.check_finite(f"epoch {epoch} step {count}", loss_D=loss_D, loss_G=loss_G)
+                avg_loss += loss_D
+                count += 1
+            avg_loss /= count
+            z = np.random.normal(size=(hp.eval_size, 2))
+            excerpt = np.random.randint(len(X), size=hp.eval_size)
+            fake_x, real_logits, fake_logits = sess.run(
+                [gan.fake_x, gan.real_logits, gan.fake_logits],
+                feed_dict={gan.z: z, gan.x: X[excerpt, :]},
+            )
+            accuracy = accuracy_of(real_logits, fake_logits)
+            out.print("\ndiscriminator loss at epoch %d: %f" % (epoch, avg_loss))
+            out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
+            g_W, g_b = sess.run(gan.g_vars)
+            mean, cov = generated_moments(g_W, g_b)
+            out.metric(
+                epoch=epoch, loss_D=float(avg_loss), accuracy=float(accuracy),
+                gen_mean=mean, gen_cov=cov, true_mean=true_mean, true_cov=true_cov,
+            )  # fmt: skip
+            figure = scatter.real_and_fake(X, fake_x, title=f"epoch {epoch}")
+            out.save_figure(figure, f"epoch_{epoch:02d}.png")
+    return {"loss_D": float(avg_loss), "accuracy": float(accuracy), "gen_mean": mean,
+            "gen_cov": cov}  # fmt: skip
+
+
+def main(argv=None):
+    args = command.parser(MODEL, HParams, __doc__).parse_args(argv)
+    hp, seed, config, out = command.start(args, HParams, MODEL, ORIGINAL_CONFIG)
+    with out:
+        train(hp, out, seed, config)
+
+
+if __name__ == "__main__":
+    cli.run(main)
