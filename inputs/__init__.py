@@ -1,0 +1,1 @@
+"""What the models are fed: toy distributions and the MNIST reader."""
