@@ -29,8 +29,9 @@ TOL_FLOAT64_TF_ADAM = 1e-12  # Same maths, float64: only rounding differs (measu
 TOL_FLOAT32_TF_ADAM = 1e-5  # Same maths, float32: rounding grows to ~1e-6 over 250 steps.
 TOL_BEFORE_UPDATE_FLOAT32 = 1e-6  # Losses and gradients of step 1: one forward, no history.
 TOL_BEFORE_UPDATE_FLOAT64 = 1e-12
-TOL_TORCH_ADAM = 1e-4  # The port's own Adam: epsilon placement moves weights ~1e-5 per step...
-TORCH_ADAM_CHECKED_STEPS = 10  # ...so it is held to TOL_TORCH_ADAM over the first 10 steps only.
+TOL_TORCH_ADAM = 1e-4  # The GAN with the port's own Adam: epsilon placement moves weights ~1e-5
+TORCH_ADAM_CHECKED_STEPS = 10  # per step; tests hold it to TOL_TORCH_ADAM over the first 10 steps.
+TOL_FLOOR_RATIO = 100.0  # Once TF drifts from itself (the floor), the port may drift 100x as far.
 
 
 @dataclasses.dataclass
@@ -176,8 +177,13 @@ def _max_diff(a, b):
     return float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
 
 
-def run(case, steps, dtype="float32", adam="tf", seed=0, hp=None):
-    """Run both sides `steps` steps on identical numbers; return a `Result` with verdicts."""
+def run(case, steps, dtype="float32", adam="tf", seed=0, hp=None, floor=True):
+    """Run both sides `steps` steps on identical numbers; return a `Result` with verdicts.
+
+    With `floor`, a second TF graph trains from the same weights with ONE weight nudged by one
+    unit in the last place; how far TF then drifts from itself is the floor below which no
+    port can be held, because training amplifies rounding (GAN training is chaotic).
+    """
     if steps < 1:
         raise ValueError(f"--steps must be at least 1, got {steps}.")
     hp = hp or case.reference.HParams()
@@ -192,6 +198,12 @@ def run(case, steps, dtype="float32", adam="tf", seed=0, hp=None):
     batches = case.make_batches(rng, steps)
     reference.load(weights)
     port.load(weights)
+    nudged = None
+    if floor:
+        nudged = TFSide(case, hp, dtype)
+        first = sorted(weights)[0]
+        nudged.load({**weights, first: np.nextafter(
+            weights[first].astype(dtype), np.inf).astype(np.float64)})  # fmt: skip
 
     tf_D, tf_G, tf_grads = reference.losses_and_grads(batches[0])
     pt_D, pt_G, pt_grads = port.losses_and_grads(batches[0])
@@ -205,20 +217,30 @@ def run(case, steps, dtype="float32", adam="tf", seed=0, hp=None):
         diffs = {name: _max_diff(tf_values[name], pt_values[name]) for name in tf_values}
         for name, diff in diffs.items():
             per_variable[name] = max(per_variable[name], diff)
-        per_step.append({
+        record = {
             "loss_D": abs(float(tf_losses[0]) - float(pt_losses[0])),
             "loss_G": abs(float(tf_losses[1]) - float(pt_losses[1])),
             "variables": max(diffs.values()),
-        })  # fmt: skip
-    reference.sess.close()
+        }
+        if nudged is not None:
+            nudged.step(batch)
+            other = nudged.values()
+            record["floor"] = max(_max_diff(tf_values[n], other[n]) for n in tf_values)
+        per_step.append(record)
+    for side in (reference, nudged):
+        if side is not None:
+            side.sess.close()
     return Result(steps, dtype, adam, before, per_step, per_variable,
                   _verdicts(before, per_step, per_variable, dtype, adam))  # fmt: skip
 
 
 def _verdicts(before, per_step, per_variable, dtype, adam):
+    """Tolerance rows. With TF-exact Adam the tolerance holds while TF's own 1-ulp drift (the
+    floor) stays ten times below it; past that, the port is held to 100x the floor instead."""
     before_tol = TOL_BEFORE_UPDATE_FLOAT64 if dtype == "float64" else TOL_BEFORE_UPDATE_FLOAT32
     if adam == "tf":
-        tol, checked = (TOL_FLOAT64_TF_ADAM if dtype == "float64" else TOL_FLOAT32_TF_ADAM), None
+        tol = TOL_FLOAT64_TF_ADAM if dtype == "float64" else TOL_FLOAT32_TF_ADAM
+        checked = next((i for i, s in enumerate(per_step) if s.get("floor", 0) > tol / 10), None)
     else:
         tol, checked = TOL_TORCH_ADAM, TORCH_ADAM_CHECKED_STEPS
     window = per_step[:checked]
@@ -228,14 +250,29 @@ def _verdicts(before, per_step, per_variable, dtype, adam):
 
     rows = [(f"step 1 {q} (before update)", v, before_tol, verdict(v, before_tol))
             for q, v in before.items()]  # fmt: skip
-    label = "" if checked is None else f" (first {min(checked, len(per_step))} steps)"
-    for quantity in ("loss_D", "loss_G", "variables"):
-        value = max(s[quantity] for s in window)
-        rows.append((f"{quantity}{label}", value, tol, verdict(value, tol)))
-    if checked is not None and len(per_step) > checked:
+    if adam == "torch":
+        # By design, not a bug: reported, not judged (tests hold the GAN to TOL_TORCH_ADAM).
         for quantity in ("loss_D", "loss_G", "variables"):
+            value = max(s[quantity] for s in window)
+            rows.append((f"{quantity} (first {len(window)} steps, epsilon placement)", value,
+                         None, "reported"))  # fmt: skip
             value = max(s[quantity] for s in per_step)
             rows.append((f"{quantity} (all {len(per_step)} steps)", value, None, "reported"))
+    else:
+        label = "" if checked is None else f" (first {min(checked, len(per_step))} steps)"
+        for quantity in ("loss_D", "loss_G", "variables"):
+            value = max((s[quantity] for s in window), default=0.0)
+            rows.append((f"{quantity}{label}", value, tol, verdict(value, tol)))
+        if checked is not None and len(per_step) > checked:
+            for quantity in ("loss_D", "loss_G", "variables"):
+                value = max(s[quantity] for s in per_step)
+                rows.append((f"{quantity} (all {len(per_step)} steps)", value, None, "reported"))
+            ratio = max(s["variables"] / max(s["floor"], 1e-300) for s in per_step[checked:])
+            rows.append((f"variables / floor (steps {checked + 1}-{len(per_step)})", ratio,
+                         TOL_FLOOR_RATIO, verdict(ratio, TOL_FLOOR_RATIO)))  # fmt: skip
+    if "floor" in per_step[0]:
+        value = max(s["floor"] for s in per_step)
+        rows.append(("floor: TF vs TF with one weight 1 ulp off", value, None, "reported"))
     for name, value in per_variable.items():
         rows.append((f"  {name}", value, None, "reported"))
     return rows
