@@ -23,7 +23,14 @@ class UserError(ValueError):
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse with one-sentence errors and exit status 2 (argparse's own code for bad usage)."""
+    """argparse with one-sentence errors and exit status 2 (argparse's own code for bad usage).
+
+    Abbreviations are refused, so a mistyped `--epoch 2` is an error instead of `--epochs 2`.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see --help).\n")

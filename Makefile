@@ -1,0 +1,29 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything runs inside .venv.
+PYTHON_SYSTEM ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# The four MNIST files: the shared copy beside the checkout when present, else data/mnist.
+MNIST_DATA_DIR ?= $(if $(wildcard ../shared/data/mnist/train-images-idx3-ubyte.gz),$(abspath ../shared/data/mnist),$(abspath data/mnist))
+export MNIST_DATA_DIR
+
+.PHONY: demo test test-slow bench lint clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON_SYSTEM) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+demo: $(VENV)/.installed  ## Train every model that needs no download in both frameworks, cross-check, summarise.
+	$(PY) -m crosscheck.demo
+
+test: $(VENV)/.installed  ## The CI suite: fast tests (multi-seed result runs are marked slow).
+	$(PY) -m pytest -q
+
+test-slow: $(VENV)/.installed  ## Result reproduction: multi-seed training runs (minutes).
+	$(PY) -m pytest -q -m slow
+
+bench: $(VENV)/.installed  ## Speed, TF1 session vs PyTorch, side by side.
+	$(PY) -m bench.mnist_parse
+
+clean:
+	rm -rf $(VENV) runs
