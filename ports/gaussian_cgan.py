@@ -12,7 +12,7 @@ Run:
     python -m ports.gaussian_cgan               # the TF graph's twin (~5 s)
     python -m ports.gaussian_cgan --epochs 1    # a smoke run (~2 s)
 
-Deviations (from the TF1 reference):
+Deviations: (from the TF1 reference)
 - Initial weights come from torch's generator (`torch.manual_seed(seed)`), not TF's.
 - `torch.optim.Adam` places epsilon after the bias correction (TF1 before it): weights differ
   by about 1e-5 after one step; `python -m crosscheck gaussian_cgan` measures it.

@@ -22,7 +22,7 @@ Run:
     python -m ports.gaussian_gan --preset mxnet-gan-intro     # the MXNet original
     python -m ports.gaussian_gan --epochs 1                   # a smoke run (~2 s)
 
-Deviations (from the TF1 reference; the presets also list theirs):
+Deviations: (from the TF1 reference; the presets also list theirs)
 - Initial weights come from torch's generator (`torch.manual_seed(seed)`), not TF's.
 - `torch.optim.Adam` adds epsilon to sqrt(v_hat); TF1 adds it to sqrt(v) before the bias
   correction. With gradients near 1e-3 the weights differ by about 1e-5 after one step;

@@ -1,0 +1,40 @@
+"""Every model module, command and lesson opens with the header the style guide asks for."""
+
+import ast
+import dataclasses
+import importlib
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+MODULES = sorted(
+    str(path.relative_to(ROOT))
+    for folder in ("tf1_reference", "ports", "bench")
+    for path in (ROOT / folder).glob("*.py")
+    if path.stem not in {"__init__", "command", "session", "layouts", "__main__"}
+) + ["crosscheck/demo.py"]
+
+
+@pytest.mark.parametrize("path", MODULES)
+def test_header_has_source_run_and_deviations(path):
+    doc = ast.get_docstring(ast.parse((ROOT / path).read_text()))
+    assert doc, f"{path} has no docstring"
+    first = doc.splitlines()[0]
+    assert first.endswith(".") and len(first) <= 100
+    for header in ("Source:", "Run:", "Deviations:"):
+        assert f"\n{header}" in f"\n{doc}", f"{path}: no {header!r} section"
+
+
+@pytest.mark.parametrize("package", ["tf1_reference", "ports"])
+def test_every_hparams_field_has_a_source_comment(package):
+    from harness import cli
+
+    for path in (ROOT / package).glob("*.py"):
+        module = importlib.import_module(f"{package}.{path.stem}")
+        hparams = getattr(module, "HParams", None)
+        if hparams is None or hparams.__module__ != module.__name__:
+            continue
+        comments = cli.field_comments(hparams)
+        missing = [f.name for f in dataclasses.fields(hparams) if f.name not in comments]
+        assert not missing, f"{path.name}: HParams fields without a source comment: {missing}"
