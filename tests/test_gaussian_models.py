@@ -1,6 +1,7 @@
 """Seed 000: the Gaussian GAN and CGAN graphs against originals.md, and their ports against them."""
 
 import dataclasses
+import functools
 import json
 
 import numpy as np
@@ -171,16 +172,22 @@ def test_data_have_the_stated_moments_and_batches():
     np.testing.assert_allclose(target, condition @ M + (gaussian.b - gaussian.b2 @ M))
 
 
+@functools.lru_cache(maxsize=None)
+def checked(model, steps, dtype, adam, floor=True):
+    """One cross-check run per setting, shared by the tests that read it."""
+    return engine.run(CASES[model], steps, dtype=dtype, adam=adam, floor=floor)
+
+
 # Cross-check tolerances of issue 3, on one epoch (250 steps) of each model.
 def test_crosscheck_float64_with_tf_adam_gan_agrees_to_1e12_for_a_whole_epoch():
-    result = engine.run(CASES["gaussian_gan"], 250, dtype="float64", adam="tf")
+    result = checked("gaussian_gan", 250, "float64", "tf")
     assert result.passed
     assert max(s["variables"] for s in result.per_step) <= 1e-12
     assert max(max(s["loss_D"], s["loss_G"]) for s in result.per_step) <= 1e-12
 
 
 def test_crosscheck_float64_with_tf_adam_cgan_agrees_until_tf_disagrees_with_itself():
-    result = engine.run(CASES["gaussian_cgan"], 250, dtype="float64", adam="tf")
+    result = checked("gaussian_cgan", 250, "float64", "tf")
     assert result.passed
     # 1e-12 holds while TF's own drift after a 1-ulp nudge (the floor) stays below 1e-13 ...
     window = next(i for i, s in enumerate(result.per_step) if s["floor"] > 1e-13)
@@ -193,12 +200,12 @@ def test_crosscheck_float64_with_tf_adam_cgan_agrees_until_tf_disagrees_with_its
 
 
 def test_floor_shows_the_gan_is_not_chaotic_within_an_epoch():
-    result = engine.run(CASES["gaussian_gan"], 250, dtype="float64", adam="tf")
+    result = checked("gaussian_gan", 250, "float64", "tf")
     assert max(s["floor"] for s in result.per_step) < 1e-12
 
 
 def test_crosscheck_float32_with_tf_adam_gan_agrees_to_1e5_for_a_whole_epoch():
-    result = engine.run(CASES["gaussian_gan"], 250, dtype="float32", adam="tf")
+    result = checked("gaussian_gan", 250, "float32", "tf")
     assert result.passed
     assert max(s["variables"] for s in result.per_step) <= 1e-5
     assert result.before_update["gradients"] <= 1e-6
@@ -206,7 +213,7 @@ def test_crosscheck_float32_with_tf_adam_gan_agrees_to_1e5_for_a_whole_epoch():
 
 
 def test_crosscheck_float32_with_tf_adam_cgan_is_chaotic_in_tf_itself():
-    result = engine.run(CASES["gaussian_cgan"], 250, dtype="float32", adam="tf")
+    result = checked("gaussian_cgan", 250, "float32", "tf")
     assert result.passed
     assert result.before_update["gradients"] <= 1e-6
     assert max(s["variables"] for s in result.per_step[:10]) <= 1e-5
@@ -215,7 +222,7 @@ def test_crosscheck_float32_with_tf_adam_cgan_is_chaotic_in_tf_itself():
 
 
 def test_port_own_adam_differs_from_tf1_by_epsilon_placement_within_1e4_on_the_gan():
-    result = engine.run(CASES["gaussian_gan"], 10, dtype="float32", adam="torch")
+    result = checked("gaussian_gan", 10, "float32", "torch")
     first = result.per_step[0]["variables"]
     # The difference is real (epsilon added after the bias correction), not rounding.
     assert 1e-6 < first <= 1e-4
@@ -223,8 +230,8 @@ def test_port_own_adam_differs_from_tf1_by_epsilon_placement_within_1e4_on_the_g
 
 
 def test_port_own_adam_gap_on_the_cgan_is_epsilon_placement_alone():
-    own = engine.run(CASES["gaussian_cgan"], 1, dtype="float32", adam="torch", floor=False)
-    exact = engine.run(CASES["gaussian_cgan"], 1, dtype="float32", adam="tf", floor=False)
+    own = checked("gaussian_cgan", 1, "float32", "torch", floor=False)
+    exact = checked("gaussian_cgan", 1, "float32", "tf", floor=False)
     # Saturated tanh units give gradients near 1e-5, where epsilon's place matters most:
     # measured 5.6e-4 after one step with torch.optim.Adam, 6.7e-8 with TF's arithmetic.
     assert own.per_step[0]["variables"] > 1e-4
