@@ -47,6 +47,8 @@ class Case:
     torch_losses: object  # (G, D, batch of tensors) -> (loss_D, loss_G) tensors.
     var_lists: object  # graph_object -> (D's var_list, G's var_list), the original's lists.
     make_modules: object = None  # () -> (G, D); default port.Generator(), port.Discriminator().
+    loss_tensors: object = None  # graph_object -> (loss_D, loss_G); default g.loss_D, g.loss_G.
+    learning_rates: object = None  # hp -> (lr_D, lr_G); default hp.lr_D, hp.lr_G.
 
 
 @dataclasses.dataclass
@@ -93,9 +95,10 @@ class TFSide:
         with self.graph.as_default():
             self.g = case.reference.build_graph(hp, dtype=tf.as_dtype(dtype))
             self.variables = tf1.trainable_variables()
+            self.losses = (case.loss_tensors or (lambda g: (g.loss_D, g.loss_G)))(self.g)
             self.grads = {
-                "D": tf.gradients(self.g.loss_D, self.g_vars("D")),
-                "G": tf.gradients(self.g.loss_G, self.g_vars("G")),
+                "D": tf.gradients(self.losses[0], self.g_vars("D")),
+                "G": tf.gradients(self.losses[1], self.g_vars("G")),
             }
             init = tf1.global_variables_initializer()
         self.sess = tf1.Session(graph=self.graph, config=tf1.ConfigProto(device_count={"GPU": 0}))
@@ -115,8 +118,8 @@ class TFSide:
 
     def losses_and_grads(self, batch):
         feed_D, feed_G = self.case.tf_feeds(self.g, batch)
-        loss_D, grads_D = self.sess.run([self.g.loss_D, self.grads["D"]], feed_D)
-        loss_G, grads_G = self.sess.run([self.g.loss_G, self.grads["G"]], feed_G)
+        loss_D, grads_D = self.sess.run([self.losses[0], self.grads["D"]], feed_D)
+        loss_G, grads_G = self.sess.run([self.losses[1], self.grads["G"]], feed_G)
         grads = {v.op.name: a for v, a in zip(self.g_vars("D"), grads_D)}
         grads.update({v.op.name: a for v, a in zip(self.g_vars("G"), grads_G)})
         return float(loss_D), float(loss_G), grads
@@ -134,8 +137,9 @@ class TorchSide:
         self.G, self.D = (module.to(self.dtype) for module in make())
         self.modules = {"generator": self.G, "discriminator": self.D}
         optimizer = {"tf": TFAdam, "torch": _torch_adam}[adam]
-        self.opt_D = optimizer(self.D.parameters(), lr=hp.lr_D)
-        self.opt_G = optimizer(self.G.parameters(), lr=hp.lr_G)
+        lr_D, lr_G = (case.learning_rates or (lambda hp: (hp.lr_D, hp.lr_G)))(hp)
+        self.opt_D = optimizer(self.D.parameters(), lr=lr_D)
+        self.opt_G = optimizer(self.G.parameters(), lr=lr_G)
 
     def tensors(self, batch):
         return {key: torch.as_tensor(value, dtype=self.dtype) for key, value in batch.items()}

@@ -1,0 +1,185 @@
+"""lyeoni's MLP GAN on MNIST as modified in seed 004, in current PyTorch (the original is PyTorch).
+
+G maps 100 normal numbers through 256, 512, 1024 leaky-ReLU units to 784 tanh pixels; D maps
+an image through 1024, 512, 256 leaky-ReLU units, each followed by dropout 0.3, to a sigmoid
+probability. Both train with `nn.BCELoss` and Adam 2e-4, batch 128, for 10 epochs of 468 full
+batches, writing one `loss.txt` line per epoch and a grid of 100 samples.
+
+Source: lyeoni/pytorch-mnist-GAN pytorch-mnist-GAN.ipynb, as modified in seed 004 (batch 128,
+    10 epochs, incomplete batches skipped, loss.txt). Facts: shared/spec/originals.md 5.1, 5.2.
+
+Run:
+    python -m ports.mnist_mlp_gan                # the seed's run, 10 epochs (~6 min on 2 cores)
+    python -m ports.mnist_mlp_gan --n-epoch 1    # a smoke run (~40 s)
+
+Deviations:
+- `F.dropout(x, 0.3)` stays always active, as in the original: F.dropout's `training`
+  defaults to True, so even `D.eval()` would not switch it off. `Discriminator.forward` takes
+  optional `masks` (the cross-check feeds the masks it draws); None, the default, is F.dropout.
+- `datasets.MNIST(download=True)` -> inputs/mnist.py's TorchMnist on the same 60,000 training
+  images with the same transform (ToTensor, Normalize((0.5,), (0.5,))); its DataLoader shuffles
+  with a torch.Generator seeded from --seed. The unused test loader is not built.
+- `Variable(...)` wrappers are dropped (no-ops since torch 0.4); `.to(device)` as the original.
+- loss.txt is rewritten (atomically) after every epoch rather than held open; the same lines
+  also go to stdout and log.txt.
+- The seed imports `save_image` but never saves a picture; like lyeoni's README we save a grid
+  of 100 samples (8 per row, values clamped to [0, 1]) per epoch, sample_NN.png, drawn with
+  figures/image_grid.py instead of torchvision. Its 100 z use torch's generator after training
+  the epoch, so they do not change the training numbers.
+- `--seed` seeds torch (weights, z, dropout, shuffling); the original seeds nothing. A NaN or
+  infinite loss stops the run with one sentence.
+"""
+
+import dataclasses
+
+import numpy as np
+import torch
+import tqdm
+from torch import nn
+from torch.nn import functional as F
+
+from figures import image_grid
+from harness import cli, run_folder
+from inputs import mnist
+from ports import command
+
+MODEL = "mnist_mlp_gan"
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+    n_epoch: int = 10  # seed 004: n_epoch = 10 (lyeoni: 200)
+    bs: int = 128  # seed 004: bs = 128 (lyeoni: 100); batches with len(x) != bs skipped
+    z_dim: int = 100  # lyeoni: z_dim = 100, z = torch.randn(bs, z_dim)
+    lr: float = 0.0002  # lyeoni: lr = 0.0002, Adam for G and D with default betas
+    dropout: float = 0.3  # lyeoni: F.dropout(x, 0.3) after fc1-fc3 of D, always active
+    samples: int = 100  # lyeoni README: grids of 100 samples, 8 per row
+
+
+class Generator(nn.Module):
+    """z (B, 100) -> fc1 256 -> fc2 512 -> fc3 1024 (leaky ReLU 0.2) -> fc4 784 tanh."""
+
+    def __init__(self, g_input_dim, g_output_dim):
+        super().__init__()
+        self.fc1 = nn.Linear(g_input_dim, 256)
+        self.fc2 = nn.Linear(self.fc1.out_features, self.fc1.out_features * 2)
+        self.fc3 = nn.Linear(self.fc2.out_features, self.fc2.out_features * 2)
+        self.fc4 = nn.Linear(self.fc3.out_features, g_output_dim)
+
+    def forward(self, x):
+        x = F.leaky_relu(self.fc1(x), 0.2)
+        x = F.leaky_relu(self.fc2(x), 0.2)
+        x = F.leaky_relu(self.fc3(x), 0.2)
+        return torch.tanh(self.fc4(x))
+
+
+class Discriminator(nn.Module):
+    """x (B, 784) -> fc1 1024 -> fc2 512 -> fc3 256 (leaky ReLU 0.2, dropout) -> fc4 sigmoid."""
+
+    def __init__(self, d_input_dim, p=0.3):
+        super().__init__()
+        self.p = p
+        self.fc1 = nn.Linear(d_input_dim, 1024)
+        self.fc2 = nn.Linear(self.fc1.out_features, self.fc1.out_features // 2)
+        self.fc3 = nn.Linear(self.fc2.out_features, self.fc2.out_features // 2)
+        self.fc4 = nn.Linear(self.fc3.out_features, 1)
+
+    def forward(self, x, masks=None):
+        """`masks`: None (draw with F.dropout) or three tensors of 0 and 1 / (1 - p) to multiply."""
+        for i, fc in enumerate((self.fc1, self.fc2, self.fc3)):
+            x = F.leaky_relu(fc(x), 0.2)
+            # F.dropout(x, p) = x * mask, mask = Bernoulli(1 - p) / (1 - p), always on.
+            x = F.dropout(x, self.p) if masks is None else x * masks[i]
+        return torch.sigmoid(self.fc4(x))
+
+
+# TF1 variable -> (port parameter, layout); see ports/layouts.py.
+NAME_MAP = {
+    f"{scope}/fc{i}/{kind}": (f"{module}.fc{i}.{param}", layout)
+    for scope, module in (("generator", "generator"), ("discriminator", "discriminator"))
+    for i in (1, 2, 3, 4)
+    for kind, param, layout in (("kernel", "weight", "dense"), ("bias", "bias", "same"))
+}
+
+
+def train_step(G, D, D_optimizer, G_optimizer, x, z_D, z_G, masks=None):
+    """lyeoni's D_train(x) then G_train(x) on given z; returns (D_loss, G_loss) as floats.
+
+    `masks`: None, or {"real": [3], "fake": [3], "G": [3]} dropout masks for D's three calls.
+    D_loss = BCE(D(x), 1) + BCE(D(G(z_D)), 0); G_loss = BCE(D(G(z_G)), 1); BCE = nn.BCELoss(),
+    mean(-(y max(log p, -100) + (1 - y) max(log(1 - p), -100))).
+    """
+    masks = masks or {}
+    criterion = nn.BCELoss()
+    D.zero_grad()
+    D_output = D(x, masks.get("real"))
+    D_real_loss = criterion(D_output, torch.ones_like(D_output))
+    # Not detached, as the original: G's gradients are cleared by G.zero_grad() below.
+    D_output = D(G(z_D), masks.get("fake"))
+    D_fake_loss = criterion(D_output, torch.zeros_like(D_output))
+    D_loss = D_real_loss + D_fake_loss
+    D_loss.backward()
+    D_optimizer.step()
+
+    G.zero_grad()
+    D_output = D(G(z_G), masks.get("G"))
+    G_loss = criterion(D_output, torch.ones_like(D_output))
+    G_loss.backward()
+    G_optimizer.step()
+    return D_loss.item(), G_loss.item()
+
+
+def loss_line(epoch, n_epoch, D_losses, G_losses):
+    """The seed's loss.txt line; the means are float32, as torch.mean(torch.FloatTensor(list))."""
+    return "[{}/{}]: loss_d: {:.3f}, loss_g: {:.3f}\n".format(
+        epoch, n_epoch, torch.mean(torch.FloatTensor(D_losses)),
+        torch.mean(torch.FloatTensor(G_losses)),
+    )  # fmt: skip
+
+
+def train(hp, out, seed, device, data_dir=None):
+    """The seed's loop: per epoch, D step and G step per full batch, then a loss.txt line."""
+    torch.manual_seed(seed)
+    raw = mnist.read_raw(data_dir)
+    loader = mnist.torch_loader(mnist.TorchMnist(raw.train_images, raw.train_labels), hp.bs,
+                                generator=torch.Generator().manual_seed(seed))  # fmt: skip
+    mnist_dim = 28 * 28
+    G = Generator(g_input_dim=hp.z_dim, g_output_dim=mnist_dim).to(device)
+    D = Discriminator(mnist_dim, hp.dropout).to(device)
+    G_optimizer = torch.optim.Adam(G.parameters(), lr=hp.lr)
+    D_optimizer = torch.optim.Adam(D.parameters(), lr=hp.lr)
+    lines = []
+    for epoch in range(1, hp.n_epoch + 1):
+        D_losses, G_losses = [], []
+        for x, _ in tqdm.tqdm(loader, desc=f"epoch {epoch}", disable=None, leave=False):
+            if len(x) != hp.bs:
+                continue
+            x = x.view(-1, mnist_dim).to(device)
+            z_D = torch.randn(hp.bs, hp.z_dim, device=device)
+            z_G = torch.randn(hp.bs, hp.z_dim, device=device)
+            D_loss, G_loss = train_step(G, D, D_optimizer, G_optimizer, x, z_D, z_G)
+            cli.check_finite(f"epoch {epoch} batch {len(D_losses)}", D_loss=D_loss, G_loss=G_loss)
+            D_losses.append(D_loss)
+            G_losses.append(G_loss)
+        lines.append(loss_line(epoch, hp.n_epoch, D_losses, G_losses))
+        out.print(lines[-1], end="")
+        run_folder.atomic_write(out.path / "loss.txt", lambda p: p.write_text("".join(lines)))
+        out.metric(epoch=epoch, loss_d=float(np.mean(D_losses)), loss_g=float(np.mean(G_losses)))
+        with torch.no_grad():
+            test_z = torch.randn(hp.samples, hp.z_dim, device=device)
+            samples = G(test_z).cpu().numpy()
+        out.save_figure(image_grid.tiled(samples), f"sample_{epoch:02d}.png")
+    return lines
+
+
+def main(argv=None):
+    parser = command.parser(MODEL, HParams, __doc__)
+    cli.add_data_dir_argument(parser)
+    args = parser.parse_args(argv)
+    hp, seed, device, out = command.start(args, HParams, MODEL)
+    with out:
+        train(hp, out, seed, device, args.data_dir)
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,242 @@
+"""PyTorch port of wiseodd's TF1 vanilla GAN on MNIST (seed 003), cross-checked against it.
+
+The port computes what `tf1_reference/mnist_vanilla_gan.py` computes: G 100 -> 128 ReLU ->
+784 sigmoid, D 784 -> 128 ReLU -> 1 logit, wiseodd's `xavier_init` (N(0, 2 / fan_in)) and zero
+biases, the blog's log-form losses (or `--loss sce`), Adam 1e-3, batch 128, uniform z on
+[-1, 1], the same `next_batch` data, loop, prints and 4 x 4 grids. Data order and z come from
+the same NumPy generators as the reference, so one `--seed` feeds both the same numbers.
+
+wiseodd's own PyTorch twin (gan_pytorch.py) differs from his TF script: batch 64, z ~ N(0, I),
+`binary_cross_entropy` on probabilities (clamped at log -100), 100,000 iterations, the print
+`Iter-{}; D_loss: {}; G_loss: {}` after the steps and a grid of the G step's own samples.
+`--preset wiseodd-pytorch` runs that program; flags still override its values.
+
+Source: wiseodd/generative-models GAN/vanilla_gan/gan_tensorflow.py and gan_pytorch.py
+    (repo HEAD); blog version in seed 003. Facts: shared/spec/originals.md 4.1, 4.2, 6.3.
+
+Run:
+    python -m ports.mnist_vanilla_gan                              # the TF graph's twin, 1e6 its
+                                                                   # (~2 h on 2 CPU cores)
+    python -m ports.mnist_vanilla_gan --preset wiseodd-pytorch     # his PyTorch script (~15 min)
+    python -m ports.mnist_vanilla_gan --iterations 2001            # a smoke run (~10 s)
+
+Deviations (from the TF1 reference; the preset's from gan_pytorch.py follow):
+- Initial weights come from torch's generator (`torch.manual_seed(seed)`), not TF's.
+- `torch.optim.Adam` adds epsilon to sqrt(v_hat), TF1 to sqrt(v); `python -m crosscheck
+  mnist_vanilla_gan` measures the difference and `--adam tf` removes it there.
+- wiseodd-pytorch preset: raw tensors `Wzh, bzh, Whx, bhx, Wxh, bxh, Why, bhy` become
+  `nn.Linear` layers (same maths: `x @ W + b.repeat(...)` equals `x W^T + b`); `Variable`,
+  `.data.numpy()` and `reset_grad()` become plain tensors, `.item()` and `zero_grad()` before
+  each backward (the same gradients); `input_data` -> inputs/mnist.py as in the reference.
+- As the reference: seeded, grids as NNN.png in the run folder, training.gif at the end,
+  NaN losses stop the run.
+"""
+
+import dataclasses
+import sys
+
+import numpy as np
+import torch
+import tqdm
+from torch import nn
+
+from figures import animation, image_grid
+from harness import cli
+from inputs import mnist
+from ports import command
+
+MODEL = "mnist_vanilla_gan"
+LOSSES = ("log", "sce", "bce")
+PRESETS = ("tf1", "wiseodd-pytorch")
+# gan_pytorch.py's settings where they differ from gan_tensorflow.py's.
+# Its z prior, N(0, I) instead of U(-1, 1), comes with the preset and is no flag.
+WISEODD_PYTORCH = dict(iterations=100000, mb_size=64, loss="bce")
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+    iterations: int = 1000000  # wiseodd: for it in range(1000000)
+    mb_size: int = 128  # wiseodd: mb_size = 128
+    Z_dim: int = 100  # wiseodd: Z_dim = 100, sample_Z(m, n) uniform on [-1, 1]
+    h_dim: int = 128  # wiseodd: 128 hidden units in G_W1 / D_W1
+    lr_D: float = 0.001  # wiseodd: tf.train.AdamOptimizer() default learning rate, D_solver
+    lr_G: float = 0.001  # wiseodd: tf.train.AdamOptimizer() default learning rate, G_solver
+    sample_every: int = 1000  # wiseodd: if it % 1000 == 0, save a 4x4 grid and print
+    loss: str = dataclasses.field(default="log", metadata={"choices": LOSSES})  # blog: log form
+
+
+class Generator(nn.Module):
+    """z (B, Z_dim) -> relu(z W1 + b1) -> sigmoid(. W2 + b2): pixels (B, 784) in (0, 1)."""
+
+    def __init__(self, Z_dim=100, h_dim=128):
+        super().__init__()
+        self.fc1 = nn.Linear(Z_dim, h_dim)
+        self.fc2 = nn.Linear(h_dim, 784)
+
+    def forward(self, z):
+        return torch.sigmoid(self.fc2(torch.relu(self.fc1(z))))
+
+
+class Discriminator(nn.Module):
+    """x (B, 784) -> relu(x W1 + b1) -> one logit (B, 1); callers take the sigmoid."""
+
+    def __init__(self, h_dim=128):
+        super().__init__()
+        self.fc1 = nn.Linear(784, h_dim)
+        self.fc2 = nn.Linear(h_dim, 1)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+# TF1 variable -> (port parameter, layout); see ports/layouts.py.
+NAME_MAP = {
+    "D_W1": ("discriminator.fc1.weight", "dense"),
+    "D_b1": ("discriminator.fc1.bias", "same"),
+    "D_W2": ("discriminator.fc2.weight", "dense"),
+    "D_b2": ("discriminator.fc2.bias", "same"),
+    "G_W1": ("generator.fc1.weight", "dense"),
+    "G_b1": ("generator.fc1.bias", "same"),
+    "G_W2": ("generator.fc2.weight", "dense"),
+    "G_b2": ("generator.fc2.bias", "same"),
+}
+
+
+@torch.no_grad()
+def initialize(modules):
+    """wiseodd's xavier_init for every weight, N(0, std^2) with std = sqrt(2 / fan_in); zero biases.
+
+    Drawn in TF's [in, out] shape, as gan_pytorch.py's `torch.randn(*size)` did, then transposed.
+    """
+    for module in modules:
+        for layer in module.modules():
+            if isinstance(layer, nn.Linear):
+                fan_in = layer.weight.shape[1]
+                layer.weight.copy_(torch.randn(layer.weight.shape[::-1]).T * np.sqrt(2.0 / fan_in))
+                nn.init.zeros_(layer.bias)
+
+
+def D_loss_of(D_logit_real, D_logit_fake, loss="log"):
+    """D's loss from its logits on a real and a generated batch.
+
+    log: -mean(log D_real + log(1 - D_fake)) with D = sigmoid(logit), unclamped (the blog).
+    sce: mean softplus(-logit_real) + mean softplus(logit_fake) (the repository).
+    bce: BCE(D_real, 1) + BCE(D_fake, 0) on probabilities, log clamped at -100 (gan_pytorch.py).
+    """
+    D_real, D_fake = torch.sigmoid(D_logit_real), torch.sigmoid(D_logit_fake)
+    if loss == "log":
+        return -torch.mean(torch.log(D_real) + torch.log(1.0 - D_fake))
+    if loss == "sce":
+        bce = nn.functional.binary_cross_entropy_with_logits
+        return bce(D_logit_real, torch.ones_like(D_logit_real)) + bce(
+            D_logit_fake, torch.zeros_like(D_logit_fake)
+        )
+    bce = nn.functional.binary_cross_entropy
+    return bce(D_real, torch.ones_like(D_real)) + bce(D_fake, torch.zeros_like(D_fake))
+
+
+def G_loss_of(D_logit_fake, loss="log"):
+    """G's non-saturating loss, -mean(log D_fake), in the same three forms as `D_loss_of`."""
+    if loss == "log":
+        return -torch.mean(torch.log(torch.sigmoid(D_logit_fake)))
+    ones = torch.ones_like(D_logit_fake)
+    if loss == "sce":
+        return nn.functional.binary_cross_entropy_with_logits(D_logit_fake, ones)
+    return nn.functional.binary_cross_entropy(torch.sigmoid(D_logit_fake), ones)
+
+
+def train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, loss="log"):
+    """One D step on (X_mb, Z_D), then one G step on Z_G; returns both losses (pre-update).
+
+    Also returns the G step's samples G(Z_G), which gan_pytorch.py plots.
+    """
+    D_solver.zero_grad()
+    D_loss = D_loss_of(D(X_mb), D(G(Z_D).detach()), loss)
+    D_loss.backward()
+    D_solver.step()
+    G_solver.zero_grad()
+    G_sample = G(Z_G)
+    G_loss = G_loss_of(D(G_sample), loss)
+    G_loss.backward()
+    G_solver.step()
+    return D_loss.item(), G_loss.item(), G_sample.detach()
+
+
+def train(hp, out, seed, device, data_dir=None, preset="tf1"):
+    """The reference's loop (or gan_pytorch.py's with the preset); prints and grids as theirs."""
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
+    G, D = Generator(hp.Z_dim, hp.h_dim), Discriminator(hp.h_dim)
+    initialize([G, D])
+    G, D = G.to(device), D.to(device)
+    D_solver = torch.optim.Adam(D.parameters(), lr=hp.lr_D)
+    G_solver = torch.optim.Adam(G.parameters(), lr=hp.lr_G)
+
+    def sample_Z(m, n):
+        if preset == "wiseodd-pytorch":
+            return torch.randn(m, n, device=device)
+        return torch.as_tensor(np.random.uniform(-1.0, 1.0, size=[m, n]), dtype=torch.float32,
+                               device=device)  # fmt: skip
+
+    frames, i = [], 0
+
+    def save_grid(samples):
+        nonlocal i
+        frames.append(out.path / f"{str(i).zfill(3)}.png")
+        figure = image_grid.wiseodd_4x4(samples.cpu().numpy()[:16])
+        out.save_figure(figure, frames[-1].name, bbox_inches="tight")
+        i += 1
+
+    for it in tqdm.tqdm(range(hp.iterations), disable=None, leave=False):
+        if preset == "tf1" and it % hp.sample_every == 0:
+            with torch.no_grad():
+                save_grid(G(sample_Z(16, hp.Z_dim)))
+        X_mb, _ = datasets.train.next_batch(hp.mb_size)
+        X_mb = torch.as_tensor(X_mb, device=device)
+        Z_D, Z_G = sample_Z(hp.mb_size, hp.Z_dim), sample_Z(hp.mb_size, hp.Z_dim)
+        D_loss, G_loss, G_sample = train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, hp.loss)
+        cli.check_finite(f"iteration {it}", D_loss=D_loss, G_loss=G_loss)
+        if it % hp.sample_every == 0:
+            if preset == "tf1":
+                out.print("Iter: {}".format(it))
+                out.print("D loss: {:.4}".format(D_loss))
+                out.print("G_loss: {:.4}".format(G_loss))
+                out.print()
+            else:
+                # torch >= 0.4 printed `.data.numpy()` of a loss as a 0-d float32 array.
+                D_np, G_np = np.asarray(D_loss, np.float32), np.asarray(G_loss, np.float32)
+                out.print("Iter-{}; D_loss: {}; G_loss: {}".format(it, D_np, G_np))
+                save_grid(G_sample)
+            out.metric(iteration=it, D_loss=D_loss, G_loss=G_loss)
+    animation.write_gif(out.path / "training.gif", frames)
+    return {"D_loss": D_loss, "G_loss": G_loss}
+
+
+def resolve(hp, preset, given):
+    """Apply a preset's settings to every field the command line did not set explicitly."""
+    if preset == "tf1":
+        return hp
+    return dataclasses.replace(hp, **{k: v for k, v in WISEODD_PYTORCH.items() if k not in given})
+
+
+def main(argv=None):
+    parser = command.parser(MODEL, HParams, __doc__)
+    parser.add_argument("--preset", choices=PRESETS, default="tf1",
+                        help="whose program to run: the TF graph's twin (default) or "
+                        "wiseodd's gan_pytorch.py (batch 64, normal z, BCE, 1e5 iterations)")  # fmt: skip
+    cli.add_data_dir_argument(parser)
+    args = parser.parse_args(argv)
+    tokens = sys.argv[1:] if argv is None else argv
+    given = {f.name for f in dataclasses.fields(HParams)
+             if any(t.split("=")[0] == f"--{f.name.replace('_', '-')}" for t in tokens)}  # fmt: skip
+    hp = resolve(cli.hparams_from_args(HParams, args), args.preset, given)
+    for field in dataclasses.fields(HParams):
+        setattr(args, field.name, getattr(hp, field.name))
+    hp, seed, device, out = command.start(args, HParams, MODEL, preset=args.preset)
+    with out:
+        train(hp, out, seed, device, args.data_dir, args.preset)
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,225 @@
+"""lyeoni's MLP GAN on MNIST (seed 004) written as a 2018 TF1 graph would have been, on TF 2.21.
+
+The same model as ports/mnist_mlp_gan.py (the original is PyTorch): G 100 -> 256 -> 512 ->
+1024 (leaky ReLU 0.2) -> 784 tanh; D 784 -> 1024 -> 512 -> 256 (leaky ReLU 0.2, dropout 0.3
+always on) -> 1 sigmoid; `nn.BCELoss`, Adam 2e-4, batch 128, 10 epochs of 468 full batches,
+one loss.txt line per epoch in the seed's format and a grid of 100 samples.
+
+Source: lyeoni/pytorch-mnist-GAN pytorch-mnist-GAN.ipynb as modified in seed 004.
+    Facts: shared/spec/originals.md 5.1, 5.2, 6.1, 6.3.
+
+Run:
+    python -m tf1_reference.mnist_mlp_gan                # 10 epochs (~6 min on 2 CPU cores)
+    python -m tf1_reference.mnist_mlp_gan --n-epoch 1    # a smoke run (~40 s)
+
+Deviations (a translation, so these are the choices of the translation):
+- Layers are `tf.compat.v1.layers.dense` named fc1..fc4 under `variable_scope("generator")` /
+  `("discriminator")`; the second D call reuses the variables (`reuse=True`); var lists are
+  the trainable variables of each scope. Initializers are PyTorch's `nn.Linear` defaults,
+  U(+-1/sqrt(fan_in)) for kernels and biases, drawn by TF's generator.
+- Leaky ReLU is `tf.maximum(x, 0.2 * x)` (as many 2018 TF GANs wrote it): the same values
+  as `F.leaky_relu(x, 0.2)`; `tf.nn.leaky_relu` rounds 0.2 to float32 even in float64.
+- Dropout: `x * mask` with the mask `tf.nn.dropout(ones, rate=0.3)` (0 or 1/0.7), held in a
+  `placeholder_with_default`, so each session run draws fresh masks (as each PyTorch forward
+  does) unless the cross-check feeds its own. Always on, as F.dropout in the original.
+- BCE: `nn.BCELoss` exactly, as `bce_loss`: mean((y - 1) max(log1p(-p), -100) - y max(log p,
+  -100)), PyTorch's forward formula, and a custom gradient with PyTorch's backward formula
+  (p - y) / max((1 - p) p, 1e-12) / N. Plain autodiff through the clamp would give 0 * inf =
+  NaN once p rounds to exactly 0 or 1 (a sigmoid logit beyond about +-17 in float32).
+- Data: the 60,000 training images (`datasets.MNIST(train=True)`) from inputs/mnist.py, scaled
+  as ToTensor and Normalize((0.5,), (0.5,)) do, in float32, to [-1, 1]; each epoch one
+  `np.random.permutation`, 468 batches of 128 and the last 96 images skipped, as the seed.
+- z ~ N(0, I) from NumPy's global generator (fed), where the original used torch.randn.
+- `--seed` seeds NumPy's global generator and the graph-level seed; NaN losses stop the run.
+"""
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+import tqdm
+
+import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
+from figures import image_grid
+from harness import cli, run_folder
+from inputs import mnist
+from tf1_reference import command
+
+tf1 = tf.compat.v1
+
+MODEL = "mnist_mlp_gan"
+EPSILON = 1e-12  # PyTorch's BCE backward: max((1 - p) p, EPSILON) in the denominator.
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+    n_epoch: int = 10  # seed 004: n_epoch = 10 (lyeoni: 200)
+    bs: int = 128  # seed 004: bs = 128 (lyeoni: 100); batches with len(x) != bs skipped
+    z_dim: int = 100  # lyeoni: z_dim = 100, z = torch.randn(bs, z_dim)
+    lr: float = 0.0002  # lyeoni: lr = 0.0002, Adam for G and D with default betas
+    dropout: float = 0.3  # lyeoni: F.dropout(x, 0.3) after fc1-fc3 of D, always active
+    samples: int = 100  # lyeoni README: grids of 100 samples, 8 per row
+
+
+def dense(x, units, name):
+    """`tf.layers.dense` with nn.Linear's default initializers, U(+-1/sqrt(fan_in))."""
+    bound = 1.0 / np.sqrt(int(x.shape[-1]))
+    init = tf1.random_uniform_initializer(-bound, bound)
+    return tf1.layers.dense(x, units, kernel_initializer=init, bias_initializer=init, name=name)
+
+
+def leaky_relu(x, alpha):
+    """max(x, alpha x), F.leaky_relu's values in float32 and float64 alike.
+
+    `tf.nn.leaky_relu` would keep alpha as a float32 attribute, 0.2 -> 0.20000000298 even in a
+    float64 graph: a 1.5e-8 relative change of every negative activation.
+    """
+    return tf.maximum(x, alpha * x)
+
+
+def generator(z, g_output_dim=784):
+    """z (B, 100) -> fc1 256 -> fc2 512 -> fc3 1024 (leaky ReLU 0.2) -> fc4 784 tanh."""
+    with tf1.variable_scope("generator"):
+        x = leaky_relu(dense(z, 256, "fc1"), 0.2)
+        x = leaky_relu(dense(x, 512, "fc2"), 0.2)
+        x = leaky_relu(dense(x, 1024, "fc3"), 0.2)
+        return tf.tanh(dense(x, g_output_dim, "fc4"))
+
+
+def discriminator(x, rate=0.3, reuse=False):
+    """x (B, 784) -> fc1 1024 -> fc2 512 -> fc3 256 (leaky ReLU 0.2, dropout) -> fc4 sigmoid.
+
+    Returns (probability, masks): masks are the three dropout-mask placeholders of this call,
+    each defaulting to a fresh draw of 0 or 1 / (1 - rate).
+    """
+    masks = []
+    with tf1.variable_scope("discriminator", reuse=reuse):
+        for i, units in enumerate((1024, 512, 256), start=1):
+            x = leaky_relu(dense(x, units, f"fc{i}"), 0.2)
+            draw = tf.nn.dropout(tf.ones_like(x), rate=rate)
+            masks.append(tf1.placeholder_with_default(draw, [None, units], f"dropout{i}_mask"))
+            x = x * masks[-1]
+        return tf.sigmoid(dense(x, 1, "fc4")), masks
+
+
+def bce_loss(p, y):
+    """nn.BCELoss()(p, y): mean((y - 1) max(log(1 - p), -100) - y max(log p, -100)).
+
+    The gradient is PyTorch's, dL/dp = (p - y) / max((1 - p) p, 1e-12) / N.
+    """
+
+    @tf.custom_gradient
+    def bce(p):
+        log_p = tf.maximum(tf.math.log(p), -100.0)
+        log_1mp = tf.maximum(tf.math.log1p(-p), -100.0)
+        loss = tf.reduce_mean((y - 1.0) * log_1mp - y * log_p)
+
+        def grad(dy):
+            n = tf.cast(tf.size(p), p.dtype)
+            return dy * (p - y) / tf.maximum((1.0 - p) * p, EPSILON) / n
+
+        return loss, grad
+
+    return bce(p)
+
+
+class MLPGAN(object):
+    """The graph: placeholders x, z; G_output; D on real and fake; losses; var lists by scope."""
+
+    def __init__(self, hp, dtype=tf.float32):
+        self.x = tf1.placeholder(dtype, shape=[None, 784], name="x")
+        self.z = tf1.placeholder(dtype, shape=[None, hp.z_dim], name="z")
+        self.G_output = generator(self.z)
+        self.D_real, self.real_masks = discriminator(self.x, hp.dropout)
+        self.D_fake, self.fake_masks = discriminator(self.G_output, hp.dropout, reuse=True)
+        # D_loss = BCE(D(x), 1) + BCE(D(G(z)), 0); G_loss = BCE(D(G(z)), 1).
+        D_real_loss = bce_loss(self.D_real, tf.ones_like(self.D_real))
+        D_fake_loss = bce_loss(self.D_fake, tf.zeros_like(self.D_fake))
+        self.D_loss = D_real_loss + D_fake_loss
+        self.G_loss = bce_loss(self.D_fake, tf.ones_like(self.D_fake))
+        trainable = tf1.GraphKeys.TRAINABLE_VARIABLES
+        self.D_vars = tf1.get_collection(trainable, scope="discriminator")
+        self.G_vars = tf1.get_collection(trainable, scope="generator")
+
+
+def build_graph(hp=HParams(), dtype=tf.float32):
+    """Build the GAN and its two Adam optimizers (lr 2e-4, default betas) into the default graph."""
+    gan = MLPGAN(hp, dtype)
+    gan.D_optimizer = tf1.train.AdamOptimizer(hp.lr).minimize(gan.D_loss, var_list=gan.D_vars)
+    gan.G_optimizer = tf1.train.AdamOptimizer(hp.lr).minimize(gan.G_loss, var_list=gan.G_vars)
+    return gan
+
+
+def mask_feed(placeholders, masks):
+    """Feed entries for three mask placeholders; none when `masks` is None (draw in-graph)."""
+    return {} if masks is None else dict(zip(placeholders, masks))
+
+
+def train_step(sess, gan, x, z_D, z_G, masks=None):
+    """D step on (x, z_D), then G step on z_G; returns (D_loss, G_loss) before each update.
+
+    `masks`: None, or {"real": [3], "fake": [3], "G": [3]} arrays, as the port's train_step.
+    """
+    masks = masks or {}
+    feed = {gan.x: x, gan.z: z_D, **mask_feed(gan.real_masks, masks.get("real")),
+            **mask_feed(gan.fake_masks, masks.get("fake"))}  # fmt: skip
+    D_loss, _ = sess.run([gan.D_loss, gan.D_optimizer], feed_dict=feed)
+    feed = {gan.z: z_G, **mask_feed(gan.fake_masks, masks.get("G"))}
+    G_loss, _ = sess.run([gan.G_loss, gan.G_optimizer], feed_dict=feed)
+    return D_loss, G_loss
+
+
+def normalized(images):
+    """uint8 images -> float32 (N, 784) in [-1, 1]: (x / 255 - 0.5) / 0.5, as ToTensor, Normalize."""
+    x = images.reshape(len(images), 784).astype(np.float32) / np.float32(255.0)
+    return (x - np.float32(0.5)) / np.float32(0.5)
+
+
+def train(hp, out, seed, data_dir=None, config=None):
+    """The seed's loop in TF1: per epoch a reshuffle, D and G steps per full batch, a loss line."""
+    np.random.seed(seed)
+    images = normalized(mnist.read_raw(data_dir).train_images)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf1.set_random_seed(seed)
+        gan = build_graph(hp)
+        init = tf1.global_variables_initializer()
+    lines = []
+    with tf1.Session(graph=graph, config=config) as sess:
+        sess.run(init)
+        for epoch in range(1, hp.n_epoch + 1):
+            D_losses, G_losses = [], []
+            order = np.random.permutation(len(images))
+            for start in tqdm.trange(0, len(images) - hp.bs + 1, hp.bs, desc=f"epoch {epoch}",
+                                     disable=None, leave=False):  # fmt: skip
+                x = images[order[start : start + hp.bs]]
+                z_D = np.random.normal(size=(hp.bs, hp.z_dim))
+                z_G = np.random.normal(size=(hp.bs, hp.z_dim))
+                D_loss, G_loss = train_step(sess, gan, x, z_D, z_G)
+                cli.check_finite(f"epoch {epoch} batch {len(D_losses)}", D_loss=D_loss,
+                                 G_loss=G_loss)  # fmt: skip
+                D_losses.append(D_loss)
+                G_losses.append(G_loss)
+            loss_d = np.mean(np.asarray(D_losses, np.float32))
+            loss_g = np.mean(np.asarray(G_losses, np.float32))
+            lines.append(f"[{epoch}/{hp.n_epoch}]: loss_d: {loss_d:.3f}, loss_g: {loss_g:.3f}\n")
+            out.print(lines[-1], end="")
+            run_folder.atomic_write(out.path / "loss.txt", lambda p: p.write_text("".join(lines)))
+            out.metric(epoch=epoch, loss_d=float(loss_d), loss_g=float(loss_g))
+            test_z = np.random.normal(size=(hp.samples, hp.z_dim))
+            samples = sess.run(gan.G_output, feed_dict={gan.z: test_z})
+            out.save_figure(image_grid.tiled(samples), f"sample_{epoch:02d}.png")
+    return lines
+
+
+def main(argv=None):
+    parser = command.parser(MODEL, HParams, __doc__)
+    cli.add_data_dir_argument(parser)
+    args = parser.parse_args(argv)
+    hp, seed, config, out = command.start(args, HParams, MODEL)
+    with out:
+        train(hp, out, seed, args.data_dir, config)
+
+
+if __name__ == "__main__":
+    cli.run(main)
