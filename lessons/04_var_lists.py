@@ -185,7 +185,8 @@ assert substring[3] > scope[3] > scope[2]
 # in a real run D takes 859 such steps per epoch, and G's own optimizer (had it any
 # variables) would fight D's over the same two layers. The fix is the scope filter the seed
 # already uses, or `var.name.startswith("discriminator/")`.
-#
+
+# %% [markdown]
 # ## The PyTorch way
 #
 # Each optimizer gets the parameters of one module object: `D.parameters()` cannot contain
@@ -215,7 +216,8 @@ assert g_unchanged
 # %% [markdown]
 # `G(z).detach()` stops the gradient at D's input, the PyTorch counterpart of D's var_list:
 # even without it, an optimizer built on `D.parameters()` never updates G.
-#
+
+# %% [markdown]
 # ## Takeaways
 #
 # - Collect var_lists by scope: `get_collection(TRAINABLE_VARIABLES, scope="discriminator")`
