@@ -33,7 +33,7 @@ def test_there_are_at_least_six_lessons():
 @pytest.mark.parametrize("path", LESSONS, ids=NAMES)
 def test_header_cells_and_takeaways(path):
     doc = ast.get_docstring(ast.parse(path.read_text()))
-    assert doc and doc.splitlines()[0].endswith(".")
+    assert doc and doc.splitlines()[0].endswith(".") and len(doc.splitlines()[0]) <= 100
     for header in ("Source:", "Run:", "Deviations:"):
         assert f"\n{header}" in f"\n{doc}", f"{path.name}: no {header!r} section"
     assert f"python lessons/{path.name}" in doc
