@@ -1,0 +1,194 @@
+"""Lesson 6: what is left of variable scopes in eager TF2, and how modules own their variables.
+
+Under eager execution `tf.compat.v1.variable_scope` only prefixes names: every `get_variable`
+call creates a new variable, `reuse=True` finds nothing and complains about nothing. TF2
+shares the way PyTorch does: an object (`tf.Module`, a Keras layer) creates its variables
+once and owns them, and sharing is calling the same object twice. For old scope-based code
+TF2 keeps a shim, `track_tf1_style_variables`, that brings reuse back inside a layer.
+
+Source: API docstring of `tf.compat.v1.variable_scope` (the TF2 note: without
+    `track_tf1_style_variables` "get_variable calls within it would always create new
+    variables"); TF guide "Use TF1.x models in TF2 workflows" (tensorflow/docs
+    site/en/guide/migrate/model_mapping.ipynb); xyang35's netD (seed 000) for the network.
+
+Run:
+    python lessons/06_tf2_eager.py    # ~20 s, mostly importing TensorFlow
+
+Deviations: none: a lesson, not a reproduction. This lesson must not import `tf1_reference`,
+    which switches the whole process to graph mode; it sets `TF_USE_LEGACY_KERAS=1` itself,
+    as tf1_reference does, so that `tf.keras` is Keras 2 (tf-keras), the home of
+    `track_tf1_style_variables`.
+"""
+
+# %%
+import os
+
+# Keras 2 (the pinned tf-keras package) instead of Keras 3: only it has the TF1 shim used in
+# section 4. TensorFlow reads the variable when tf.keras is first used.
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+
+import tensorflow as tf  # noqa: E402
+import torch  # noqa: E402
+
+tf1 = tf.compat.v1
+tf.random.set_seed(6)
+print("executing eagerly:", tf.executing_eagerly())
+assert tf.executing_eagerly()
+
+# %% [markdown]
+# ## 1. `variable_scope` under eager execution: names only
+#
+# The same calls that shared, or failed, in graph mode (lesson 2) now each return a new
+# variable, all with the same name.
+
+# %%
+with tf1.variable_scope("discriminator"):
+    first = tf1.get_variable("d_W", shape=[2, 1])
+with tf1.variable_scope("discriminator"):
+    second = tf1.get_variable("d_W", shape=[2, 1])
+with tf1.variable_scope("discriminator", reuse=True):
+    reused = tf1.get_variable("d_W", shape=[2, 1])
+with tf1.variable_scope("discriminator", reuse=tf1.AUTO_REUSE):
+    auto = tf1.get_variable("d_W", shape=[2, 1])
+with tf1.variable_scope("discriminater", reuse=True):
+    typo = tf1.get_variable("d_W", shape=[2, 1])
+for label, variable in [("second call, no reuse", second), ("reuse=True", reused),
+                        ("reuse=tf.AUTO_REUSE", auto), ("reuse=True, misspelt scope", typo)]:  # fmt: skip
+    print(f"{label:27s} -> {variable.name}, same object as the first: {variable is first}")
+assert all(v.name == "discriminator/d_W:0" for v in (first, second, reused, auto))
+assert typo.name == "discriminater/d_W:0"
+assert not any(v is first for v in (second, reused, auto, typo))
+
+# %% [markdown]
+# No "already exists", no "does not exist": the checks of lesson 2 are gone with the store
+# they checked, and nothing collects the variables either.
+
+# %%
+print("TRAINABLE_VARIABLES collection:", tf1.get_collection(tf1.GraphKeys.TRAINABLE_VARIABLES))
+assert tf1.get_collection(tf1.GraphKeys.TRAINABLE_VARIABLES) == []
+
+# %% [markdown]
+# ## 2. `tf.Module`: the object owns its variables
+#
+# xyang35's netD as a module: the variables are made once in `__init__` (under the module's
+# name scope, so they keep `discriminator/` in their names), and `__call__` only reads them.
+# `trainable_variables` is the var_list, found by walking the object's attributes.
+
+# %%
+
+
+class NetD(tf.Module):
+    """xyang35's netD: x (B, 2) -> tanh 5 -> tanh 3 -> 1 logit (B, 1)."""
+
+    def __init__(self):
+        super().__init__(name="discriminator")
+        glorot = tf.keras.initializers.GlorotUniform(seed=6)
+        shapes = {"d_W1": [2, 5], "d_b1": [5], "d_W2": [5, 3], "d_b2": [3], "d_W3": [3, 1],
+                  "d_b3": [1]}  # fmt: skip
+        with self.name_scope:
+            self.weights = {
+                name: tf.Variable(tf.zeros(shape) if "_b" in name else glorot(shape), name=name)
+                for name, shape in shapes.items()
+            }
+
+    def __call__(self, x):
+        w = self.weights
+        layer1 = tf.nn.tanh(tf.matmul(x, w["d_W1"]) + w["d_b1"])
+        layer2 = tf.nn.tanh(tf.matmul(layer1, w["d_W2"]) + w["d_b2"])
+        return tf.matmul(layer2, w["d_W3"]) + w["d_b3"]
+
+
+netD = NetD()
+x = tf.random.normal([4, 2], seed=6)
+real_logits, fake_logits = netD(x), netD(x)
+module_names = [v.name for v in netD.trainable_variables]
+print("trainable_variables:", module_names)
+print("same logits from both calls:", bool(tf.reduce_all(real_logits == fake_logits)))
+assert sorted(module_names) == sorted(f"discriminator/{n}:0" for n in
+                                      ("d_W1", "d_b1", "d_W2", "d_b2", "d_W3", "d_b3"))  # fmt: skip
+assert bool(tf.reduce_all(real_logits == fake_logits))
+
+# %% [markdown]
+# `trainable_variables` is sorted by attribute path (here the dictionary keys), not by
+# creation order. Training takes the list from the object, never from names:
+
+# %%
+optimizer = tf.keras.optimizers.SGD(learning_rate=0.1)
+with tf.GradientTape() as tape:
+    loss = tf.reduce_mean(tf.nn.softplus(-netD(x)))
+gradients = tape.gradient(loss, netD.trainable_variables)
+optimizer.apply_gradients(zip(gradients, netD.trainable_variables))
+print("variables the step updated:", len(gradients), "of", len(netD.trainable_variables))
+assert all(g is not None for g in gradients)
+
+# %% [markdown]
+# ## 3. Keras layers: created on the first call, shared on every later one
+#
+# A Keras layer builds its weights when it first sees an input; a second call reuses them.
+# Two layer objects of the same class get uniquified names (`dense`, `dense_1`), much as
+# TF1 uniquified op names.
+
+# %%
+d_1 = tf.keras.layers.Dense(5, activation="tanh")
+d_2 = tf.keras.layers.Dense(1)
+for _ in range(2):
+    logits = d_2(d_1(x))
+keras_names = [v.name for v in d_1.weights + d_2.weights]
+print("weights after two calls:", keras_names)
+assert keras_names == ["dense/kernel:0", "dense/bias:0", "dense_1/kernel:0", "dense_1/bias:0"]
+
+# %% [markdown]
+# ## 4. The migration shim: `track_tf1_style_variables`
+#
+# Decorating a Keras layer's `call` with `tf.compat.v1.keras.utils.track_tf1_style_variables`
+# gives the old code a variable store again: `get_variable` creates on the first call,
+# reuses on later ones, and the layer tracks the variables. xyang35's netD body runs as it
+# was written, `variable_scope` and all. (The layer lists its variables sorted by name.)
+
+# %%
+
+
+class ShimNetD(tf.keras.layers.Layer):
+    """xyang35's netD body, unchanged, inside a Keras layer."""
+
+    @tf1.keras.utils.track_tf1_style_variables
+    def call(self, x):
+        with tf1.variable_scope("discriminator"):
+            d_W1 = tf1.get_variable("d_W1", shape=[2, 5])
+            d_b1 = tf1.get_variable("d_b1", shape=[5], initializer=tf1.zeros_initializer())
+            d_W2 = tf1.get_variable("d_W2", shape=[5, 1])
+            return tf.matmul(tf.nn.tanh(tf.matmul(x, d_W1) + d_b1), d_W2)
+
+
+shim = ShimNetD()
+shim_real, shim_fake = shim(x), shim(x)
+shim_names = [v.name for v in shim.trainable_variables]
+print("variables after two calls:", shim_names)
+print("same logits from both calls:", bool(tf.reduce_all(shim_real == shim_fake)))
+assert shim_names == ["discriminator/d_W1:0", "discriminator/d_W2:0", "discriminator/d_b1:0"]
+
+# %% [markdown]
+# ## The PyTorch way
+#
+# The same ownership model as `tf.Module`, with no names in the variables at all: the path
+# in the module tree is the name.
+
+# %%
+torch.manual_seed(6)
+D = torch.nn.Sequential(torch.nn.Linear(2, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3),
+                        torch.nn.Tanh(), torch.nn.Linear(3, 1))  # fmt: skip
+points = torch.randn(4, 2)
+print("parameters:", [name for name, _ in D.named_parameters()])
+print("same logits from both calls:", torch.equal(D(points), D(points)))
+assert len(list(D.parameters())) == 6
+
+# %% [markdown]
+# ## Takeaways
+#
+# - Eager TF2 keeps `variable_scope` for names only: `get_variable` always creates, `reuse`
+#   is ignored, and neither ValueError of lesson 2 can happen. Old scope-based code run
+#   eagerly silently builds a new network on every call.
+# - TF2 shares by ownership: a `tf.Module` or Keras layer makes its variables once, and
+#   `trainable_variables` is the var_list. This is PyTorch's `nn.Module` model.
+# - `track_tf1_style_variables` (Keras 2, tf-keras) restores TF1 reuse inside one layer, a
+#   bridge for migrating code such as xyang35's `netD` without rewriting it.

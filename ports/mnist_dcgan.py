@@ -1,0 +1,315 @@
+"""PyTorch port of the seed-002 tf.layers MNIST DCGAN, cross-checked against the TF1 graph.
+
+NCHW modules that compute what `tf1_reference/mnist_dcgan.py` computes (with its stride fix):
+TF's SAME padding reproduced exactly (stride-2 conv: pad 1 before and 2 after, not
+`padding=2`; stride-2 conv-transpose: the full output cropped from row and column 1), BatchNorm
+with TF's momentum 0.99 and epsilon 1e-3 (`momentum=0.01, eps=1e-3`) always in training mode,
+LeakyReLU 0.2, sigmoid cross-entropy on logits, Glorot-uniform weights and zero biases, one
+Adam(0.0002) per network. The same three phases; checkpoints are state_dicts.
+
+Source: the seed text (shared/seeds/002_*.txt); shared/spec/originals.md section 3 and 6.3;
+    anchors.md pitfalls 3.2-3.5.
+
+Run: (CPU: see README for the time per epoch)
+    python -m ports.mnist_dcgan train --out runs/dcgan-pt           # 20 epochs, then a checkpoint
+    python -m ports.mnist_dcgan train-d --restore runs/dcgan-pt --out runs/dcgan-pt-d
+    python -m ports.mnist_dcgan test --restore runs/dcgan-pt-d --out runs/dcgan-pt-test
+    python -m ports.mnist_dcgan train --epochs 1 --max-steps 20     # a smoke run (~20 s)
+
+Deviations: (from the TF1 reference, which lists the seed's own fixes)
+- Initial weights come from torch's generator (`torch.manual_seed(seed)`), not TF's.
+- `torch.optim.Adam` adds epsilon to sqrt(v_hat), TF1 to sqrt(v); `python -m crosscheck
+  mnist_dcgan` measures the difference and `--adam tf` removes it there.
+- The dense layer after D's flatten and the one before G's reshape see NCHW (c, h, w) order
+  where TF sees (h, w, c); `NAME_MAP` permutes their rows, columns and bias accordingly.
+- PyTorch updates BatchNorm's running statistics in every training-mode forward (running_var
+  with Bessel's correction); TF's are never updated here. Neither is ever used: D always
+  normalises with the batch's own statistics, as the seed's `training=True`.
+- Checkpoint: `<out>/models/gan.pt` (G, D and both Adam states), written then renamed.
+"""
+
+import dataclasses
+import pathlib
+import random
+import time
+
+import numpy as np
+import torch
+import tqdm
+from torch import nn
+
+from figures import digits
+from harness import cli, run_folder
+from inputs import mnist
+from ports import command
+
+MODEL = "mnist_dcgan"
+PHASES = ("train", "train-d", "test")  # The seed's three sessions, as in the TF1 reference.
+SCALES = {"choices": ("as-written", "tanh")}  # Real images in [0, 1] as written, or x * 2 - 1.
+CHECKPOINT = pathlib.Path("models") / "gan.pt"
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+    epochs: int = 20  # seed: num_epoch = 20, in both training sessions
+    batch_size: int = 64  # seed: batch_size = 64; total_batch = int(55000 / 64) = 859
+    learning_rate: float = 0.0002  # seed: learning_rate = 0.0002 for both AdamOptimizers
+    noise_dim: int = 100  # seed: noise_placeholder shape [None, 100], U(-1, 1) noise
+    sample_every: int = 5  # seed: if (epoch+1) % 5 == 0: plot_samples(samples[:16])
+    test_size: int = 1000  # seed: test_set.next_batch(1000) and 1000 noise vectors
+    real_scale: str = dataclasses.field(default="as-written", metadata=SCALES)  # seed: [0, 1] images vs tanh
+
+    @property
+    def lr_D(self):
+        return self.learning_rate
+
+    @property
+    def lr_G(self):
+        return self.learning_rate
+
+
+def same_conv_transpose(layer, x):
+    """TF conv2d_transpose 'SAME', stride s: the full (padding 0) output, cropped to s * in.
+
+    The full output has (in - 1) s + k rows; TF keeps s * in of them, dropping k - s = 3 in all:
+    (k - s) // 2 = 1 before and 2 after, so out[1 : 1 + s * in] (anchors.md pitfall 3.3).
+    """
+    full = layer(x)
+    size = x.shape[-1] * layer.stride[0]
+    before = (full.shape[-1] - size) // 2
+    return full[..., before : before + size, before : before + size]
+
+
+class Generator(nn.Module):
+    """z (B, 100) -> 128 -> 7*7*128 -> (B, 128, 7, 7) -> 64 x 14 x 14 -> 1 x 28 x 28, tanh."""
+
+    def __init__(self, noise_dim=100):
+        super().__init__()
+        self.dense = nn.Linear(noise_dim, 128)
+        self.dense_1 = nn.Linear(128, 7 * 7 * 128)
+        self.conv2d_transpose = nn.ConvTranspose2d(128, 64, kernel_size=5, stride=2)
+        self.conv2d_transpose_1 = nn.ConvTranspose2d(64, 1, kernel_size=5, stride=2)
+
+    def forward(self, noise, layers=None):
+        leaky = nn.functional.leaky_relu
+        fc1 = leaky(self.dense(noise), negative_slope=0.2)
+        fc2 = leaky(self.dense_1(fc1), negative_slope=0.2)
+        x = fc2.view(-1, 128, 7, 7)  # NCHW: NAME_MAP orders dense_1's outputs as (c, h, w).
+        deconv1 = leaky(same_conv_transpose(self.conv2d_transpose, x), negative_slope=0.2)
+        deconv2 = same_conv_transpose(self.conv2d_transpose_1, deconv1)
+        out = torch.tanh(deconv2)
+        if layers is not None:
+            layers.update(fc1=fc1, fc2=fc2, x=x, deconv1=deconv1, deconv2=deconv2, out=out)
+        return out
+
+
+class Discriminator(nn.Module):
+    """(B, 1, 28, 28) -> 64 x 14 x 14 -> 128 x 7 x 7, BatchNorm -> flatten -> 1 logit."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv2d = nn.Conv2d(1, 64, kernel_size=5, stride=2)
+        self.conv2d_1 = nn.Conv2d(64, 128, kernel_size=5, stride=2)
+        # TF momentum 0.99 (weight on the old value) is PyTorch momentum 0.01.
+        self.batch_normalization = nn.BatchNorm2d(128, momentum=0.01, eps=1e-3)
+        self.dense = nn.Linear(7 * 7 * 128, 1)
+
+    def forward(self, inputs, layers=None):
+        """Returns (sigmoid(logits), logits), as the seed's discriminator."""
+        # TF 'SAME', k 5, stride 2, even size: 3 padding rows, 1 before and 2 after.
+        conv1 = self.conv2d(nn.functional.pad(inputs, (1, 2, 1, 2)))
+        lrelu1 = torch.maximum(conv1 * 0.2, conv1)
+        conv2 = self.conv2d_1(nn.functional.pad(lrelu1, (1, 2, 1, 2)))
+        bn = self.batch_normalization
+        # Always batch statistics, as the seed's training=True, even after .eval().
+        norm2 = nn.functional.batch_norm(conv2, bn.running_mean, bn.running_var, bn.weight,
+                                         bn.bias, training=True, momentum=bn.momentum, eps=bn.eps)  # fmt: skip
+        lrelu2 = torch.maximum(norm2 * 0.2, norm2)
+        flat = lrelu2.flatten(1)  # (c, h, w) order; NAME_MAP permutes dense's rows to match.
+        logits = self.dense(flat)
+        prob = torch.sigmoid(logits)
+        if layers is not None:
+            layers.update(conv1=conv1, lrelu1=lrelu1, conv2=conv2, norm2=norm2, lrelu2=lrelu2,
+                          flat=flat, logits=logits, prob=prob)  # fmt: skip
+        return prob, logits
+
+
+# TF1 variable -> (port parameter, layout); see ports/layouts.py.
+NAME_MAP = {
+    "generator/dense/kernel": ("generator.dense.weight", "dense"),
+    "generator/dense/bias": ("generator.dense.bias", "same"),
+    "generator/dense_1/kernel": ("generator.dense_1.weight", "dense_nhwc_out:7,7,128"),
+    "generator/dense_1/bias": ("generator.dense_1.bias", "nhwc_vector:7,7,128"),
+    "generator/conv2d_transpose/kernel": ("generator.conv2d_transpose.weight", "conv_transpose"),
+    "generator/conv2d_transpose/bias": ("generator.conv2d_transpose.bias", "same"),
+    "generator/conv2d_transpose_1/kernel": ("generator.conv2d_transpose_1.weight", "conv_transpose"),  # fmt: skip
+    "generator/conv2d_transpose_1/bias": ("generator.conv2d_transpose_1.bias", "same"),
+    "discriminator/conv2d/kernel": ("discriminator.conv2d.weight", "conv"),
+    "discriminator/conv2d/bias": ("discriminator.conv2d.bias", "same"),
+    "discriminator/conv2d_1/kernel": ("discriminator.conv2d_1.weight", "conv"),
+    "discriminator/conv2d_1/bias": ("discriminator.conv2d_1.bias", "same"),
+    "discriminator/batch_normalization/gamma": ("discriminator.batch_normalization.weight", "same"),
+    "discriminator/batch_normalization/beta": ("discriminator.batch_normalization.bias", "same"),
+    "discriminator/dense/kernel": ("discriminator.dense.weight", "dense_nhwc_in:7,7,128"),
+    "discriminator/dense/bias": ("discriminator.dense.bias", "same"),
+}
+
+
+def initialize(modules):
+    """tf.layers defaults: Glorot-uniform kernels, zero biases; BatchNorm gamma 1, beta 0."""
+    for module in modules:
+        for layer in module.modules():
+            if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.xavier_uniform_(layer.weight)  # Same fans as TF for HWIO and OIHW.
+                nn.init.zeros_(layer.bias)
+
+
+def discriminator_loss(D_logit_real, D_logit_fake):
+    """loss_D = mean softplus(-D(x)) + mean softplus(D(G(z))): BCE on logits, labels 1 and 0."""
+    bce = nn.functional.binary_cross_entropy_with_logits
+    return bce(D_logit_real, torch.ones_like(D_logit_real)) + bce(
+        D_logit_fake, torch.zeros_like(D_logit_fake)
+    )
+
+
+def generator_loss(D_logit_fake):
+    """loss_G = mean softplus(-D(G(z))): the non-saturating loss."""
+    return nn.functional.binary_cross_entropy_with_logits(D_logit_fake, torch.ones_like(D_logit_fake))  # fmt: skip
+
+
+def train_step(G, D, opt_D, opt_G, images, noise, train_G=True):
+    """D on real images and G(noise), then G on the SAME noise against the updated D."""
+    fake = G(noise)
+    opt_D.zero_grad()
+    loss_D = discriminator_loss(D(images)[1], D(fake.detach())[1])
+    loss_D.backward()
+    opt_D.step()
+    if not train_G:
+        return loss_D.item(), None
+    opt_G.zero_grad()
+    # G did not change in the D step, so `fake` is the G(z) that TF's G step recomputes.
+    loss_G = generator_loss(D(fake)[1])
+    loss_G.backward()
+    opt_G.step()
+    return loss_D.item(), loss_G.item()
+
+
+def real_batch(batch_xs, hp, device):
+    """The flat (B, 784) batch as (B, 1, 28, 28) NCHW; optionally mapped to [-1, 1]."""
+    images = torch.as_tensor(batch_xs.reshape(-1, 1, 28, 28), device=device)
+    return images * 2.0 - 1.0 if hp.real_scale == "tanh" else images
+
+
+def save_checkpoint(G, D, opt_D, opt_G, out):
+    final = out.path / CHECKPOINT
+    final.parent.mkdir(exist_ok=True)
+    state = {"generator": G.state_dict(), "discriminator": D.state_dict(),
+             "optimizer_D": opt_D.state_dict(), "optimizer_G": opt_G.state_dict()}  # fmt: skip
+    run_folder.atomic_write(final, lambda p: torch.save(state, p))
+    return final
+
+
+def checkpoint_of(restore):
+    if restore is None:
+        raise cli.UserError("train-d and test restore a checkpoint: pass --restore RUN_FOLDER "
+                            "(the --out of an earlier train run).")  # fmt: skip
+    path = pathlib.Path(restore)
+    path = path / CHECKPOINT if path.is_dir() else path
+    if not path.is_file():
+        raise cli.UserError(f"--restore {restore}: no checkpoint {path} there; "
+                            "pass the run folder of a finished train or train-d run.")  # fmt: skip
+    return path
+
+
+def run_epochs(G, D, opt_D, opt_G, hp, datasets, out, phase, max_steps, sample_noise, device):
+    """The seed's epoch loop (`train`: D and G; `train-d`: D alone); prints its cost line."""
+    train_set = datasets.train
+    total_batch = int(train_set.num_examples / hp.batch_size)
+    steps_left = max_steps if max_steps is not None else hp.epochs * total_batch
+    for epoch in range(hp.epochs):
+        if steps_left <= 0:
+            break
+        started, avg_cost = time.time(), 0
+        steps = min(total_batch, steps_left)
+        for i in tqdm.tqdm(range(steps), desc=f"epoch {epoch + 1}", leave=False, disable=None):
+            batch_xs, _ = train_set.next_batch(hp.batch_size)
+            noise = np.random.uniform(-1.0, 1.0, size=[hp.batch_size, hp.noise_dim]).astype(np.float32)  # fmt: skip
+            loss_D, loss_G = train_step(G, D, opt_D, opt_G, real_batch(batch_xs, hp, device),
+                                        torch.as_tensor(noise, device=device), phase == "train")  # fmt: skip
+            cli.check_finite(f"epoch {epoch + 1} step {i + 1}", loss_D=loss_D, loss_G=loss_G or 0.0)
+            avg_cost += ((loss_D + loss_G) / 2 if phase == "train" else loss_D) / steps
+        steps_left -= steps
+        out.print("Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(avg_cost))
+        seconds = time.time() - started
+        out.metric(phase=phase, epoch=epoch + 1, steps=steps, cost=avg_cost, loss_D=loss_D,
+                   loss_G=loss_G, seconds=seconds, seconds_per_step=seconds / steps)  # fmt: skip
+        if phase == "train" and (epoch + 1) % hp.sample_every == 0:
+            with torch.no_grad():
+                samples = G(torch.as_tensor(sample_noise, device=device)).cpu().numpy()
+            out.save_figure(digits.grid(samples[:16]), f"samples_epoch_{epoch + 1:04d}.png")
+
+
+def test(G, hp, datasets, out, device):
+    """The reference's test phase: 10 pairs, the seed's meaningless "Errors" count, 10 errors."""
+    test_xs, _ = datasets.validation.next_batch(hp.test_size)
+    noise = np.random.uniform(-1.0, 1.0, size=[hp.test_size, hp.noise_dim]).astype(np.float32)
+    with torch.no_grad():
+        generated_images = G(torch.as_tensor(noise, device=device)).cpu().numpy()
+    for i in range(10):
+        idx = random.randint(0, hp.test_size - 1)
+        pair = [generated_images[idx].reshape(28, 28), test_xs[idx]]
+        out.save_figure(digits.grid(pair, titles=["Generated images", "Real Images"]), f"pair_{i:02d}.png")  # fmt: skip
+    labels = np.argmax(test_xs.reshape(hp.test_size, -1), axis=1)
+    predictions = np.argmax(generated_images.reshape(hp.test_size, -1), axis=1)
+    errors = np.flatnonzero(labels != predictions)
+    out.print("Errors:", len(errors))
+    out.print("(This compares the positions of the brightest pixel of a real and an unrelated "
+              "generated image; the seed calls it errors, but it measures nothing.)")  # fmt: skip
+    out.print("Sample Errors:")
+    for k, e in enumerate(errors[:10]):
+        out.save_figure(digits.digit(generated_images[e], predictions[e]), f"error_{k:02d}_generated.png")  # fmt: skip
+        out.save_figure(digits.digit(test_xs[e], labels[e]), f"error_{k:02d}_real.png")
+    out.metric(phase="test", errors=len(errors), test_size=hp.test_size)
+    return len(errors)
+
+
+def parser():
+    result = command.parser(MODEL, HParams, __doc__)
+    result.add_argument("phase", choices=PHASES, help="the seed's session to run: train (D and "
+                        "G, then save), train-d (restore, D alone, save) or test (restore, draw)")  # fmt: skip
+    result.add_argument("--restore", help="train-d / test: run folder (or gan.pt) to restore")
+    result.add_argument("--max-steps", type=cli._positive(int), default=None, metavar="N",
+                        help="stop a training phase after N steps in all (default: every epoch)")  # fmt: skip
+    result.add_argument("--data-dir", default=None, help="MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)")  # fmt: skip
+    return result
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    restore = checkpoint_of(args.restore) if args.phase != "train" else None
+    hp, seed, device, out = command.start(args, HParams, MODEL, phase=args.phase)
+    with out:
+        np.random.seed(seed)
+        random.seed(seed)
+        torch.manual_seed(seed)
+        datasets = mnist.read_data_sets(args.data_dir, one_hot=True, rng=seed)
+        G, D = Generator(hp.noise_dim).to(device), Discriminator().to(device)
+        initialize([G, D])
+        opt_D = torch.optim.Adam(D.parameters(), lr=hp.learning_rate)
+        opt_G = torch.optim.Adam(G.parameters(), lr=hp.learning_rate)
+        sample_noise = np.random.uniform(-1.0, 1.0, size=[16, hp.noise_dim]).astype(np.float32)
+        if restore:
+            state = torch.load(restore, map_location=device)
+            G.load_state_dict(state["generator"])
+            D.load_state_dict(state["discriminator"])
+            opt_D.load_state_dict(state["optimizer_D"])
+            opt_G.load_state_dict(state["optimizer_G"])
+        if args.phase == "test":
+            return test(G, hp, datasets, out, device)
+        run_epochs(G, D, opt_D, opt_G, hp, datasets, out, args.phase, args.max_steps,
+                   sample_noise, device)  # fmt: skip
+        out.print("Model saved in path: %s" % save_checkpoint(G, D, opt_D, opt_G, out))
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,158 @@
+"""Every lesson runs, prints what it claims, ends with Takeaways, and its rendered page is fresh.
+
+The lessons are executed once, by the renderer's own worker processes (graph-mode lessons in
+one process, the eager lesson in another), and every test below reads that one run: the
+claims are checked on the very output a reader sees on the rendered pages.
+"""
+
+import ast
+import pathlib
+
+import pytest
+
+from lessons import render
+
+LESSONS = render.lesson_paths()
+NAMES = [path.name for path in LESSONS]
+
+
+@pytest.fixture(scope="module")
+def outputs():
+    """{lesson file name: printed output of the whole lesson}, from one fresh run."""
+    return render.run_all()
+
+
+def printed(outputs, name):
+    return "\n".join(outputs[name])
+
+
+def test_there_are_at_least_six_lessons():
+    assert len(LESSONS) >= 6, NAMES
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=NAMES)
+def test_header_cells_and_takeaways(path):
+    doc = ast.get_docstring(ast.parse(path.read_text()))
+    assert doc and doc.splitlines()[0].endswith(".") and len(doc.splitlines()[0]) <= 100
+    for header in ("Source:", "Run:", "Deviations:"):
+        assert f"\n{header}" in f"\n{doc}", f"{path.name}: no {header!r} section"
+    assert f"python lessons/{path.name}" in doc
+    cells = render.parse(path.read_text())
+    headings = [line for c in cells if c.kind == "markdown" for line in c.source.splitlines()]
+    assert "# ## The PyTorch way" in headings, f"{path.name}: no PyTorch section"
+    assert cells[-1].kind == "markdown" and cells[-1].source.startswith("# ## Takeaways")
+
+
+def test_rendering_is_fresh(outputs):
+    diffs = render.stale(render.pages(outputs))
+    assert not diffs, "stale lessons/*.md; run `python -m lessons.render`:\n" + "".join(diffs)
+
+
+def test_rendering_has_no_addresses_or_log_noise(outputs):
+    text = "\n".join(printed(outputs, name) for name in NAMES)
+    for noise in ("0x", "WARNING", "I0000", "cuda", "deprecat"):
+        assert noise not in text
+
+
+def test_stale_reports_a_changed_page_and_a_stray_one(tmp_path):
+    (tmp_path / "01_a.md").write_text("old\n")
+    (tmp_path / "99_gone.md").write_text("x\n")
+    diffs = render.stale({"01_a.md": "new\n", "README.md": "index\n"}, tmp_path)
+    assert len(diffs) == 3
+    assert "-old" in diffs[1] and "+new" in diffs[1]
+    assert diffs[0].startswith("99_gone.md: committed")
+    assert not render.stale({"01_a.md": "old\n", "99_gone.md": "x\n"}, tmp_path)
+
+
+def test_parse_splits_header_markdown_and_code():
+    cells = render.parse('"""Doc."""\n\n# %%\nx = 1\n\n# %% [markdown]\n# ## Title\n')
+    assert [c.kind for c in cells] == ["header", "code", "markdown"]
+    assert cells[1].source == "x = 1" and cells[1].line == 4
+
+
+def test_lesson_1_sharing(outputs):
+    text = printed(outputs, "01_sharing_variables.py")
+    assert "trainable variables after two calls: ['D_W1:0', 'D_b1:0', 'D_W2:0', 'D_b2:0']" in text
+    assert "trainable variables after two calls: ['D_W:0', 'D_W_1:0']" in text
+    assert "same input, same logits from both calls: False" in text
+    assert "real_logits: discriminator/add_2:0" in text
+    assert "fake_logits: discriminator_1/add_2:0" in text
+    assert "    discriminator/d_W1:0" in text and "    generator/g_W:0" in text
+
+
+def test_lesson_2_reuse_errors(outputs):
+    text = printed(outputs, "02_reuse.py")
+    assert (
+        "ValueError: Variable discriminator/d_W already exists, disallowed. "
+        "Did you mean to set reuse=True or reuse=tf.AUTO_REUSE in VarScope?"
+    ) in text
+    assert (
+        "ValueError: Variable discriminater/d_W does not exist, or was not created with "
+        "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in VarScope?"
+    ) in text
+    assert "ValueError: Variable wiseodd_style/D_W1 does not exist" in text
+    assert "but specified shape (3, 1) and found shape (2, 1)" in text
+    assert text.count("-> discriminator/d_W:0, same object: True") == 4
+    assert "same object: False" not in text
+
+
+def test_lesson_3_scopes(outputs):
+    text = printed(outputs, "03_name_scope_vs_variable_scope.py")
+    assert "get_variable -> v3:0 | tf.Variable -> ns/v4:0 | op -> ns/addop:0" in text
+    assert "get_variable -> vs/v5:0 | tf.Variable -> vs/v6:0 | op -> vs/addop:0" in text
+    assert "ValueError: Variable weights already exists, disallowed." in text
+    assert "discriminator_1/MatMul <- discriminator/d_W1:0" in text
+    assert "fake_logits: discriminator_2/logits:0" in text
+    assert "ops under discriminator_1/: []" in text
+
+
+def test_lesson_4_var_lists_and_generator_drift(outputs):
+    text = printed(outputs, "04_var_lists.py")
+    assert (
+        "'d_' in var.name: ['generator/conv2d_transpose/kernel', 'generator/conv2d_transpose/bias'"
+        ", 'generator/conv2d_transpose_1/kernel', 'generator/conv2d_transpose_1/bias', "
+        "'discriminator/conv2d_1/kernel', 'discriminator/conv2d_1/bias']"
+    ) in text
+    assert "'g_' in var.name: []" in text
+    assert "generator variables in D's list: 4" in text
+    assert "discriminator variables missing from D's list: 6 of 8" in text
+    assert "ValueError: No variables to optimize." in text
+    scope_part, substring_part = text.split("substring list:\n")
+    assert "generator variables changed by D's steps: []" in scope_part
+    assert "max |G(z) after - G(z) before| on fixed z: 0.0e+00" in scope_part
+    drift = float(substring_part.split("on fixed z: ")[1].split()[0])
+    assert drift > 1e-3
+    assert "['generator/conv2d_transpose/kernel'" in substring_part
+    assert "generator unchanged after five D steps: True" in text
+
+
+def test_lesson_5_root_scope_trap(outputs):
+    text = printed(outputs, "05_root_scope_reuse_trap.py")
+    assert "root scope reuse after:  True" in text
+    assert (
+        "ValueError: Variable d_w/Adam/ does not exist, or was not created with "
+        "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in VarScope?"
+    ) in text
+    for name in ("discriminator/d_w/Adam:0", "discriminator/d_w/Adam_1:0", "beta1_power:0",
+                 "beta2_power:0", "beta1_power_1:0", "generator/g_W/Adam_1:0"):  # fmt: skip
+        assert f"    {name}\n" in text + "\n", name
+    assert "'d_w/Adam_1:0', 'd_w/Adam_2:0'" in text
+    assert "beta1_power before and after two steps: [0.9, 0.81, 0.729]" in text
+
+
+def test_lesson_6_eager(outputs):
+    text = printed(outputs, "06_tf2_eager.py")
+    assert "executing eagerly: True" in text
+    assert text.count("same object as the first: False") == 4
+    assert "same object as the first: True" not in text
+    assert "TRAINABLE_VARIABLES collection: []" in text
+    assert "variables after two calls: ['discriminator/d_W1:0'" in text
+    assert "weights after two calls: ['dense/kernel:0', 'dense/bias:0', 'dense_1/kernel:0'" in text
+
+
+def test_graph_lessons_share_a_process_and_the_eager_one_runs_alone():
+    groups = [[p.name for p in group] for group in render.groups(LESSONS)]
+    assert ["06_tf2_eager.py"] in groups
+    assert any(
+        "01_sharing_variables.py" in g and "05_root_scope_reuse_trap.py" in g for g in groups
+    )

@@ -1,0 +1,306 @@
+"""The seed-002 tf.layers MNIST DCGAN, made to run on TF 2.21 graph mode with the smallest fixes.
+
+G: z (100) -> dense 128 -> dense 7*7*128 -> reshape -> conv2d_transpose 64 -> conv2d_transpose 1
+-> tanh, 28x28x1. D: conv2d 64 /2 -> max(0.2x, x) -> conv2d 128 /2 -> batch_normalization
+(training=True) -> max(0.2x, x) -> flatten -> dense 1. Non-saturating losses, two Adam(0.0002).
+The seed's three sessions are three subcommands: `train` (D then G, 20 epochs, checkpoint),
+`train-d` (restore, 20 epochs of D alone, save) and `test` (restore, draw, count "Errors").
+
+Source: the seed text itself (shared/seeds/002_*.txt, no repository); facts and bugs in
+    shared/spec/originals.md section 3.
+
+Run: (on 2 contended CPU cores an epoch of 859 steps takes about 15 minutes; see README)
+    python -m tf1_reference.mnist_dcgan train --out runs/dcgan        # 20 epochs, then a checkpoint
+    python -m tf1_reference.mnist_dcgan train-d --restore runs/dcgan --out runs/dcgan-d
+    python -m tf1_reference.mnist_dcgan test --restore runs/dcgan-d --out runs/dcgan-test
+    python -m tf1_reference.mnist_dcgan train --epochs 1 --max-steps 20   # a smoke run (~30 s)
+
+Deviations: (each fix names the error the seed gives without it; originals.md 3.3)
+- `strides=(2, 2)` on the first conv2d_transpose. As written G makes 14x14 images and D(G)
+  fails to build: "ValueError: Trying to share variable discriminator/dense/kernel, but
+  specified shape (2048, 1) and found shape (6272, 1)". Kernel shapes, names and the 1,241,602
+  trainable parameters are unchanged.
+- `import numpy as np`, `matplotlib`, `random` added: "NameError: name 'np' is not defined".
+- Real batches reshaped to (-1, 28, 28, 1): "ValueError: Cannot feed value of shape (64, 784)
+  for Tensor real_images_placeholder:0, which has shape (?, 28, 28, 1)".
+- `sample_noise` defined (16 uniform draws made once before training): "NameError: name
+  'sample_noise' is not defined" after epoch 5, before any checkpoint exists.
+- `plot_samples` defined (a 4x4 grid, or a titled pair in `test`), saved as a PNG in the run
+  folder instead of shown: "NameError: name 'plot_samples' is not defined".
+- `display_digit` mended: the seed passes a list of (image, label) tuples, so `num[0].reshape`
+  raises "AttributeError: 'tuple' object has no attribute 'reshape'"; it now draws each image
+  of an error with its own brightest-pixel index (the seed's stale i=999 values are not kept).
+- `tensorflow.examples.tutorials.mnist.input_data` -> inputs/mnist.py (gone from TF 2;
+  same splits and next_batch); `tf.contrib.layers.flatten` -> `tf.compat.v1.layers.flatten`.
+- Kept as written: real images in [0, 1] beside tanh output in [-1, 1] (`--real-scale tanh`
+  maps real images to [-1, 1]); BatchNorm's moving averages are never updated (UPDATE_OPS is
+  never run), harmless since D always normalises with batch statistics; the meaningless
+  "Errors" count (printed with one line saying so); the unused fake_images_placeholder.
+- The checkpoint lives in the run folder (`<out>/models/gan.ckpt`, written under a temporary
+  name, then renamed); `train-d` and `test` restore from `--restore` (a run folder or a
+  checkpoint prefix) and `train-d` saves into its own run folder, so no run is overwritten.
+- `--seed` seeds NumPy's and Python's global generators, the batch order and TF's graph seed;
+  `--max-steps` bounds a phase; `--data-dir` picks the MNIST folder; NaN losses stop the run.
+"""
+
+import dataclasses
+import pathlib
+import random
+import shutil
+import time
+
+import numpy as np
+import tensorflow as tf
+import tqdm
+
+import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
+from figures import digits
+from harness import cli
+from inputs import mnist
+from tf1_reference import command
+
+tf1 = tf.compat.v1
+
+MODEL = "mnist_dcgan"
+PHASES = ("train", "train-d", "test")
+ORIGINAL_CONFIG = None  # The seed opens a plain tf.Session().
+# as-written: real images in [0, 1] beside G's tanh output in [-1, 1]; tanh: x * 2 - 1.
+SCALES = {"choices": ("as-written", "tanh")}
+CHECKPOINT = pathlib.Path("models") / "gan.ckpt"  # seed: saver.save(sess, "./models/gan.ckpt")
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+    epochs: int = 20  # seed: num_epoch = 20, in both training sessions
+    batch_size: int = 64  # seed: batch_size = 64; total_batch = int(55000 / 64) = 859
+    learning_rate: float = 0.0002  # seed: learning_rate = 0.0002 for both AdamOptimizers
+    noise_dim: int = 100  # seed: noise_placeholder shape [None, 100], U(-1, 1) noise
+    sample_every: int = 5  # seed: if (epoch+1) % 5 == 0: plot_samples(samples[:16])
+    test_size: int = 1000  # seed: test_set.next_batch(1000) and 1000 noise vectors
+    real_scale: str = dataclasses.field(default="as-written", metadata=SCALES)  # seed: [0, 1] images vs tanh
+
+    # The cross-check engine reads one learning rate per network; the seed uses one for both.
+    @property
+    def lr_D(self):
+        return self.learning_rate
+
+    @property
+    def lr_G(self):
+        return self.learning_rate
+
+
+def generator(noise, reuse, layers=None):
+    """The seed's generator with the stride fix: z (B, 100) -> tanh image (B, 28, 28, 1).
+
+    `layers`, when given, receives every intermediate tensor by the seed's local names.
+    """
+    with tf1.variable_scope("generator", reuse=reuse):
+        fc1 = tf1.layers.dense(inputs=noise, units=128, activation=tf.nn.leaky_relu)
+        fc2 = tf1.layers.dense(inputs=fc1, units=7 * 7 * 128, activation=tf.nn.leaky_relu)
+        x = tf.reshape(fc2, shape=[-1, 7, 7, 128])
+        # FIX: strides=(2, 2) (the seed has none, so 7x7 -> 7x7 -> 14x14; see Deviations).
+        deconv1 = tf1.layers.conv2d_transpose(inputs=x, filters=64, kernel_size=(5, 5), strides=(2, 2), padding="same", activation=tf.nn.leaky_relu)  # fmt: skip
+        deconv2 = tf1.layers.conv2d_transpose(inputs=deconv1, filters=1, kernel_size=(5, 5), strides=(2, 2), padding="same")  # fmt: skip
+        out = tf.tanh(deconv2)
+        if layers is not None:
+            layers.update(fc1=fc1, fc2=fc2, x=x, deconv1=deconv1, deconv2=deconv2, out=out)
+        return out
+
+
+def discriminator(inputs, reuse, layers=None):
+    """The seed's discriminator: image (B, 28, 28, 1) -> (sigmoid(logits), logits), (B, 1)."""
+    with tf1.variable_scope("discriminator", reuse=reuse):
+        conv1 = tf1.layers.conv2d(inputs=inputs, filters=64, kernel_size=(5, 5), strides=(2, 2), padding="same")  # fmt: skip
+        lrelu1 = tf.maximum(conv1 * 0.2, conv1)
+        conv2 = tf1.layers.conv2d(inputs=lrelu1, filters=128, kernel_size=(5, 5), strides=(2, 2), padding="same")  # fmt: skip
+        norm2 = tf1.layers.batch_normalization(conv2, training=True)
+        lrelu2 = tf.maximum(norm2 * 0.2, norm2)
+        flat = tf1.layers.flatten(lrelu2)  # Was tf.contrib.layers.flatten: NHWC order h, w, c.
+        logits = tf1.layers.dense(flat, units=1)
+        prob = tf.sigmoid(logits)
+        if layers is not None:
+            layers.update(conv1=conv1, lrelu1=lrelu1, conv2=conv2, norm2=norm2, lrelu2=lrelu2,
+                          flat=flat, logits=logits, prob=prob)  # fmt: skip
+        return prob, logits
+
+
+class Graph:
+    """The seed's global names, as attributes; `layers` holds G's, D(real)'s and D(fake)'s."""
+
+
+def build_graph(hp=HParams(), dtype=tf.float32):
+    """Placeholders, G, D twice, the four losses and two Adam optimizers, in the seed's order.
+
+    `dtype=tf.float64` is the cross-check's seam (the seed is float32). Returns a `Graph`
+    whose attributes carry the seed's identifiers, plus `d_vars` and `g_vars`, the var lists.
+    """
+    g = Graph()
+    g.layers = {"G": {}, "D_real": {}, "D_fake": {}}
+    g.z_placeholder = tf1.placeholder(dtype=dtype, shape=[None, hp.noise_dim], name="noise_placeholder")  # fmt: skip
+    g.real_images_placeholder = tf1.placeholder(dtype=dtype, shape=[None, 28, 28, 1], name="real_images_placeholder")  # fmt: skip
+    g.fake_images_placeholder = tf1.placeholder(dtype=dtype, shape=[None, 28, 28, 1], name="fake_images_placeholder")  # fmt: skip  # Never used, as in the seed.
+
+    g.G = generator(g.z_placeholder, False, g.layers["G"])
+    g.D_prob_real, g.D_logit_real = discriminator(g.real_images_placeholder, False, g.layers["D_real"])  # fmt: skip
+    g.D_prob_fake, g.D_logit_fake = discriminator(g.G, True, g.layers["D_fake"])
+
+    # loss_D = mean softplus(-D(x)) + mean softplus(D(G(z))); loss_G = mean softplus(-D(G(z)))
+    # (sigmoid cross-entropy on logits, labels 1 / 0 / 1: the non-saturating G loss).
+    sce = tf.nn.sigmoid_cross_entropy_with_logits
+    g.loss_D_real = tf.reduce_mean(sce(labels=tf.ones_like(g.D_logit_real), logits=g.D_logit_real))  # fmt: skip
+    g.loss_D_fake = tf.reduce_mean(sce(labels=tf.zeros_like(g.D_logit_fake), logits=g.D_logit_fake))  # fmt: skip
+    g.loss_D = g.loss_D_real + g.loss_D_fake
+    g.loss_G = tf.reduce_mean(sce(labels=tf.ones_like(g.D_logit_fake), logits=g.D_logit_fake))
+
+    # Var lists by scope prefix, as the seed: correct here, and the only safe filter for
+    # tf.layers names (a "d_" substring would also match generator/conv2d_transpose/...).
+    g.d_vars = tf1.get_collection(tf1.GraphKeys.TRAINABLE_VARIABLES, "discriminator")
+    g.g_vars = tf1.get_collection(tf1.GraphKeys.TRAINABLE_VARIABLES, "generator")
+    g.optimizer_D = tf1.train.AdamOptimizer(hp.learning_rate).minimize(g.loss_D, var_list=g.d_vars)  # fmt: skip
+    g.optimizer_G = tf1.train.AdamOptimizer(hp.learning_rate).minimize(g.loss_G, var_list=g.g_vars)  # fmt: skip
+    return g
+
+
+def real_batch(batch_xs, hp):
+    """FIX: the flat (B, 784) batch reshaped to the placeholder's (B, 28, 28, 1); optional scale."""
+    images = batch_xs.reshape(-1, 28, 28, 1)
+    return images * 2.0 - 1.0 if hp.real_scale == "tanh" else images
+
+
+def train_step(sess, g, images, noise, train_G=True):
+    """The seed's step: D on real images and noise, then G on the SAME noise; returns losses."""
+    _, loss_value_D = sess.run([g.optimizer_D, g.loss_D], feed_dict={g.real_images_placeholder: images, g.z_placeholder: noise})  # fmt: skip
+    if not train_G:
+        return loss_value_D, None
+    _, loss_value_G = sess.run([g.optimizer_G, g.loss_G], feed_dict={g.z_placeholder: noise})
+    return loss_value_D, loss_value_G
+
+
+def plot_samples(samples, title=None):
+    """FIX: the seed calls `plot_samples` but never defines it; a grid of digits (a Figure)."""
+    return digits.grid(samples, titles=title)
+
+
+def save_checkpoint(sess, saver, out):
+    """Save to `<out>/models/gan.ckpt` via a temporary folder renamed into place."""
+    final = out.path / CHECKPOINT
+    temporary = out.path / ".models.tmp"
+    shutil.rmtree(temporary, ignore_errors=True)
+    saver.save(sess, str(temporary / CHECKPOINT.name), write_meta_graph=False)
+    if final.parent.exists():
+        shutil.rmtree(final.parent)
+    temporary.rename(final.parent)
+    return final
+
+
+def checkpoint_of(restore):
+    """The checkpoint prefix that `--restore` names: a run folder or a prefix itself."""
+    if restore is None:
+        raise cli.UserError("train-d and test restore a checkpoint: pass --restore RUN_FOLDER "
+                            "(the --out of an earlier train run).")  # fmt: skip
+    path = pathlib.Path(restore)
+    prefix = path / CHECKPOINT if path.is_dir() else path
+    if not pathlib.Path(f"{prefix}.index").exists():
+        raise cli.UserError(f"--restore {restore}: no checkpoint {prefix}.index there; "
+                            "pass the run folder of a finished train or train-d run.")  # fmt: skip
+    return str(prefix)
+
+
+def run_epochs(sess, g, hp, datasets, out, phase, max_steps, sample_noise):
+    """The seed's epoch loop (`train`: D and G; `train-d`: D alone); prints its cost line."""
+    train_set = datasets.train
+    total_batch = int(train_set.num_examples / hp.batch_size)
+    steps_left = max_steps if max_steps is not None else hp.epochs * total_batch
+    for epoch in range(hp.epochs):
+        if steps_left <= 0:
+            break
+        started, avg_cost = time.time(), 0
+        steps = min(total_batch, steps_left)  # = total_batch unless --max-steps cuts it short
+        for i in tqdm.tqdm(range(steps), desc=f"epoch {epoch + 1}", leave=False, disable=None):
+            batch_xs, _ = train_set.next_batch(hp.batch_size)
+            noise = np.random.uniform(-1.0, 1.0, size=[hp.batch_size, hp.noise_dim]).astype(np.float32)  # fmt: skip
+            loss_D, loss_G = train_step(sess, g, real_batch(batch_xs, hp), noise, phase == "train")
+            cli.check_finite(f"epoch {epoch + 1} step {i + 1}", loss_D=loss_D, loss_G=loss_G or 0.0)
+            cost = (loss_D + loss_G) / 2 if phase == "train" else loss_D
+            avg_cost += cost / steps
+        steps_left -= steps
+        out.print("Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(avg_cost))
+        seconds = time.time() - started
+        out.metric(phase=phase, epoch=epoch + 1, steps=steps, cost=float(avg_cost),
+                   loss_D=float(loss_D), loss_G=None if loss_G is None else float(loss_G),
+                   seconds=seconds, seconds_per_step=seconds / steps)  # fmt: skip
+        if phase == "train" and (epoch + 1) % hp.sample_every == 0:
+            samples = sess.run(g.G, feed_dict={g.z_placeholder: sample_noise})
+            out.save_figure(plot_samples(samples[:16]), f"samples_epoch_{epoch + 1:04d}.png")
+
+
+def test(sess, g, hp, datasets, out):
+    """The seed's third session: 10 generated/real pairs, then its "Errors" count as written."""
+    test_xs, _ = datasets.validation.next_batch(hp.test_size)  # seed: test_set = mnist.validation
+    noise = np.random.uniform(-1.0, 1.0, size=[hp.test_size, hp.noise_dim]).astype(np.float32)
+    generated_images = sess.run(g.G, feed_dict={g.z_placeholder: noise})
+    for i in range(10):
+        idx = random.randint(0, hp.test_size - 1)
+        sample = [generated_images[idx, :].reshape([28, 28]), test_xs[idx, :]]
+        title = ["Generated images", "Real Images"]
+        out.save_figure(plot_samples(sample, title), f"pair_{i:02d}.png")
+    errors, labels, predictions = [], [], []
+    for i in range(hp.test_size):
+        label = np.argmax(test_xs[i])
+        predicted = np.argmax(generated_images[i])
+        labels.append(label)
+        predictions.append(predicted)
+        if label != predicted:
+            errors.append(i)
+    out.print("Errors:", len(errors))
+    out.print("(This compares the positions of the brightest pixel of a real and an unrelated "
+              "generated image; the seed calls it errors, but it measures nothing.)")  # fmt: skip
+    out.print("Sample Errors:")
+    for k, e in enumerate(errors[:10]):
+        # FIX: the seed passed [(image, label), ...] and stale label/predicted from i = 999.
+        out.save_figure(digits.digit(generated_images[e], predictions[e]), f"error_{k:02d}_generated.png")  # fmt: skip
+        out.save_figure(digits.digit(test_xs[e], labels[e]), f"error_{k:02d}_real.png")
+    out.metric(phase="test", errors=len(errors), test_size=hp.test_size)
+    return len(errors)
+
+
+def parser():
+    result = command.parser(MODEL, HParams, __doc__)
+    result.add_argument("phase", choices=PHASES, help="the seed's session to run: train (D and "
+                        "G, then save), train-d (restore, D alone, save) or test (restore, draw)")  # fmt: skip
+    result.add_argument("--restore", help="train-d / test: run folder (or checkpoint prefix) to restore")  # fmt: skip
+    result.add_argument("--max-steps", type=cli._positive(int), default=None, metavar="N",
+                        help="stop a training phase after N steps in all (default: every epoch)")  # fmt: skip
+    result.add_argument("--data-dir", default=None, help="MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)")  # fmt: skip
+    return result
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    restore = checkpoint_of(args.restore) if args.phase != "train" else None
+    hp, seed, config, out = command.start(args, HParams, MODEL, ORIGINAL_CONFIG)
+    with out:
+        np.random.seed(seed)
+        random.seed(seed)
+        datasets = mnist.read_data_sets(args.data_dir, one_hot=True, rng=seed)
+        graph = tf.Graph()
+        with graph.as_default():
+            tf1.set_random_seed(seed)
+            g = build_graph(hp)
+            saver = tf1.train.Saver()
+            init = tf1.global_variables_initializer()
+        # FIX: the seed uses sample_noise but never defines it: 16 fixed U(-1, 1) draws.
+        sample_noise = np.random.uniform(-1.0, 1.0, size=[16, hp.noise_dim]).astype(np.float32)
+        with tf1.Session(graph=graph, config=config) as sess:
+            sess.run(init)
+            if restore:
+                saver.restore(sess, restore)
+            if args.phase == "test":
+                return test(sess, g, hp, datasets, out)
+            run_epochs(sess, g, hp, datasets, out, args.phase, args.max_steps, sample_noise)
+            save_path = save_checkpoint(sess, saver, out)
+            out.print("Model saved in path: %s" % save_path)
+
+
+if __name__ == "__main__":
+    cli.run(main)
