@@ -46,6 +46,8 @@ class Case:
     torch_losses: object  # (G, D, batch of tensors) -> (loss_D, loss_G) tensors.
     var_lists: object  # graph_object -> (D's var_list, G's var_list), the original's lists.
     make_modules: object = None  # () -> (G, D); default port.Generator(), port.Discriminator().
+    losses: object = None  # graph_object -> (D's loss, G's loss); default (loss_D, loss_G).
+    adam: object = None  # hp -> ((lr, beta1) of D, (lr, beta1) of G); default lr_D, lr_G, 0.9.
 
 
 @dataclasses.dataclass
@@ -92,9 +94,10 @@ class TFSide:
         with self.graph.as_default():
             self.g = case.reference.build_graph(hp, dtype=tf.as_dtype(dtype))
             self.variables = tf1.trainable_variables()
+            self.loss_D, self.loss_G = (case.losses or (lambda g: (g.loss_D, g.loss_G)))(self.g)
             self.grads = {
-                "D": tf.gradients(self.g.loss_D, self.g_vars("D")),
-                "G": tf.gradients(self.g.loss_G, self.g_vars("G")),
+                "D": tf.gradients(self.loss_D, self.g_vars("D")),
+                "G": tf.gradients(self.loss_G, self.g_vars("G")),
             }
             init = tf1.global_variables_initializer()
         self.sess = tf1.Session(graph=self.graph, config=tf1.ConfigProto(device_count={"GPU": 0}))
@@ -114,8 +117,8 @@ class TFSide:
 
     def losses_and_grads(self, batch):
         feed_D, feed_G = self.case.tf_feeds(self.g, batch)
-        loss_D, grads_D = self.sess.run([self.g.loss_D, self.grads["D"]], feed_D)
-        loss_G, grads_G = self.sess.run([self.g.loss_G, self.grads["G"]], feed_G)
+        loss_D, grads_D = self.sess.run([self.loss_D, self.grads["D"]], feed_D)
+        loss_G, grads_G = self.sess.run([self.loss_G, self.grads["G"]], feed_G)
         grads = {v.op.name: a for v, a in zip(self.g_vars("D"), grads_D)}
         grads.update({v.op.name: a for v, a in zip(self.g_vars("G"), grads_G)})
         return float(loss_D), float(loss_G), grads
@@ -133,8 +136,9 @@ class TorchSide:
         self.G, self.D = (module.to(self.dtype) for module in make())
         self.modules = {"generator": self.G, "discriminator": self.D}
         optimizer = {"tf": TFAdam, "torch": _torch_adam}[adam]
-        self.opt_D = optimizer(self.D.parameters(), lr=hp.lr_D)
-        self.opt_G = optimizer(self.G.parameters(), lr=hp.lr_G)
+        (lr_D, beta1_D), (lr_G, beta1_G) = (case.adam or _adam_of)(hp)
+        self.opt_D = optimizer(self.D.parameters(), lr=lr_D, beta1=beta1_D)
+        self.opt_G = optimizer(self.G.parameters(), lr=lr_G, beta1=beta1_G)
 
     def tensors(self, batch):
         return {key: torch.as_tensor(value, dtype=self.dtype) for key, value in batch.items()}
@@ -168,8 +172,13 @@ class TorchSide:
         return self.case.torch_step(self.G, self.D, self.opt_D, self.opt_G, self.tensors(batch))
 
 
-def _torch_adam(params, lr):
-    return torch.optim.Adam(params, lr=lr)
+def _adam_of(hp):
+    """The foundation models' Adam: their own learning rates, TF1's default beta1 0.9."""
+    return (hp.lr_D, 0.9), (hp.lr_G, 0.9)
+
+
+def _torch_adam(params, lr, beta1):
+    return torch.optim.Adam(params, lr=lr, betas=(beta1, 0.999))
 
 
 def _max_diff(a, b):
