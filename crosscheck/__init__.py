@@ -4,4 +4,10 @@
 the tolerances, crosscheck/<model>.py says how each model is fed and stepped.
 """
 
-MODELS = ("gaussian_gan", "gaussian_cgan", "mnist_vanilla_gan", "mnist_mlp_gan")
+MODELS = (
+    "gaussian_gan",
+    "gaussian_cgan",
+    "ring_gan",
+    "mnist_vanilla_gan",
+    "mnist_mlp_gan",
+)

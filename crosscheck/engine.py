@@ -47,8 +47,8 @@ class Case:
     torch_losses: object  # (G, D, batch of tensors) -> (loss_D, loss_G) tensors.
     var_lists: object  # graph_object -> (D's var_list, G's var_list), the original's lists.
     make_modules: object = None  # () -> (G, D); default port.Generator(), port.Discriminator().
-    loss_tensors: object = None  # graph_object -> (loss_D, loss_G); default g.loss_D, g.loss_G.
-    learning_rates: object = None  # hp -> (lr_D, lr_G); default hp.lr_D, hp.lr_G.
+    losses: object = None  # graph_object -> (D's loss, G's loss); default (loss_D, loss_G).
+    adam: object = None  # hp -> ((lr, beta1) of D, (lr, beta1) of G); default lr_D, lr_G, 0.9.
 
 
 @dataclasses.dataclass
@@ -95,7 +95,7 @@ class TFSide:
         with self.graph.as_default():
             self.g = case.reference.build_graph(hp, dtype=tf.as_dtype(dtype))
             self.variables = tf1.trainable_variables()
-            self.losses = (case.loss_tensors or (lambda g: (g.loss_D, g.loss_G)))(self.g)
+            self.losses = (case.losses or (lambda g: (g.loss_D, g.loss_G)))(self.g)
             self.grads = {
                 "D": tf.gradients(self.losses[0], self.g_vars("D")),
                 "G": tf.gradients(self.losses[1], self.g_vars("G")),
@@ -137,9 +137,9 @@ class TorchSide:
         self.G, self.D = (module.to(self.dtype) for module in make())
         self.modules = {"generator": self.G, "discriminator": self.D}
         optimizer = {"tf": TFAdam, "torch": _torch_adam}[adam]
-        lr_D, lr_G = (case.learning_rates or (lambda hp: (hp.lr_D, hp.lr_G)))(hp)
-        self.opt_D = optimizer(self.D.parameters(), lr=lr_D)
-        self.opt_G = optimizer(self.G.parameters(), lr=lr_G)
+        (lr_D, beta1_D), (lr_G, beta1_G) = (case.adam or _adam_of)(hp)
+        self.opt_D = optimizer(self.D.parameters(), lr=lr_D, beta1=beta1_D)
+        self.opt_G = optimizer(self.G.parameters(), lr=lr_G, beta1=beta1_G)
 
     def tensors(self, batch):
         return {key: torch.as_tensor(value, dtype=self.dtype) for key, value in batch.items()}
@@ -173,8 +173,13 @@ class TorchSide:
         return self.case.torch_step(self.G, self.D, self.opt_D, self.opt_G, self.tensors(batch))
 
 
-def _torch_adam(params, lr):
-    return torch.optim.Adam(params, lr=lr)
+def _adam_of(hp):
+    """The foundation models' Adam: their own learning rates, TF1's default beta1 0.9."""
+    return (hp.lr_D, 0.9), (hp.lr_G, 0.9)
+
+
+def _torch_adam(params, lr, beta1):
+    return torch.optim.Adam(params, lr=lr, betas=(beta1, 0.999))
 
 
 def _max_diff(a, b):

@@ -72,6 +72,6 @@ CASE = engine.Case(
     torch_losses=torch_losses,
     var_lists=lambda g: (g.D_vars, g.G_vars),
     make_modules=lambda: (port.Generator(HP.z_dim, 784), port.Discriminator(784, HP.dropout)),
-    loss_tensors=lambda g: (g.D_loss, g.G_loss),
-    learning_rates=lambda hp: (hp.lr, hp.lr),
+    losses=lambda g: (g.D_loss, g.G_loss),
+    adam=lambda hp: ((hp.lr, 0.9), (hp.lr, 0.9)),
 )

@@ -47,5 +47,5 @@ CASE = engine.Case(
     )[:2],
     torch_losses=torch_losses,
     var_lists=lambda g: (g.theta_D, g.theta_G),
-    loss_tensors=lambda g: (g.D_loss, g.G_loss),
+    losses=lambda g: (g.D_loss, g.G_loss),
 )

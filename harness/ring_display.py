@@ -1,0 +1,100 @@
+"""What a ring-GAN run (seed 001) shows and writes besides its printed lines, in both frameworks.
+
+- Every 50 steps See_GANs drew a live window: 1000 fresh real points and `generate(1000)`.
+  Those draws come from NumPy's global generator, so both frameworks make them on every run;
+  the window itself is drawn only with `--live` on a GUI backend.
+- Every `disp_freq` steps, `display()`: 1000 fresh real points and `generate(1000)` saved as
+  `_<epoch>.png` (figures/ring.py), plus the mode coverage of 2,500 generated points in
+  metrics.jsonl and coverage.png. The coverage noise comes from its own generator
+  (`np.random.default_rng(seed)`), so measuring changes no number the original printed.
+- At the end (or when a NaN stops the run): generate_animation.gif, the frames at 200 ms each.
+"""
+
+import math
+
+import matplotlib
+import numpy as np
+
+from figures import ring as ring_figures
+from harness import cli
+from inputs import ring
+
+LIVE_EVERY = 50  # See_GANs fit(): the live plot when epoch % 50 == 0 (after the increment).
+PRINT_EVERY = 200  # See_GANs fit(): the loss line when epoch % 200 == 0 (before the increment).
+COVERAGE_POINTS = 2500  # Metz et al. 2017 / VEEGAN measure coverage on 2,500 samples.
+LOSS_LINE = "Epoch: [%4d/%4d] , d_loss: %.8f, g_loss: %.8f"  # See_GANs' print, verbatim.
+
+
+class RingDisplay:
+    """The live plot, display() frames, coverage records and the GIF of one run."""
+
+    def __init__(self, out, mixture, seed, num_z, live=False):
+        self.out, self.mixture, self.num_z, self.live = out, mixture, num_z, live
+        self.coverage_rng = np.random.default_rng(seed)
+        self.last_live = None  # The live layer; drawn under every frame after the first.
+        self.frames, self.records = [], []
+        self._pyplot = None
+        if live:
+            if matplotlib.get_backend().lower() in ("agg", "pdf", "ps", "svg", "cairo", "template"):
+                raise cli.UserError(
+                    f"--live needs a GUI matplotlib backend, but the backend is "
+                    f"{matplotlib.get_backend()}; set MPLBACKEND (e.g. TkAgg) or drop --live."
+                )
+            import matplotlib.pyplot as pyplot
+
+            self._pyplot = pyplot
+            pyplot.ion()
+
+    def live_plot(self, generate):
+        """Every 50 steps: the original's 1000 real points, then generate(1000)."""
+        real = ring.sample(self.mixture, 1000)
+        generated = generate(1000)
+        if self.frames:  # After the first display() the live plot drew into its figure.
+            self.last_live = (real, generated)
+        if self._pyplot is not None:
+            plt = self._pyplot
+            plt.cla()
+            plt.scatter(real[:, 0], real[:, 1], s=5, marker="+", color="r", alpha=0.8,
+                        label="real data")  # fmt: skip
+            plt.scatter(generated[:, 0], generated[:, 1], s=5, marker="x", color="b",
+                        alpha=0.8, label="generated data")  # fmt: skip
+            plt.legend(loc="upper left")
+            plt.xlim(*ring_figures.XLIM)
+            plt.ylim(*ring_figures.YLIM)
+            plt.draw()
+            plt.pause(0.01)
+
+    def display(self, epoch, generate, generate_from, losses):
+        """display(1000): real points, then generate(1000); save the frame; log coverage."""
+        real = ring.sample(self.mixture, 1000)
+        generated = generate(1000)
+        figure = ring_figures.frame(real, generated, live=self.last_live)
+        name = f"_{epoch}.png"
+        self.out.save_figure(figure, name)
+        self.frames.append(self.out.path / name)
+        z = self.coverage_rng.normal(size=(COVERAGE_POINTS, self.num_z))
+        record = {"epoch": epoch, **losses, **ring.coverage(generate_from(z), self.mixture)}
+        self.records.append(record)
+        self.out.metric(**record)
+        self.out.save_figure(
+            ring_figures.coverage_plot(self.records, modes=record["modes"]), "coverage.png"
+        )
+        return record
+
+    def finish(self):
+        """The blog's generate_animation: generate_animation.gif from the saved frames."""
+        return ring_figures.write_animation(self.frames, self.out.path / "generate_animation.gif")
+
+
+def check_losses(step, d_loss, g_loss, on_nan, finish):
+    """`--on-nan stop`: a NaN or infinite loss ends the run, after `finish()` wrote the GIF."""
+    if on_nan != "stop":
+        return
+    for name, value in (("d_loss", d_loss), ("g_loss", g_loss)):
+        if not math.isfinite(value):
+            finish()
+            raise cli.UserError(
+                f"{name} became {value} at step {step} (the raw log of a saturated sigmoid), "
+                "so the run stopped there with its frames saved; try another --seed, or "
+                "--on-nan continue to keep going as the original did."
+            )

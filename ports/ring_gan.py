@@ -1,0 +1,211 @@
+"""PyTorch port of TwistedW's See_GANs 8-mode ring GAN (seed 001), cross-checked against TF1.
+
+The port computes what `tf1_reference/ring_gan.py` computes: G 256 -> relu 128 -> relu 128
+-> 2 and D 2 -> relu 128 -> relu 128 -> sigmoid 1, weights N(0, 0.01) and zero biases, the raw
+logs of the sigmoid outputs without epsilon or clamping (so not `BCELoss`, which clamps each
+log at -100), Adam 2e-4 with beta1 0.5, the same loop, draws, prints, frames and GIF. Data and
+noise come from NumPy's global generator exactly as in the reference, so the same `--seed`
+feeds both the same numbers; only the initial weights come from torch's generator.
+
+Source: TwistedW/See_GANs@57b3da7 GAN.py, ops.py, utils.py, main.py and the blog post (seed
+    001). Facts: shared/spec/originals.md section 2; the reference: tf1_reference/ring_gan.py.
+
+Run:
+    python -m ports.ring_gan                                 # main.py's 100,000 epochs (~8 min)
+    python -m ports.ring_gan --num-epochs 10000              # to all 8 modes (~50 s)
+    python -m ports.ring_gan --num-epochs 400 --disp-freq 200   # a smoke run (~3 s)
+
+Deviations (from the TF1 reference; the reference lists its own from the original):
+- Initial weights come from `torch.manual_seed(seed)`, not TF's graph seed, so the printed
+  numbers differ from the reference's from the first line on (`python -m crosscheck ring_gan`
+  shows that, given the same weights and batches, the two agree to 1e-12 in float64).
+- `torch.optim.Adam` adds epsilon to sqrt(v_hat); TF1 adds it to sqrt(v) before the bias
+  correction (crosscheck/tf_adam.py). With lr 2e-4 the difference stays near 1e-7 per weight.
+- The G step recomputes D on G(z) with D's updated weights, as the TF graph does; the D step
+  detaches G(z) instead of listing D's variables (the same gradients).
+"""
+
+import dataclasses
+
+import numpy as np
+import torch
+import tqdm
+from torch import nn
+
+from harness import cli, ring_display
+from inputs import ring
+from ports import command
+
+MODEL = "ring_gan"
+SEED = 6789  # GAN.__init__ random_seed=6789; main.py passes 6789 too.
+INIT_STDDEV = 0.01  # See_GANs ops.linear: tf.random_normal_initializer(stddev=0.01).
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+    num_z: int = 256  # main.py --num_z 256: number of noise variables
+    hidden_size: int = 128  # main.py --hidden_size 128: units of each hidden layer
+    batch_size: int = 512  # main.py --batch_size 512: real points and z rows per step
+    learning_rate: float = 0.0002  # main.py --learning_rate 0.0002: Adam, beta1 0.5, both nets
+    beta1: float = 0.5  # GAN._create_optimizer: AdamOptimizer(lr, beta1=0.5)
+    num_epochs: int = 100000  # main.py --num_epochs 100000: one D step + one G step each
+    disp_freq: int = 5000  # main.py --disp_freq 5000: save _<epoch>.png every this many epochs
+    mixture: str = dataclasses.field(default="ring", metadata={"choices": tuple(ring.MIXTURES)})  # main.py's 8-mode ring, or the class defaults (two Gaussians)  # noqa: E501
+    g_loss: str = dataclasses.field(default="blog", metadata={"choices": ("blog", "repo")})  # blog: -mean(log d_g); repo GAN.py: mean(log(1 - d_g))  # noqa: E501
+    on_nan: str = dataclasses.field(default="stop", metadata={"choices": ("stop", "continue")})  # a NaN/inf loss stops the run (ours), or goes on as the original  # noqa: E501
+    live: bool = False  # the original's live window every 50 steps (needs a GUI backend)
+
+
+class Generator(nn.Module):
+    """z (B, num_z) -> relu h -> relu h -> (B, 2): `generator/g_hidden1, g_hidden2, g_out`."""
+
+    def __init__(self, num_z=256, hidden_size=128):
+        super().__init__()
+        self.g_hidden1 = nn.Linear(num_z, hidden_size)
+        self.g_hidden2 = nn.Linear(hidden_size, hidden_size)
+        self.g_out = nn.Linear(hidden_size, 2)
+
+    def forward(self, z):
+        hidden = torch.relu(self.g_hidden1(z))
+        return self.g_out(torch.relu(self.g_hidden2(hidden)))
+
+
+class Discriminator(nn.Module):
+    """x (B, 2) -> relu h -> relu h -> sigmoid (B, 1): a probability, as the original's D."""
+
+    def __init__(self, hidden_size=128):
+        super().__init__()
+        self.d_hidden1 = nn.Linear(2, hidden_size)
+        self.d_hidden2 = nn.Linear(hidden_size, hidden_size)
+        self.d_out = nn.Linear(hidden_size, 1)
+
+    def forward(self, x):
+        hidden = torch.relu(self.d_hidden2(torch.relu(self.d_hidden1(x))))
+        return torch.sigmoid(self.d_out(hidden))
+
+
+# TF1 variable -> (port parameter, layout); see ports/layouts.py.
+NAME_MAP = {
+    f"{scope}/{layer}/{kind}": (f"{module}.{layer}.{attr}", layout)
+    for scope, module, layers in (
+        ("generator", "generator", ("g_hidden1", "g_hidden2", "g_out")),
+        ("discriminator", "discriminator", ("d_hidden1", "d_hidden2", "d_out")),
+    )
+    for layer in layers
+    for kind, attr, layout in (("weights", "weight", "dense"), ("biases", "bias", "same"))
+}
+
+
+def initialize(modules):
+    """ops.linear's initializers: weights N(0, 0.01) (untruncated), biases 0."""
+    for module in modules:
+        for layer in module.modules():
+            if isinstance(layer, nn.Linear):
+                nn.init.normal_(layer.weight, mean=0.0, std=INIT_STDDEV)
+                nn.init.zeros_(layer.bias)
+
+
+def discriminator_loss(d_x, d_g):
+    """-mean(log D(x) + log(1 - D(G(z)))): raw logs of probabilities, no epsilon, no clamp."""
+    return -torch.mean(torch.log(d_x) + torch.log(1 - d_g))
+
+
+def generator_loss(d_g, form="blog"):
+    """blog: -mean(log D(G(z))) (non-saturating); repo: mean(log(1 - D(G(z)))) (saturating)."""
+    if form == "blog":
+        return -torch.mean(torch.log(d_g))
+    return torch.mean(torch.log(1 - d_g))
+
+
+def d_step(G, D, opt_D, x, z):
+    """fit()'s D update on 512 real points and 512 z; returns d_loss before the update."""
+    opt_D.zero_grad()
+    d_loss = discriminator_loss(D(x), D(G(z).detach()))
+    d_loss.backward()
+    opt_D.step()
+    return d_loss.detach()
+
+
+def g_step(G, D, opt_G, z, form="blog"):
+    """fit()'s G update on its own fresh z; D is not stepped. Returns g_loss before the update."""
+    opt_G.zero_grad()
+    g_loss = generator_loss(D(G(z)), form)
+    g_loss.backward()
+    opt_G.step()
+    return g_loss.detach()
+
+
+def train_step(G, D, opt_D, opt_G, x, z_d, z_g, form="blog"):
+    """One "epoch" of See_GANs: D step on (x, z_d), then G step on z_g; returns both losses."""
+    return d_step(G, D, opt_D, x, z_d).item(), g_step(G, D, opt_G, z_g, form).item()
+
+
+def make_optimizers(G, D, hp):
+    """GAN._create_optimizer for D then G: Adam(lr, beta1=0.5), beta2 0.999, eps 1e-8."""
+    opt_D = torch.optim.Adam(D.parameters(), lr=hp.learning_rate, betas=(hp.beta1, 0.999))
+    opt_G = torch.optim.Adam(G.parameters(), lr=hp.learning_rate, betas=(hp.beta1, 0.999))
+    return opt_D, opt_G
+
+
+@torch.no_grad()
+def generate_from(G, zs, batch_size, device):
+    """GAN.generate given its noise: G on chunks of `batch_size` rows, float64 NumPy out."""
+    g = np.zeros([len(zs), 2])
+    for start, end in ring.make_batches(len(zs), batch_size):
+        chunk = torch.as_tensor(zs[start:end], dtype=torch.float32, device=device)
+        g[start:end] = G(chunk).cpu().numpy()
+    return g
+
+
+def train(hp, out, seed=SEED, device="cpu"):
+    """The reference's loop (GAN.fit); returns the last coverage record."""
+    mixture = ring.MIXTURES[hp.mixture]
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    G = Generator(hp.num_z, hp.hidden_size).to(device)
+    D = Discriminator(hp.hidden_size).to(device)
+    initialize([G, D])
+    opt_D, opt_G = make_optimizers(G, D, hp)
+    as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
+
+    def generate(num_samples):  # GAN.generate: zs from NumPy's global generator.
+        zs = np.random.normal(0.0, 1.0, [num_samples, hp.num_z])
+        return generate_from(G, zs, hp.batch_size, device)
+
+    view = ring_display.RingDisplay(out, mixture, seed, hp.num_z, live=hp.live)
+    coverage_of = lambda zs: generate_from(G, zs, hp.batch_size, device)  # noqa: E731
+    record = None
+    with tqdm.tqdm(total=hp.num_epochs, disable=None, leave=False) as progress:
+        for epoch in range(hp.num_epochs):
+            x = ring.sample(mixture, hp.batch_size)
+            z_d = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
+            d_loss = d_step(G, D, opt_D, as_tensor(x), as_tensor(z_d))
+            z_g = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
+            g_loss = g_step(G, D, opt_G, as_tensor(z_g), hp.g_loss)
+            # One device sync per step for both losses (the reference fetches them each step).
+            d_loss, g_loss = torch.stack([d_loss, g_loss]).tolist()
+            if epoch % ring_display.PRINT_EVERY == 0:
+                out.print(ring_display.LOSS_LINE % (epoch, hp.num_epochs, d_loss, g_loss))
+                out.metric(epoch=epoch, d_loss=d_loss, g_loss=g_loss)
+            ring_display.check_losses(epoch, d_loss, g_loss, hp.on_nan, view.finish)
+            progress.update()
+            if (epoch + 1) % ring_display.LIVE_EVERY == 0:
+                view.live_plot(generate)
+            if (epoch + 1) % hp.disp_freq == 0:
+                losses = {"d_loss": d_loss, "g_loss": g_loss}
+                record = view.display(epoch + 1, generate, coverage_of, losses)
+    view.finish()
+    return record
+
+
+def main(argv=None):
+    parser = command.parser(MODEL, HParams, __doc__)
+    parser.set_defaults(seed=SEED)
+    args = parser.parse_args(argv)
+    hp, seed, device, out = command.start(args, HParams, MODEL)
+    with out:
+        train(hp, out, seed, device)
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,208 @@
+"""TwistedW's See_GANs toy GAN on an 8-mode ring (seed 001), running on TF 2.21 in graph mode.
+
+A 256-128-128-2 ReLU generator learns main.py's mixture of 8 Gaussians on a circle of radius 2;
+a 2-128-128-1 ReLU discriminator with a sigmoid output scores points. Losses are the raw logs
+of the sigmoid outputs, as the original wrote them (no epsilon). One "epoch" is one D step on
+512 real points and 512 fresh z, then one G step on another 512 fresh z.
+
+Source: TwistedW/See_GANs@57b3da7 GAN.py, ops.py, utils.py, main.py; the blog post (seed 001)
+    `_posts/2018-02-20-GAN-toy.md`, whose fit() adds the generate_animation call and whose
+    g_loss is -mean(log D(G(z))). Facts: shared/spec/originals.md section 2.
+
+Run:
+    python -m tf1_reference.ring_gan                           # main.py's run: 100,000 epochs (~12 min)
+    python -m tf1_reference.ring_gan --num-epochs 10000        # to all 8 modes (~70 s)
+    python -m tf1_reference.ring_gan --num-epochs 400 --disp-freq 200   # a smoke run (~4 s)
+
+Deviations:
+- The default prints are the original's: seeds 6789 (`np.random.seed` and the graph-level
+  seed, where `_init` sets them), ops created in `_build_model`'s order, and every NumPy draw
+  of fit(), live plot included. The setup line goes to stderr, not stdout.
+- `--g-loss blog` (default, the seed text: -mean(log d_g)) or `repo` (GAN.py: mean(log(1 - d_g))).
+- `--mixture ring` (default, main.py's, what every published image shows) or `two-gaussians`
+  (the class defaults the blog text names).
+- The live window every 50 steps is drawn only with `--live` on a GUI backend; headless runs
+  still make its 1000 real and 1000 generated points, so the numbers are unchanged.
+- Frames go to the run folder as `_<epoch>.png` (the original: ./results/GAN/). The live layer
+  that pyplot's current-figure state put under every frame after the first is drawn too.
+- generate_animation (called by the blog, defined nowhere) is ours: generate_animation.gif,
+  the frames at 200 ms each, looping (imageio).
+- Added: mode coverage of 2,500 generated points at every display() (metrics.jsonl,
+  coverage.png), drawn from its own generator so the printed numbers do not move; a NaN or
+  infinite loss stops the run naming the step (`--on-nan continue`: the original's behaviour);
+  `--seed` (default 6789); the original's D2GAN/WGAN imports (an ImportError at HEAD) are gone.
+"""
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+import tqdm
+
+import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
+from harness import cli, ring_display
+from inputs import ring
+from tf1_reference import command
+
+tf1 = tf.compat.v1
+
+MODEL = "ring_gan"
+SEED = 6789  # GAN.__init__ random_seed=6789; main.py passes 6789 too.
+
+
+def original_config():
+    """GAN._init: allow_growth, no device-placement log, soft placement."""
+    config = tf1.ConfigProto()
+    config.gpu_options.allow_growth = True
+    config.log_device_placement = False
+    config.allow_soft_placement = True
+    return config
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+    num_z: int = 256  # main.py --num_z 256: number of noise variables
+    hidden_size: int = 128  # main.py --hidden_size 128: units of each hidden layer
+    batch_size: int = 512  # main.py --batch_size 512: real points and z rows per step
+    learning_rate: float = 0.0002  # main.py --learning_rate 0.0002: Adam, beta1 0.5, both nets
+    beta1: float = 0.5  # GAN._create_optimizer: AdamOptimizer(lr, beta1=0.5)
+    num_epochs: int = 100000  # main.py --num_epochs 100000: one D step + one G step each
+    disp_freq: int = 5000  # main.py --disp_freq 5000: save _<epoch>.png every this many epochs
+    mixture: str = dataclasses.field(default="ring", metadata={"choices": tuple(ring.MIXTURES)})  # main.py's 8-mode ring, or the class defaults (two Gaussians)  # noqa: E501
+    g_loss: str = dataclasses.field(default="blog", metadata={"choices": ("blog", "repo")})  # blog: -mean(log d_g); repo GAN.py: mean(log(1 - d_g))  # noqa: E501
+    on_nan: str = dataclasses.field(default="stop", metadata={"choices": ("stop", "continue")})  # a NaN/inf loss stops the run (ours), or goes on as the original  # noqa: E501
+    live: bool = False  # the original's live window every 50 steps (needs a GUI backend)
+
+
+def linear(input, output_dim, scope="linear", stddev=0.01):
+    """See_GANs ops.linear: input @ weights + biases, weights N(0, stddev) untruncated, biases 0."""
+    norm = tf1.random_normal_initializer(stddev=stddev)
+    const = tf1.constant_initializer(0.0)
+    with tf1.variable_scope(scope):
+        w = tf1.get_variable("weights", [input.get_shape()[1], output_dim], dtype=input.dtype,
+                             initializer=norm)  # fmt: skip
+        b = tf1.get_variable("biases", [output_dim], dtype=input.dtype, initializer=const)
+        return tf.matmul(input, w) + b
+
+
+class GAN(object):
+    """GAN._build_model, in its order: z and G, x, D twice, losses, var lists, D's Adam, G's Adam."""
+
+    def __init__(self, hp, dtype=tf.float32):
+        with tf1.variable_scope("generator"):
+            self.z = tf1.placeholder(dtype, shape=[None, hp.num_z])  # generator/Placeholder
+            self.g = self._create_generator(self.z, hp.hidden_size)
+
+        self.x = tf1.placeholder(dtype, shape=[None, 2])  # Placeholder, outside any scope
+
+        with tf1.variable_scope("discriminator") as scope:
+            self.d_x = self._create_discriminator(self.x, hp.hidden_size)
+            scope.reuse_variables()
+            self.d_g = self._create_discriminator(self.g, hp.hidden_size)
+
+        # d_loss = -mean(log D(x) + log(1 - D(G(z)))); raw logs of sigmoid outputs, no epsilon.
+        self.d_loss = -tf.reduce_mean(tf.math.log(self.d_x) + tf.math.log(1 - self.d_g))
+        if hp.g_loss == "blog":
+            self.g_loss = -tf.reduce_mean(tf.math.log(self.d_g))  # Non-saturating, ~ +0.69.
+        else:
+            self.g_loss = tf.reduce_mean(tf.math.log(1 - self.d_g))  # Saturating, ~ -0.69.
+
+        self.d_params = tf1.get_collection(tf1.GraphKeys.TRAINABLE_VARIABLES, scope="discriminator")
+        self.g_params = tf1.get_collection(tf1.GraphKeys.TRAINABLE_VARIABLES, scope="generator")
+
+        self.d_opt = self._create_optimizer(self.d_loss, self.d_params, hp)
+        self.g_opt = self._create_optimizer(self.g_loss, self.g_params, hp)
+
+    def _create_generator(self, input, h_dim):
+        """z (B, num_z) -> relu 128 -> relu 128 -> (B, 2), no output activation."""
+        hidden = tf.nn.relu(linear(input, h_dim, "g_hidden1"))
+        hidden = tf.nn.relu(linear(hidden, h_dim, "g_hidden2"))
+        return linear(hidden, 2, scope="g_out")
+
+    def _create_discriminator(self, input, h_dim):
+        """x (B, 2) -> relu 128 -> relu 128 -> sigmoid (B, 1): a probability, not a logit."""
+        hidden = tf.nn.relu(linear(input, h_dim, "d_hidden1"))
+        hidden = tf.nn.relu(linear(hidden, h_dim, "d_hidden2"))
+        return tf.nn.sigmoid(linear(hidden, 1, scope="d_out"))
+
+    def _create_optimizer(self, loss, var_list, hp):
+        return tf1.train.AdamOptimizer(hp.learning_rate, beta1=hp.beta1).minimize(
+            loss, var_list=var_list
+        )
+
+
+def build_graph(hp=HParams(), dtype=tf.float32):
+    """Build the model into the default graph; `dtype=tf.float64` is the cross-check's seam."""
+    return GAN(hp, dtype)
+
+
+def d_step(sess, gan, x, z):
+    """fit()'s D update: fetches [d_x, d_loss, d_opt]; returns d_loss (before the update)."""
+    _, d_loss, _ = sess.run([gan.d_x, gan.d_loss, gan.d_opt], feed_dict={gan.x: x, gan.z: z})
+    return d_loss
+
+
+def g_step(sess, gan, z):
+    """fit()'s G update on its own fresh z; returns g_loss (before the update)."""
+    g_loss, _ = sess.run([gan.g_loss, gan.g_opt], feed_dict={gan.z: z})
+    return g_loss
+
+
+def generate_from(sess, gan, zs, batch_size):
+    """GAN.generate given its noise: G run on chunks of `batch_size` rows."""
+    g = np.zeros([len(zs), 2])
+    for start, end in ring.make_batches(len(zs), batch_size):
+        g[start:end] = sess.run(gan.g, feed_dict={gan.z: zs[start:end]})
+    return g
+
+
+def train(hp, out, seed=SEED, config=None):
+    """GAN.fit(): the original's loop, draws and prints; returns the last coverage record."""
+    mixture = ring.MIXTURES[hp.mixture]
+    graph = tf.Graph()  # GAN._init: graph, session, then the two seeds.
+    sess = tf1.Session(config=config, graph=graph)
+    np.random.seed(seed)
+    with graph.as_default():
+        tf1.set_random_seed(seed)
+        gan = build_graph(hp)
+        sess.run(tf1.global_variables_initializer())
+
+    def generate(num_samples):  # GAN.generate: zs from NumPy's global generator.
+        zs = np.random.normal(0.0, 1.0, [num_samples, hp.num_z])
+        return generate_from(sess, gan, zs, hp.batch_size)
+
+    view = ring_display.RingDisplay(out, mixture, seed, hp.num_z, live=hp.live)
+    coverage_of = lambda zs: generate_from(sess, gan, zs, hp.batch_size)  # noqa: E731
+    record = None
+    with sess, tqdm.tqdm(total=hp.num_epochs, disable=None, leave=False) as progress:
+        for epoch in range(hp.num_epochs):
+            x = ring.sample(mixture, hp.batch_size)
+            z = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
+            d_loss = d_step(sess, gan, x, z)
+            z = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
+            g_loss = g_step(sess, gan, z)
+            if epoch % ring_display.PRINT_EVERY == 0:
+                out.print(ring_display.LOSS_LINE % (epoch, hp.num_epochs, d_loss, g_loss))
+                out.metric(epoch=epoch, d_loss=float(d_loss), g_loss=float(g_loss))
+            ring_display.check_losses(epoch, d_loss, g_loss, hp.on_nan, view.finish)
+            progress.update()
+            if (epoch + 1) % ring_display.LIVE_EVERY == 0:
+                view.live_plot(generate)
+            if (epoch + 1) % hp.disp_freq == 0:
+                losses = {"d_loss": float(d_loss), "g_loss": float(g_loss)}
+                record = view.display(epoch + 1, generate, coverage_of, losses)
+    view.finish()
+    return record
+
+
+def main(argv=None):
+    parser = command.parser(MODEL, HParams, __doc__)
+    parser.set_defaults(seed=SEED)
+    args = parser.parse_args(argv)
+    hp, seed, config, out = command.start(args, HParams, MODEL, original_config())
+    with out:
+        train(hp, out, seed, config)
+
+
+if __name__ == "__main__":
+    cli.run(main)
