@@ -4,4 +4,4 @@
 the tolerances, crosscheck/<model>.py says how each model is fed and stepped.
 """
 
-MODELS = ("gaussian_gan", "gaussian_cgan")
+MODELS = ("gaussian_gan", "gaussian_cgan", "mnist_dcgan")
