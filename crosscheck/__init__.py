@@ -8,6 +8,7 @@ MODELS = (
     "gaussian_gan",
     "gaussian_cgan",
     "ring_gan",
+    "mnist_dcgan",
     "mnist_vanilla_gan",
     "mnist_mlp_gan",
 )

@@ -4,6 +4,7 @@ Run:
     python -m crosscheck gaussian_gan                                  # 250 steps, own Adam
     python -m crosscheck gaussian_gan --dtype float64 --adam tf        # the 1e-12 check
     python -m crosscheck gaussian_cgan --steps 10 --json diffs.json    # per-step figures
+    python -m crosscheck mnist_dcgan --dtype float64 --adam tf         # 20 MNIST steps
 """
 
 import importlib
@@ -24,8 +25,9 @@ def parser():
     result.add_argument(
         "--steps",
         type=int,
-        default=250,
-        help="training steps (one D and one G step each; default 250)",
+        default=None,
+        help="training steps (one D and one G step each; default: the case's DEFAULT_STEPS, "
+        "else 250)",
     )
     result.add_argument(
         "--dtype",
@@ -52,12 +54,13 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    if args.steps < 1:
+    if args.steps is not None and args.steps < 1:
         raise cli.UserError(f"--steps must be a positive count, got {args.steps}.")
     from crosscheck import engine  # Imports TensorFlow and PyTorch: after the flags are read.
 
-    case = importlib.import_module(f"crosscheck.{args.model}").CASE
-    result = engine.run(case, args.steps, dtype=args.dtype, adam=args.adam, seed=args.seed)
+    module = importlib.import_module(f"crosscheck.{args.model}")
+    steps = args.steps or getattr(module, "DEFAULT_STEPS", 250)
+    result = engine.run(module.CASE, steps, dtype=args.dtype, adam=args.adam, seed=args.seed)
     print(engine.format_table(args.model, result))
     shown = [i for i in range(result.steps) if i < 10 or (i + 1) % 50 == 0]
     print("per step, max |TF - PyTorch| over all variables:")

@@ -49,6 +49,12 @@ class Case:
     make_modules: object = None  # () -> (G, D); default port.Generator(), port.Discriminator().
     losses: object = None  # graph_object -> (D's loss, G's loss); default (loss_D, loss_G).
     adam: object = None  # hp -> ((lr, beta1) of D, (lr, beta1) of G); default lr_D, lr_G, 0.9.
+    # (TFSide, TorchSide, first batch) -> {"forward <tensor>": max |diff|}, judged before update.
+    compare_forward: object = None
+    # Variables whose exact gradient is zero (a bias just before BatchNorm): Adam turns their
+    # rounding-noise gradients into steps of about lr, so they are reported, never judged.
+    gradient_free: tuple = ()
+    tol_before_update_float32: float = TOL_BEFORE_UPDATE_FLOAT32  # A deep case may ask for more.
 
 
 @dataclasses.dataclass
@@ -218,6 +224,8 @@ def run(case, steps, dtype="float32", adam="tf", seed=0, hp=None, floor=True):
     pt_D, pt_G, pt_grads = port.losses_and_grads(batches[0])
     before = {"loss_D": abs(tf_D - pt_D), "loss_G": abs(tf_G - pt_G)}
     before["gradients"] = max(_max_diff(tf_grads[n], pt_grads[n]) for n in tf_grads)
+    if case.compare_forward is not None:
+        before.update(case.compare_forward(reference, port, batches[0]))
 
     per_step, per_variable = [], dict.fromkeys(case.port.NAME_MAP, 0.0)
     for batch in batches:
@@ -226,27 +234,30 @@ def run(case, steps, dtype="float32", adam="tf", seed=0, hp=None, floor=True):
         diffs = {name: _max_diff(tf_values[name], pt_values[name]) for name in tf_values}
         for name, diff in diffs.items():
             per_variable[name] = max(per_variable[name], diff)
+        judged = [name for name in tf_values if name not in case.gradient_free]
         record = {
             "loss_D": abs(float(tf_losses[0]) - float(pt_losses[0])),
             "loss_G": abs(float(tf_losses[1]) - float(pt_losses[1])),
-            "variables": max(diffs.values()),
+            "variables": max(diffs[name] for name in judged),
         }
         if nudged is not None:
             nudged.step(batch)
             other = nudged.values()
-            record["floor"] = max(_max_diff(tf_values[n], other[n]) for n in tf_values)
+            record["floor"] = max(_max_diff(tf_values[n], other[n]) for n in judged)
         per_step.append(record)
     for side in (reference, nudged):
         if side is not None:
             side.sess.close()
+    before_tol = TOL_BEFORE_UPDATE_FLOAT64 if dtype == "float64" else case.tol_before_update_float32
     return Result(steps, dtype, adam, before, per_step, per_variable,
-                  _verdicts(before, per_step, per_variable, dtype, adam))  # fmt: skip
+                  _verdicts(before, per_step, per_variable, dtype, adam, before_tol))  # fmt: skip
 
 
-def _verdicts(before, per_step, per_variable, dtype, adam):
+def _verdicts(before, per_step, per_variable, dtype, adam, before_tol=None):
     """Tolerance rows. With TF-exact Adam the tolerance holds while TF's own 1-ulp drift (the
     floor) stays ten times below it; past that, the port is held to 100x the floor instead."""
-    before_tol = TOL_BEFORE_UPDATE_FLOAT64 if dtype == "float64" else TOL_BEFORE_UPDATE_FLOAT32
+    if before_tol is None:
+        before_tol = TOL_BEFORE_UPDATE_FLOAT64 if dtype == "float64" else TOL_BEFORE_UPDATE_FLOAT32
     if adam == "tf":
         tol = TOL_FLOAT64_TF_ADAM if dtype == "float64" else TOL_FLOAT32_TF_ADAM
         checked = next((i for i, s in enumerate(per_step) if s.get("floor", 0) > tol / 10), None)

@@ -47,6 +47,9 @@ MODEL = "mnist_dcgan"
 PHASES = ("train", "train-d", "test")  # The seed's three sessions, as in the TF1 reference.
 SCALES = {"choices": ("as-written", "tanh")}  # Real images in [0, 1] as written, or x * 2 - 1.
 CHECKPOINT = pathlib.Path("models") / "gan.pt"
+# tf.nn.leaky_relu's alpha is a float32 op attribute, so even a float64 graph multiplies by
+# float32(0.2) = 0.20000000298...; D's max(0.2x, x) uses 0.2 in the graph's own dtype.
+LEAKY_SLOPE = float(np.float32(0.2))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,10 +95,10 @@ class Generator(nn.Module):
 
     def forward(self, noise, layers=None):
         leaky = nn.functional.leaky_relu
-        fc1 = leaky(self.dense(noise), negative_slope=0.2)
-        fc2 = leaky(self.dense_1(fc1), negative_slope=0.2)
+        fc1 = leaky(self.dense(noise), negative_slope=LEAKY_SLOPE)
+        fc2 = leaky(self.dense_1(fc1), negative_slope=LEAKY_SLOPE)
         x = fc2.view(-1, 128, 7, 7)  # NCHW: NAME_MAP orders dense_1's outputs as (c, h, w).
-        deconv1 = leaky(same_conv_transpose(self.conv2d_transpose, x), negative_slope=0.2)
+        deconv1 = leaky(same_conv_transpose(self.conv2d_transpose, x), negative_slope=LEAKY_SLOPE)
         deconv2 = same_conv_transpose(self.conv2d_transpose_1, deconv1)
         out = torch.tanh(deconv2)
         if layers is not None:

@@ -13,6 +13,8 @@ COMMANDS = [
     "tf1_reference.gaussian_cgan",
     "ports.gaussian_gan",
     "ports.gaussian_cgan",
+    "tf1_reference.mnist_dcgan",
+    "ports.mnist_dcgan",
     "crosscheck",
     "crosscheck.demo",
 ]
