@@ -280,8 +280,11 @@ def _verdicts(before, per_step, per_variable, dtype, adam, before_tol=None):
             rows.append((f"{quantity} (all {len(per_step)} steps)", value, None, "reported"))
     else:
         label = "" if checked is None else f" (first {min(checked, len(per_step))} steps)"
-        for quantity in ("loss_D", "loss_G", "variables"):
-            value = max((s[quantity] for s in window), default=0.0)
+        if checked == 0:
+            rows.append((f"TF's own drift exceeds {tol / 10:.0e} from step 1", per_step[0]["floor"],
+                         None, "reported"))  # fmt: skip
+        for quantity in ("loss_D", "loss_G", "variables") if window else ():
+            value = max(s[quantity] for s in window)
             rows.append((f"{quantity}{label}", value, tol, verdict(value, tol)))
         if checked is not None and len(per_step) > checked:
             for quantity in ("loss_D", "loss_G", "variables"):

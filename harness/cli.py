@@ -66,7 +66,7 @@ def add_hparams(parser, cls):
     group = parser.add_argument_group("hyper-parameters (defaults: the original's)")
     for field in dataclasses.fields(cls):
         flag = "--" + field.name.replace("_", "-")
-        help_text = comments.get(field.name, "") + " (default: %(default)s)"
+        help_text = comments.get(field.name, "").replace("%", "%%") + " (default: %(default)s)"
         if isinstance(field.default, bool):
             group.add_argument(
                 flag,

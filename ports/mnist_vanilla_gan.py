@@ -20,7 +20,7 @@ Run:
     python -m ports.mnist_vanilla_gan --preset wiseodd-pytorch     # his PyTorch script (~15 min)
     python -m ports.mnist_vanilla_gan --iterations 2001            # a smoke run (~10 s)
 
-Deviations (from the TF1 reference; the preset's from gan_pytorch.py follow):
+Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
 - Initial weights come from torch's generator (`torch.manual_seed(seed)`), not TF's.
 - `torch.optim.Adam` adds epsilon to sqrt(v_hat), TF1 to sqrt(v); `python -m crosscheck
   mnist_vanilla_gan` measures the difference and `--adam tf` removes it there.

@@ -15,7 +15,7 @@ Run:
     python -m ports.ring_gan --num-epochs 10000              # to all 8 modes (~50 s)
     python -m ports.ring_gan --num-epochs 400 --disp-freq 200   # a smoke run (~3 s)
 
-Deviations (from the TF1 reference; the reference lists its own from the original):
+Deviations: (from the TF1 reference; the reference lists its own from the original)
 - Initial weights come from `torch.manual_seed(seed)`, not TF's graph seed, so the printed
   numbers differ from the reference's from the first line on (`python -m crosscheck ring_gan`
   shows that, given the same weights and batches, the two agree to 1e-12 in float64).

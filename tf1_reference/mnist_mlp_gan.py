@@ -12,7 +12,7 @@ Run:
     python -m tf1_reference.mnist_mlp_gan                # 10 epochs (~6 min on 2 CPU cores)
     python -m tf1_reference.mnist_mlp_gan --n-epoch 1    # a smoke run (~40 s)
 
-Deviations (a translation, so these are the choices of the translation):
+Deviations: (a translation, so these are the choices of the translation)
 - Layers are `tf.compat.v1.layers.dense` named fc1..fc4 under `variable_scope("generator")` /
   `("discriminator")`; the second D call reuses the variables (`reuse=True`); var lists are
   the trainable variables of each scope. Initializers are PyTorch's `nn.Linear` defaults,

@@ -1,0 +1,13 @@
+"""Test-wide setup: the MNIST files come from the shared folder beside the checkout when present.
+
+CI clones the project with ../shared beside it; `make test` already exports MNIST_DATA_DIR, and
+this makes a bare `pytest` find the same files. Tests never download.
+"""
+
+import os
+import pathlib
+
+SHARED_MNIST = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+if "MNIST_DATA_DIR" not in os.environ and (SHARED_MNIST / "train-images-idx3-ubyte.gz").exists():
+    os.environ["MNIST_DATA_DIR"] = str(SHARED_MNIST)
