@@ -96,30 +96,24 @@ def hparams_from_args(cls, args):
     return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
 
 
-def add_run_arguments(parser):
-    """The flags every training command takes besides its hyper-parameters."""
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        help="seed for every random draw; the same seed gives the same numbers on a CPU "
-        "(default: drawn from the OS and printed, so any run can be repeated)",
+def add_run_arguments(parser, default_seed=None):
+    """The flags every training command takes besides its hyper-parameters.
+
+    `default_seed` is the original's own seed where it had one (See_GANs: 6789); otherwise a
+    run without --seed draws one from the OS and prints it.
+    """
+    seed_help = (
+        f"seed for every random draw (default: {default_seed}, the original's own)"
+        if default_seed is not None
+        else "seed for every random draw; the same seed gives the same numbers on a CPU "
+        "(default: drawn from the OS and printed, so any run can be repeated)"
     )
+    parser.add_argument("--seed", type=int, default=default_seed, help=seed_help)
     parser.add_argument(
         "--out",
         default=None,
         help="run folder for log.txt, metrics.jsonl, hparams.json and pictures "
         "(default: runs/<model>/<framework>/<UTC time>)",
-    )
-
-
-def add_data_dir_argument(parser):
-    """`--data-dir` for the MNIST models (inputs/mnist.py resolves the default)."""
-    parser.add_argument(
-        "--data-dir",
-        default=None,
-        help="folder with the four MNIST .gz files, downloaded there when missing "
-        "(default: $MNIST_DATA_DIR, else data/mnist)",
     )
 
 

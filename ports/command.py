@@ -7,7 +7,7 @@ import torch
 from harness import cli, run_folder
 
 
-def parser(model, hparams, doc):
+def parser(model, hparams, doc, default_seed=None):
     """Flags from `hparams`, plus --seed, --out and --device auto|cpu|cuda."""
     result = cli.ArgumentParser(
         prog=f"python -m ports.{model}",
@@ -15,7 +15,7 @@ def parser(model, hparams, doc):
         epilog="Source, how to run and the list of deviations: the module docstring.",
     )
     cli.add_hparams(result, hparams)
-    cli.add_run_arguments(result)
+    cli.add_run_arguments(result, default_seed)
     result.add_argument(
         "--device",
         choices=("auto", "cpu", "cuda"),

@@ -199,8 +199,7 @@ def train(hp, out, seed=SEED, device="cpu"):
 
 
 def main(argv=None):
-    parser = command.parser(MODEL, HParams, __doc__)
-    parser.set_defaults(seed=SEED)
+    parser = command.parser(MODEL, HParams, __doc__, default_seed=SEED)
     args = parser.parse_args(argv)
     hp, seed, device, out = command.start(args, HParams, MODEL)
     with out:

@@ -10,6 +10,7 @@ Importing this package is the one place that prepares TensorFlow for them:
 """
 
 import os
+import warnings
 
 # TensorFlow reads this lazily, at the first use of tf.keras or tf.compat.v1.layers, so setting
 # it here works even when another module imported TensorFlow first (measured on TF 2.21).
@@ -18,6 +19,9 @@ os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402  (the environment must be set first)
+
+# The originals use tf.layers on purpose; its deprecation notice would interleave with their prints.
+warnings.filterwarnings("ignore", message=r"`tf\.layers\.\w+` is deprecated", category=UserWarning)
 
 # Quiet first: disable_v2_behavior() itself logs a deprecation warning.
 tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)

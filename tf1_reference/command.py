@@ -6,7 +6,7 @@ from harness import cli, run_folder
 from tf1_reference import session
 
 
-def parser(model, hparams, doc):
+def parser(model, hparams, doc, default_seed=None):
     """Flags from `hparams`, plus --seed, --out and the session's --device options."""
     result = cli.ArgumentParser(
         prog=f"python -m tf1_reference.{model}",
@@ -14,7 +14,7 @@ def parser(model, hparams, doc):
         epilog="Source, how to run and the list of deviations: the module docstring.",
     )
     cli.add_hparams(result, hparams)
-    cli.add_run_arguments(result)
+    cli.add_run_arguments(result, default_seed)
     session.add_arguments(result)
     return result
 

@@ -196,8 +196,7 @@ def train(hp, out, seed=SEED, config=None):
 
 
 def main(argv=None):
-    parser = command.parser(MODEL, HParams, __doc__)
-    parser.set_defaults(seed=SEED)
+    parser = command.parser(MODEL, HParams, __doc__, default_seed=SEED)
     args = parser.parse_args(argv)
     hp, seed, config, out = command.start(args, HParams, MODEL, original_config())
     with out:
