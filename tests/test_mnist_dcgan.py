@@ -189,7 +189,9 @@ def test_device_gpu_builds_the_configproto_on_a_cpu(extra, expected):
     assert config.gpu_options.per_process_gpu_memory_fraction == expected["fraction"]
     assert config.log_device_placement == expected["log"]
     assert notices and "no GPU" in notices[0]
-    assert session.from_args(ref.parser().parse_args(["train"]), original=ref.ORIGINAL_CONFIG) is None
+    assert (
+        session.from_args(ref.parser().parse_args(["train"]), original=ref.ORIGINAL_CONFIG) is None
+    )
 
 
 @pytest.mark.parametrize("module, checkpoint", [(ref, "gan.ckpt.index"), (port, "gan.pt")])

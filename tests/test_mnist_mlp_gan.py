@@ -3,6 +3,7 @@
 import dataclasses
 import os
 import pathlib
+import time
 
 import numpy as np
 import pytest
@@ -102,8 +103,16 @@ def test_ten_epoch_loss_bounds(mnist_dir, tmp_path, framework, seed):
     """Every epoch's mean losses finite, D in [0.3, 1.5], G in [0.5, 8] (issue 5)."""
     module = reference if framework == "tf1" else port
     extra = [] if framework == "tf1" else ["--device", "cpu"]
+    started = time.perf_counter()
     module.main(["--seed", str(seed), "--out", str(tmp_path / "run")] + extra)
+    seconds = time.perf_counter() - started
     lines = (tmp_path / "run" / "loss.txt").read_text().splitlines()
+    # Kept for the README's per-epoch tables (runs/ is git-ignored).
+    results = pathlib.Path("runs") / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"mnist_mlp_gan_{framework}_{seed}.txt").write_text(
+        "\n".join(lines) + f"\nwall seconds: {seconds:.0f}\n"
+    )
     assert len(lines) == 10
     for line in lines:
         loss_d = float(line.split("loss_d: ")[1].split(",")[0])

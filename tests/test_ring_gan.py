@@ -116,7 +116,10 @@ def test_loss_golden_values():
 
 @pytest.mark.parametrize(
     "dtype, adam, steps, tolerance",
-    [("float64", "tf", 3, engine.TOL_FLOAT64_TF_ADAM), ("float32", "tf", 3, engine.TOL_FLOAT32_TF_ADAM)],
+    [
+        ("float64", "tf", 3, engine.TOL_FLOAT64_TF_ADAM),
+        ("float32", "tf", 3, engine.TOL_FLOAT32_TF_ADAM),
+    ],
 )
 def test_crosscheck_short_run(dtype, adam, steps, tolerance):
     result = engine.run(ring_case.CASE, steps, dtype=dtype, adam=adam, seed=0)
@@ -201,6 +204,9 @@ def _result_run(module, seed, tmp_path):
 @pytest.mark.parametrize("seed", [6789, 1, 2])
 def test_result_all_modes_by_10000_epochs(module, seed, tmp_path):
     record = _result_run(module, seed, tmp_path)
-    print(f"{module.__name__} seed {seed}: {record}")
+    results = pathlib.Path("runs") / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    name = module.__name__.replace(".", "_")
+    (results / f"{name}_{seed}.json").write_text(json.dumps(record, default=float))
     assert record["modes_covered"] == 8
     assert record["high_quality_fraction"] >= 0.75
