@@ -25,8 +25,10 @@ test-slow: $(VENV)/.installed  ## Result reproduction: multi-seed training runs 
 lessons: $(VENV)/.installed  ## Run every lesson and render it, with its real output, into lessons/*.md.
 	$(PY) -m lessons.render
 
-bench: $(VENV)/.installed  ## Speed, TF1 session vs PyTorch, side by side.
+bench: $(VENV)/.installed  ## Speed, TF1 session vs PyTorch, side by side (~5 min; run it on an idle machine).
 	$(PY) -m bench.mnist_parse
+	$(PY) -m bench.ring_gan
+	$(PY) -m bench.mnist_gans
 
 clean:
 	rm -rf $(VENV) runs
