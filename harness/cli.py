@@ -117,6 +117,16 @@ def add_run_arguments(parser, default_seed=None):
     )
 
 
+def add_data_dir_argument(parser):
+    """`--data-dir` for the MNIST models (inputs/mnist.py resolves the default)."""
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with the four MNIST .gz files, downloaded there when missing "
+        "(default: $MNIST_DATA_DIR, else data/mnist)",
+    )
+
+
 def resolve_seed(seed):
     """The given seed, or a fresh one from the OS (the caller prints it, so the run can be redone)."""
     return seed if seed is not None else int(np.random.SeedSequence().entropy % 2**31)

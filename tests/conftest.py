@@ -7,7 +7,18 @@ this makes a bare `pytest` find the same files. Tests never download.
 import os
 import pathlib
 
+import pytest
+
 SHARED_MNIST = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 if "MNIST_DATA_DIR" not in os.environ and (SHARED_MNIST / "train-images-idx3-ubyte.gz").exists():
     os.environ["MNIST_DATA_DIR"] = str(SHARED_MNIST)
+
+
+@pytest.fixture
+def mnist_dir():
+    """The folder holding the four MNIST files; tests that need them skip, with the reason, without."""
+    folder = pathlib.Path(os.environ.get("MNIST_DATA_DIR") or SHARED_MNIST)
+    if not (folder / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"no MNIST files in {folder}; set MNIST_DATA_DIR (the tests never download).")
+    return folder

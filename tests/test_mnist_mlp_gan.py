@@ -1,7 +1,6 @@
 """Seed 004 (lyeoni MLP GAN): parameter counts, the BCE clamp, names, a dropout-on cross-check."""
 
 import dataclasses
-import os
 import pathlib
 import time
 
@@ -15,16 +14,6 @@ from ports import mnist_mlp_gan as port
 from tf1_reference import mnist_mlp_gan as reference
 
 tf1 = tf.compat.v1
-SHARED = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
-
-
-@pytest.fixture
-def mnist_dir(monkeypatch):
-    folder = pathlib.Path(os.environ.get("MNIST_DATA_DIR") or SHARED)
-    if not (folder / "train-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"the MNIST files are not in {folder}.")
-    monkeypatch.setenv("MNIST_DATA_DIR", str(folder))
-    return folder
 
 
 def test_parameter_counts_in_both_frameworks():

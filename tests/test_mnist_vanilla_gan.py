@@ -1,8 +1,6 @@
 """Seed 003 (wiseodd vanilla GAN): graph contract, port equality, a short cross-check, grids."""
 
 import dataclasses
-import os
-import pathlib
 
 import numpy as np
 import pytest
@@ -15,16 +13,6 @@ from ports import mnist_vanilla_gan as port
 from tf1_reference import mnist_vanilla_gan as reference
 
 tf1 = tf.compat.v1
-SHARED = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
-
-
-@pytest.fixture
-def mnist_dir(monkeypatch):
-    folder = pathlib.Path(os.environ.get("MNIST_DATA_DIR") or SHARED)
-    if not (folder / "train-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"the MNIST files are not in {folder}.")
-    monkeypatch.setenv("MNIST_DATA_DIR", str(folder))
-    return folder
 
 
 def test_graph_names_order_and_var_lists():
