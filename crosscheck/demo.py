@@ -7,7 +7,7 @@ the pair step by step in three settings, and prints one summary table.
 Source: the archive's own; the models are those of crosscheck.MODELS.
 
 Run:
-    make demo                                   # or: python -m crosscheck.demo  (~2 min)
+    make demo                                   # or: python -m crosscheck.demo  (a few minutes)
     python -m crosscheck.demo --seed 3 gaussian_cgan
 
 Deviations: none (a project tool; each model's own deviations are in its module docstring).
