@@ -200,9 +200,27 @@ def _result_run(module, seed, tmp_path):
         return module.train(hp, out, seed=seed)
 
 
+# The original program itself, run on TF 2.21 beside the reference to 10,000 epochs at its
+# default seed, prints the same 50 loss lines and draws a pixel-identical frame in which the mode
+# at (0, 2) has no generated point (README, seed 001). The bound is kept; this run is expected to
+# miss it, and strict=True fails the suite if it ever stops missing it.
+ORIGINAL_MISSES_A_MODE = pytest.mark.xfail(
+    strict=True, reason="See_GANs at seed 6789 on TF 2.21 leaves mode (0, 2) empty at 10,000"
+)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("module", [reference, port], ids=["tf1", "pytorch"])
-@pytest.mark.parametrize("seed", [6789, 1, 2])
+@pytest.mark.parametrize(
+    "module, seed",
+    [
+        pytest.param(reference, 6789, id="tf1-6789", marks=ORIGINAL_MISSES_A_MODE),
+        pytest.param(reference, 1, id="tf1-1"),
+        pytest.param(reference, 2, id="tf1-2"),
+        pytest.param(port, 6789, id="pytorch-6789"),
+        pytest.param(port, 1, id="pytorch-1"),
+        pytest.param(port, 2, id="pytorch-2"),
+    ],
+)
 def test_result_all_modes_by_10000_epochs(module, seed, tmp_path):
     record = _result_run(module, seed, tmp_path)
     results = pathlib.Path("runs") / "results"
