@@ -310,8 +310,8 @@ def setup_mnist_mlp_gan(seed, data_dir=None, tf_threads=None):
         784, hp.dropout
     )
     net = _Modules(G, D)
-    G_optimizer = torch.optim.Adam(G.parameters(), lr=hp.lr)
-    D_optimizer = torch.optim.Adam(D.parameters(), lr=hp.lr)
+    G_optimizer = torch.optim.Adam(G.parameters(), lr=hp.lr, foreach=True)
+    D_optimizer = torch.optim.Adam(D.parameters(), lr=hp.lr, foreach=True)
 
     def port_data():
         x, _ = next_batch()
@@ -358,8 +358,8 @@ def setup_mnist_dcgan(seed, data_dir=None, tf_threads=None):
     G, D = port.Generator(hp.noise_dim), port.Discriminator()
     port.initialize([G, D])
     net = _Modules(G, D)
-    opt_D = torch.optim.Adam(D.parameters(), lr=hp.learning_rate)
-    opt_G = torch.optim.Adam(G.parameters(), lr=hp.learning_rate)
+    opt_D = torch.optim.Adam(D.parameters(), lr=hp.learning_rate, foreach=True)
+    opt_G = torch.optim.Adam(G.parameters(), lr=hp.learning_rate, foreach=True)
 
     def port_data():
         batch_xs, _ = train_set.next_batch(hp.batch_size)

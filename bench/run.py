@@ -39,6 +39,7 @@ import torch
 
 from bench import flops, machine, models
 from harness import cli, run_folder
+from ports import command
 
 # Timed iterations per block, per model: about 0.1-0.5 s per block on an idle 2-core CPU.
 ITERATIONS = {
@@ -84,8 +85,13 @@ def time_interleaved(functions, iterations, repeats, warmup):
     return blocks, cpu
 
 
-def bench_model(model, args, gflops):
-    """Time one model; return its JSON record."""
+def bench_model(model, args, gflops, default_threads):
+    """Time one model; return its JSON record.
+
+    The port runs with the CPU threads its own command picks (ports/command.py THREADS, else
+    PyTorch's default) unless --torch-threads sets them for every model.
+    """
+    torch.set_num_threads(args.torch_threads or command.THREADS.get(model, default_threads))
     iterations = args.iterations or ITERATIONS[model]
     warmup = args.warmup if args.warmup is not None else max(3, iterations // 4)
     setup = models.SETUPS[model](args.seed, args.data_dir, args.tf_threads)
@@ -108,6 +114,7 @@ def bench_model(model, args, gflops):
         record["port_over_floor"] = record["port_ms"] / record["floor_ms"]
         record["reference_over_floor"] = record["reference_ms"] / record["floor_ms"]
         record["background_load"] = load
+        record["torch_threads"] = torch.get_num_threads()
         record["blocks_ms"] = blocks
         record.update(iterations=iterations, repeats=args.repeats, warmup=warmup)
         if args.compile:
@@ -174,7 +181,7 @@ def parser():
     result.add_argument("--compile", action="store_true",
                         help="also time the port with torch.compile'd G and D, and the compile time")  # fmt: skip
     result.add_argument("--torch-threads", type=cli._positive(int), default=None, metavar="N",
-                        help="torch.set_num_threads(N) for the port (default: PyTorch's own, one per core)")  # fmt: skip
+                        help="torch.set_num_threads(N) for every port (default: each port's own choice, ports/command.py)")  # fmt: skip
     result.add_argument("--tf-threads", type=cli._positive(int), default=None, metavar="N",
                         help="intra- and inter-op threads of the reference's session (default: the original's ConfigProto)")  # fmt: skip
     result.add_argument("--max-load", type=float, default=MAX_LOAD, metavar="CORES",
@@ -198,8 +205,7 @@ def main(argv=None):
             f"unknown model {unknown[0]!r}; choose from {', '.join(models.SETUPS)}."
         )
     chosen = args.models or list(models.SETUPS)
-    if args.torch_threads is not None:
-        torch.set_num_threads(args.torch_threads)
+    default_threads = torch.get_num_threads()
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = machine.background_load(LOAD_PROBE_SECONDS)
     refuse_if_loaded(load_before, args, "before timing")
@@ -213,7 +219,7 @@ def main(argv=None):
     records = []
     for model in chosen:
         print(f"timing {model} ...", file=sys.stderr)
-        record = bench_model(model, args, matmul["best"])
+        record = bench_model(model, args, matmul["best"], default_threads)
         refuse_if_loaded(record["background_load"], args, f"while timing {model}")
         record.update(
             measured_at=started.isoformat(timespec="seconds"),
@@ -221,7 +227,6 @@ def main(argv=None):
             load_check="bypassed (--ignore-load)" if args.ignore_load else f"passed (max {args.max_load} cores)",
             max_load=args.max_load,
             matmul_gflops=matmul,
-            torch_threads=torch.get_num_threads(),
             tf_threads=args.tf_threads or "original ConfigProto",
             machine=description,
             command=" ".join(["python -m bench"] + (argv if argv is not None else sys.argv[1:])),
