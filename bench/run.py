@@ -10,7 +10,7 @@ Source:
     throughput measured in the same run (bench/machine.py).
 
 Run:
-    python -m bench                                  # all six models (~3 min on an idle 2-core CPU)
+    python -m bench                                  # all six models (~1 min plus start-up)
     python -m bench mnist_mlp_gan --json runs/bench.json
     python -m bench gaussian_gan --iterations 20 --repeats 5 --ignore-load   # a smoke run
     make bench                                       # all six, JSON in runs/bench.json
@@ -41,15 +41,10 @@ from bench import flops, machine, models
 from harness import cli, run_folder
 from ports import command
 
-# Timed iterations per block, per model: about 0.1-0.5 s per block on an idle 2-core CPU.
-ITERATIONS = {
-    "gaussian_gan": 400,
-    "gaussian_cgan": 400,
-    "ring_gan": 100,
-    "mnist_vanilla_gan": 100,
-    "mnist_mlp_gan": 20,
-    "mnist_dcgan": 6,
-}
+BLOCK_SECONDS = (
+    0.25  # Each timed block runs about this long; its call count is set from the warm-up.
+)
+MAX_CALLS = 5000  # At most this many calls per block (the toy steps take ~0.3 ms).
 REPEATS = 5  # Blocks per figure; the median is reported (the issue asks for at least 5).
 MAX_LOAD = 0.25  # Cores of background CPU use above which figures are refused.
 LOAD_PROBE_SECONDS = 1.0  # How long the machine is watched, idle, before any timing.
@@ -66,23 +61,46 @@ def block_ms(function, iterations):
     return wall / iterations * 1e3, cpu / iterations * 1e3
 
 
-def time_interleaved(functions, iterations, repeats, warmup):
-    """{name: [wall ms per call of each block]} and the same for CPU ms, after warm-up calls.
+def calls_per_block(function, warmup, block_seconds):
+    """Run the warm-up: `warmup` calls, or (None) 3 calls and at least half a block's time.
 
-    Interleaving (reference block, port block, reference block, ...) puts any drift of the
-    machine's speed on every figure alike, so the ratio of two figures stays honest.
+    Returns how many calls make one block of `block_seconds`, from the warm-up's later calls
+    (the first may build caches or graphs).
     """
-    for function in functions.values():
-        for _ in range(warmup):
-            function()
+    function()
+    start, calls = time.perf_counter(), 0
+    while calls < (warmup if warmup is not None else 3) or (
+        warmup is None and time.perf_counter() - start < block_seconds / 2
+    ):
+        function()
+        calls += 1
+    if calls == 0:
+        return 1
+    per_call = (time.perf_counter() - start) / calls
+    return int(min(MAX_CALLS, max(1, round(block_seconds / per_call))))
+
+
+def time_interleaved(functions, repeats, warmup=None, iterations=None, block_seconds=BLOCK_SECONDS):
+    """{name: [wall ms per call of each block]}, the same for CPU ms, and the calls per block.
+
+    Each function is warmed up, then the blocks run in turn (reference, port, reference...),
+    `repeats` times: interleaving puts any drift of the machine's speed on every figure alike,
+    so the ratio of two figures stays honest. `iterations` fixes the calls per block;
+    otherwise each block lasts about `block_seconds`.
+    """
+    counts = {}
+    for name, function in functions.items():
+        counts[name] = calls_per_block(function, warmup, block_seconds)
+        if iterations is not None:
+            counts[name] = iterations
     blocks = {name: [] for name in functions}
     cpu = {name: [] for name in functions}
     for _ in range(repeats):
         for name, function in functions.items():
-            wall_ms, cpu_ms = block_ms(function, iterations)
+            wall_ms, cpu_ms = block_ms(function, counts[name])
             blocks[name].append(wall_ms)
             cpu[name].append(cpu_ms)
-    return blocks, cpu
+    return blocks, cpu, counts
 
 
 def bench_model(model, args, gflops, default_threads):
@@ -92,16 +110,17 @@ def bench_model(model, args, gflops, default_threads):
     PyTorch's default) unless --torch-threads sets them for every model.
     """
     torch.set_num_threads(args.torch_threads or command.THREADS.get(model, default_threads))
-    iterations = args.iterations or ITERATIONS[model]
-    warmup = args.warmup if args.warmup is not None else max(3, iterations // 4)
     setup = models.SETUPS[model](args.seed, args.data_dir, args.tf_threads)
     meter = machine.LoadMeter().start()
     try:
-        blocks, cpu = time_interleaved(
-            {"reference": setup.reference, "port": setup.port,
-             "reference_data": setup.reference_data, "port_data": setup.port_data},
-            iterations, args.repeats, warmup,
-        )  # fmt: skip
+        functions = {
+            "reference": setup.reference,
+            "port": setup.port,
+            "reference_data": setup.reference_data,
+            "port_data": setup.port_data,
+        }
+        blocks, cpu, counts = time_interleaved(functions, args.repeats, args.warmup,
+                                               args.iterations, args.block_seconds)  # fmt: skip
         load = meter.cores()
         record = {"model": model}
         for name, values in blocks.items():
@@ -116,23 +135,24 @@ def bench_model(model, args, gflops, default_threads):
         record["background_load"] = load
         record["torch_threads"] = torch.get_num_threads()
         record["blocks_ms"] = blocks
-        record.update(iterations=iterations, repeats=args.repeats, warmup=warmup)
+        record.update(calls_per_block=counts, repeats=args.repeats, warmup=args.warmup or "auto")
         if args.compile:
-            record.update(time_compiled(setup, iterations, args.repeats, warmup))
+            record.update(time_compiled(setup, args))
             record["background_load"] = max(load, meter.cores())
     finally:
         setup.close()
     return record
 
 
-def time_compiled(setup, iterations, repeats, warmup):
+def time_compiled(setup, args):
     """The port with torch.compile'd G and D: compile time, then the median of its blocks."""
     setup.compile_port()
     start = time.perf_counter()
     for _ in range(COMPILE_CALLS):
         setup.port()
     compile_s = time.perf_counter() - start
-    blocks, _ = time_interleaved({"port_compiled": setup.port}, iterations, repeats, warmup)
+    blocks, _, counts = time_interleaved({"port_compiled": setup.port}, args.repeats,
+                                         args.warmup, args.iterations, args.block_seconds)  # fmt: skip
     return {"port_compiled_ms": statistics.median(blocks["port_compiled"]),
             "compile_s": compile_s, "port_compiled_blocks_ms": blocks["port_compiled"]}  # fmt: skip
 
@@ -173,11 +193,13 @@ def parser():
                         help=f"models to time (default: all six: {', '.join(models.SETUPS)})")  # fmt: skip
     result.add_argument("--json", metavar="FILE", help="write the results here, a JSON list with one object per model")  # fmt: skip
     result.add_argument("--iterations", type=cli._positive(int), default=None, metavar="N",
-                        help="iterations per timed block (default: per model, 6 to 400)")  # fmt: skip
+                        help="calls per timed block (default: as many as fill --block-seconds)")  # fmt: skip
+    result.add_argument("--block-seconds", type=float, default=BLOCK_SECONDS, metavar="S",
+                        help=f"length of one timed block, in seconds (default {BLOCK_SECONDS})")  # fmt: skip
     result.add_argument("--repeats", type=cli._positive(int), default=REPEATS, metavar="N",
                         help=f"timed blocks per figure, the median is reported (default {REPEATS})")  # fmt: skip
     result.add_argument("--warmup", type=int, default=None, metavar="N",
-                        help="untimed iterations before the blocks (default: a quarter of a block, at least 3)")  # fmt: skip
+                        help="untimed calls before the blocks (default: 3 and half a block's time)")  # fmt: skip
     result.add_argument("--compile", action="store_true",
                         help="also time the port with torch.compile'd G and D, and the compile time")  # fmt: skip
     result.add_argument("--torch-threads", type=cli._positive(int), default=None, metavar="N",
@@ -199,6 +221,8 @@ def main(argv=None):
     args = parser().parse_args(argv)
     if args.warmup is not None and args.warmup < 0:
         raise cli.UserError(f"--warmup must be 0 or more, got {args.warmup}.")
+    if not 0 < args.block_seconds <= 60:
+        raise cli.UserError(f"--block-seconds must lie in (0, 60], got {args.block_seconds}.")
     unknown = [model for model in args.models if model not in models.SETUPS]
     if unknown:
         raise cli.UserError(
