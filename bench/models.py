@@ -376,6 +376,16 @@ def setup_mnist_dcgan(seed, data_dir=None, tf_threads=None):
                  sess.close)  # fmt: skip
 
 
+# Iterations of each original's full default run, for the full-run estimates in the JSON.
+FULL_RUN_ITERATIONS = {
+    "gaussian_gan": 10 * 250,  # 10 epochs of 250 batches of 4
+    "gaussian_cgan": 10 * 250,  # 10 epochs of 250 batches of 4
+    "ring_gan": 100_000,  # main.py --num_epochs 100000, one D and one G step each
+    "mnist_vanilla_gan": 1_000_000,  # wiseodd: for it in range(1000000)
+    "mnist_mlp_gan": 10 * 468,  # seed 004: 10 epochs of 468 full batches of 128
+    "mnist_dcgan": 20 * 859,  # seed 002's first phase: 20 epochs of 859 steps (D and G)
+}
+
 SETUPS = {
     "gaussian_gan": setup_gaussian_gan,
     "gaussian_cgan": setup_gaussian_cgan,

@@ -133,6 +133,12 @@ def bench_model(model, args, gflops, default_threads):
         record["port_over_floor"] = record["port_ms"] / record["floor_ms"]
         record["reference_over_floor"] = record["reference_ms"] / record["floor_ms"]
         record["background_load"] = load
+        # The training loop alone, extrapolated; start-up, pictures and evaluations excluded.
+        record["full_run_iterations"] = models.FULL_RUN_ITERATIONS[model]
+        for side in ("reference", "port"):
+            record[f"{side}_full_run_min"] = (
+                record[f"{side}_ms"] * record["full_run_iterations"] / 6e4
+            )
         record["torch_threads"] = torch.get_num_threads()
         record["blocks_ms"] = blocks
         record.update(calls_per_block=counts, repeats=args.repeats, warmup=args.warmup or "auto")
