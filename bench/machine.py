@@ -113,6 +113,7 @@ def describe():
         "torch_interop_threads": torch.get_num_interop_threads(),
         "torch_mkldnn": torch.backends.mkldnn.is_available(),
         "tf_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (on by default)"),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset"),
         "load_method": LoadMeter.method,
     }
 
