@@ -176,3 +176,20 @@ def test_mlp_d_step_under_no_grad_gives_the_original_gradients():
     twin_opt_D.step()
     for ours, original in zip(D.parameters(), twin_D.parameters()):
         assert torch.equal(ours, original)
+
+
+def test_mnist_batches_fetched_at_once_equal_item_by_item(mnist_dir):
+    from inputs import mnist
+
+    raw = mnist.read_raw(mnist_dir, download=False)
+    one_hot = mnist.dense_to_one_hot(raw.test_labels[:300])
+    indices = list(np.random.default_rng(0).permutation(300)[:128])
+    for labels in (raw.test_labels[:300], one_hot):
+        dataset = mnist.TorchMnist(raw.test_images[:300], labels)
+        batch, items = dataset.__getitems__(indices), [dataset[int(i)] for i in indices]
+        assert all(torch.equal(a[0], b[0]) for a, b in zip(batch, items))
+        assert all(
+            torch.equal(torch.as_tensor(a[1]), torch.as_tensor(b[1])) for a, b in zip(batch, items)
+        )
+        images, _ = next(iter(mnist.torch_loader(dataset, 128, shuffle=False)))  # __getitems__
+        assert torch.equal(images, torch.stack([dataset[i][0] for i in range(128)]))
