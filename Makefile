@@ -28,6 +28,7 @@ lessons: $(VENV)/.installed  ## Run every lesson and render it, with its real ou
 bench: $(VENV)/.installed  ## Speed, TF1 session vs PyTorch port, all models (~5 min; refuses on a busy machine).
 	$(PY) -m bench.mnist_parse
 	$(PY) -m bench --json runs/bench.json $(BENCH_FLAGS)
+	$(PY) -m bench.readme_table runs/bench.json
 
 clean:
 	rm -rf $(VENV) runs

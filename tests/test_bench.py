@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from bench import flops, machine, run
+from bench import flops, machine, readme_table, run
 from harness import cli
 
 TINY = ["gaussian_gan", "--iterations", "2", "--repeats", "1", "--warmup", "1",
@@ -47,6 +47,9 @@ def test_json_schema_of_a_tiny_run_with_the_load_check_bypassed(tmp_path, monkey
     assert record["torch_threads"] == 1  # ports/command.py THREADS: the toy runs on one thread.
     for key in ("cpu", "logical_cores", "tensorflow", "torch", "load_method"):
         assert key in record["machine"], key
+    table = readme_table.markdown(written)  # The README's table, from this JSON.
+    assert table.startswith(f"Measured {record['measured_at']} on ") and "bypassed" in table
+    assert "| `gaussian_gan` | " in table and f"| {record['ratio']:.2f} |" in table
 
 
 def test_refuses_before_timing_when_the_machine_is_busy(monkeypatch, capsys):
