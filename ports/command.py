@@ -35,10 +35,11 @@ def parser(model, hparams, doc, default_seed=None):
 
 # PyTorch CPU threads per model where one thread beats one per core: a step of 4-row tensors
 # has nothing to split, and each parallel region (BCE-with-logits' reduction, for one) wakes
-# and waits for the other thread. Measured with `python -m bench --torch-threads 1` against
-# the default (bench/run.py); on a loaded 2-core machine a waiting thread that lost its core
-# made one 4-element binary_cross_entropy_with_logits take 2.3 ms instead of 0.05 ms. Threads
-# change no number: the ops are the same; only who computes which rows changes.
+# and waits for the other thread. Measured 2026-11-23 on the 2-core CPU with other processes
+# holding ~1.5 cores: one 4-element binary_cross_entropy_with_logits took 46 us on 1 thread
+# and 2.3 ms on 2 (spinning OpenMP; ports/__init__.py now makes waiting threads sleep);
+# `python -m bench gaussian_gan --torch-threads 2` against the default compares the two. The
+# thread count changes no number here (tests/test_bench.py: 100 steps, bit for bit).
 THREADS = {"gaussian_gan": 1, "gaussian_cgan": 1}
 
 
