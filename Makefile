@@ -25,10 +25,10 @@ test-slow: $(VENV)/.installed  ## Result reproduction: multi-seed training runs 
 lessons: $(VENV)/.installed  ## Run every lesson and render it, with its real output, into lessons/*.md.
 	$(PY) -m lessons.render
 
-bench: $(VENV)/.installed  ## Speed, TF1 session vs PyTorch, side by side (~5 min; run it on an idle machine).
+bench: $(VENV)/.installed  ## Speed, TF1 session vs PyTorch port, all models (~5 min; refuses on a busy machine).
 	$(PY) -m bench.mnist_parse
-	$(PY) -m bench.ring_gan
-	$(PY) -m bench.mnist_gans
+	$(PY) -m bench --json runs/bench.json $(BENCH_FLAGS)
+	$(PY) -m bench.readme_table runs/bench.json
 
 clean:
 	rm -rf $(VENV) runs

@@ -336,6 +336,20 @@ class TorchMnist(torch.utils.data.Dataset):
         label = self.labels[index]
         return image, int(label) if label.ndim == 0 else torch.tensor(label)
 
+    def __getitems__(self, indices):
+        """A whole batch in a few tensor operations (DataLoader calls this when it exists).
+
+        The same values, bit for bit, as `__getitem__` item by item: the same float32 division
+        and subtraction on every pixel, only done once for the batch instead of 128 times, which
+        took seed 004's data feeding from about 24 ms to a few ms per batch on 2 loaded cores.
+        """
+        images = torch.from_numpy(self.images[indices]).unsqueeze(1)
+        images = images.float().div(255.0) if images.dtype == torch.uint8 else images.float()
+        images = images.sub(0.5).div(0.5)
+        labels = self.labels[indices]
+        return [(image, int(label) if label.ndim == 0 else torch.tensor(label))
+                for image, label in zip(images, labels)]  # fmt: skip
+
 
 def torch_loader(dataset, batch_size, shuffle=True, generator=None):
     """Return torch.utils.data.DataLoader(dataset, batch_size, shuffle, generator=generator)."""

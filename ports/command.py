@@ -1,4 +1,4 @@
-"""The command line every PyTorch port shares: its flags, seed, device and run folder."""
+"""The command line every PyTorch port shares: flags, seed, device, CPU threads, run folder."""
 
 import sys
 
@@ -22,7 +22,33 @@ def parser(model, hparams, doc, default_seed=None):
         default="auto",
         help="where the port runs; auto is cuda when PyTorch sees a GPU (default: auto)",
     )
+    result.add_argument(
+        "--threads",
+        type=cli._positive(int),
+        default=None,
+        metavar="N",
+        help="CPU threads for PyTorch's ops (default: the model's measured choice in "
+        "ports/command.py THREADS, else PyTorch's own, one per core)",
+    )
     return result
+
+
+# PyTorch CPU threads per model where one thread beats one per core: a step of 4-row tensors
+# has nothing to split, and each parallel region (BCE-with-logits' reduction, for one) wakes
+# and waits for the other thread. Measured 2026-11-23 on the 2-core CPU with other processes
+# holding ~1.5 cores: one 4-element binary_cross_entropy_with_logits took 46 us on 1 thread
+# and 2.3 ms on 2 (spinning OpenMP; ports/__init__.py now makes waiting threads sleep);
+# `python -m bench gaussian_gan --torch-threads 2` against the default compares the two. The
+# thread count changes no number here (tests/test_bench.py: 100 steps, bit for bit).
+THREADS = {"gaussian_gan": 1, "gaussian_cgan": 1}
+
+
+def set_threads(model, threads=None):
+    """torch.set_num_threads: `threads`, else the model's entry in THREADS, else PyTorch's own."""
+    threads = threads or THREADS.get(model)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
 
 
 def device_of(name):
@@ -39,8 +65,10 @@ def start(args, hparams, model, **extra):
     hp = cli.hparams_from_args(hparams, args)
     device = device_of(args.device)
     seed = cli.resolve_seed(args.seed)
+    threads = set_threads(model, getattr(args, "threads", None))
     out = run_folder.RunFolder(args.out or run_folder.default_path(model, "pytorch"))
-    out.save_hparams(hp, seed=seed, device=str(device), framework="pytorch", model=model, **extra)
-    print(f"{model} (pytorch): {hp}, seed={seed}, device={device}, run folder {out.path}",
-          file=sys.stderr)  # fmt: skip
+    out.save_hparams(hp, seed=seed, device=str(device), framework="pytorch", model=model,
+                     threads=threads, **extra)  # fmt: skip
+    print(f"{model} (pytorch): {hp}, seed={seed}, device={device}, {threads} CPU threads, "
+          f"run folder {out.path}", file=sys.stderr)  # fmt: skip
     return hp, seed, device, out

@@ -28,6 +28,8 @@ Deviations:
   the epoch, so they do not change the training numbers.
 - `--seed` seeds torch (weights, z, dropout, shuffling); the original seeds nothing. A NaN or
   infinite loss stops the run with one sentence.
+- Speed (issue 9), no number changed: G(z) for D's fake batch runs under `no_grad` (the
+  original backpropagated into G and discarded G's gradients) and Adam is `foreach=True`.
 """
 
 import dataclasses
@@ -114,8 +116,12 @@ def train_step(G, D, D_optimizer, G_optimizer, x, z_D, z_G, masks=None):
     D.zero_grad()
     D_output = D(x, masks.get("real"))
     D_real_loss = criterion(D_output, torch.ones_like(D_output))
-    # Not detached, as the original: G's gradients are cleared by G.zero_grad() below.
-    D_output = D(G(z_D), masks.get("fake"))
+    # The original builds G's graph here too and backpropagates into G, whose gradients
+    # G.zero_grad() then throws away. Under no_grad D gets the same gradients, bit for bit,
+    # and the step skips G's backward (about 1 GFLOP beyond the 4.1 an iteration needs).
+    with torch.no_grad():
+        fake = G(z_D)
+    D_output = D(fake, masks.get("fake"))
     D_fake_loss = criterion(D_output, torch.zeros_like(D_output))
     D_loss = D_real_loss + D_fake_loss
     D_loss.backward()
@@ -146,8 +152,11 @@ def train(hp, out, seed, device, data_dir=None):
     mnist_dim = 28 * 28
     G = Generator(g_input_dim=hp.z_dim, g_output_dim=mnist_dim).to(device)
     D = Discriminator(mnist_dim, hp.dropout).to(device)
-    G_optimizer = torch.optim.Adam(G.parameters(), lr=hp.lr)
-    D_optimizer = torch.optim.Adam(D.parameters(), lr=hp.lr)
+    # foreach: one multi-tensor kernel per Adam operation instead of one per parameter, the
+    # same arithmetic in the same order (bit for bit, tests/test_bench.py); D's Adam took 1.6x
+    # less CPU time (12.1 -> 7.6 ms per update, measured on the 2-core CPU under load).
+    G_optimizer = torch.optim.Adam(G.parameters(), lr=hp.lr, foreach=True)
+    D_optimizer = torch.optim.Adam(D.parameters(), lr=hp.lr, foreach=True)
     lines = []
     for epoch in range(1, hp.n_epoch + 1):
         D_losses, G_losses = [], []

@@ -22,3 +22,14 @@ def mnist_dir():
     if not (folder / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"no MNIST files in {folder}; set MNIST_DATA_DIR (the tests never download).")
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _keep_torch_threads():
+    """A port's main() sets PyTorch's CPU threads for its run (ports/command.py THREADS); inside
+    pytest that would last for every later test, so each test gets the count back afterwards."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)

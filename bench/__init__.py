@@ -1,0 +1,9 @@
+"""Speed measurements: `python -m bench` times every model, TF1 reference against PyTorch port.
+
+bench/run.py is the command (what is timed and how), bench/models.py one training iteration of
+each model as its loop runs it, bench/flops.py the FLOP count behind the compute floor,
+bench/machine.py the machine's description, background load and matmul throughput, and
+bench/mnist_parse.py the time to read MNIST.
+"""
+
+import ports  # noqa: F401, E402  (first: its OMP_WAIT_POLICY default must precede PyTorch's load)

@@ -1,0 +1,158 @@
+"""The machine a benchmark runs on: its description, its background load, its matmul throughput.
+
+Source:
+    Issue 9 (speed): a benchmark must record the machine's background load and refuse to report
+    under load, because PyTorch's figures collapse when another process holds a core; the
+    compute floor divides FLOPs by the best float32 matmul throughput measured in the same run.
+
+Run:
+    Imported by `python -m bench`; `python -m bench --help` lists the flags that reach here.
+
+Deviations:
+    - None: a project tool with no original.
+
+Background load is measured, not guessed from the load average (a one-minute moving average
+that lags a minute behind): over a window, the CPU time all processes spent (`/proc/stat`)
+minus the CPU time this process spent (`time.process_time`, all its threads), divided by the
+window's wall time, in cores. 0.0 is an idle machine; 1.0 is one core held by someone else.
+"""
+
+import os
+import platform
+import time
+
+import numpy as np
+
+# /proc/stat's "cpu" line counts clock ticks in these columns; the rest are idle or iowait.
+_BUSY_COLUMNS = (0, 1, 2, 5, 6, 7)  # user, nice, system, irq, softirq, steal
+_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _busy_seconds():
+    """CPU seconds all processes have spent busy since boot, or None without /proc/stat."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()[1:]
+    except OSError:
+        return None
+    return sum(int(fields[i]) for i in _BUSY_COLUMNS if i < len(fields)) / _TICKS_PER_SECOND
+
+
+class LoadMeter:
+    """Background load over a window: `start()`, the work, then `cores()`.
+
+    Without /proc/stat (not Linux) it falls back to the one-minute load average minus this
+    process's share, and says so in `method`.
+    """
+
+    method = "proc-stat" if _busy_seconds() is not None else "loadavg"
+
+    def start(self):
+        self.wall, self.own, self.busy = time.perf_counter(), time.process_time(), _busy_seconds()
+        return self
+
+    def cores(self):
+        """Cores' worth of CPU time that other processes used since `start()`."""
+        wall = time.perf_counter() - self.wall
+        own = time.process_time() - self.own
+        if self.busy is None:
+            return max(0.0, os.getloadavg()[0] - own / max(wall, 1e-9))
+        busy = _busy_seconds() - self.busy
+        return max(0.0, (busy - own) / max(wall, 1e-9))
+
+
+def background_load(seconds=1.0):
+    """Background load in cores over `seconds` while this process sleeps."""
+    meter = LoadMeter().start()
+    time.sleep(seconds)
+    return meter.cores()
+
+
+def cpu_model():
+    """The CPU's model name from /proc/cpuinfo, else platform.processor()."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def cpu_flags():
+    """The vector extensions that matter for float32 matmuls (avx2, avx512f, amx...)."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    wanted = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")
+                    return [flag for flag in wanted if flag in flags]
+    except OSError:
+        pass
+    return []
+
+
+def describe():
+    """The machine and software as a JSON-ready dict (versions, cores, threads, oneDNN)."""
+    import tensorflow as tf
+    import torch
+
+    return {
+        "cpu": cpu_model(),
+        "cpu_flags": cpu_flags(),
+        "logical_cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "torch_mkldnn": torch.backends.mkldnn.is_available(),
+        "tf_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (on by default)"),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset"),
+        "load_method": LoadMeter.method,
+    }
+
+
+def _best_gflops(run, flops, repeats):
+    """Best GFLOP/s over `repeats` calls of run() (after one untimed call)."""
+    run()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return flops / best / 1e9
+
+
+def matmul_throughput(size=2048, repeats=5, session_config=None):
+    """Best float32 GFLOP/s of a size x size matmul: torch.mm (MKL) and TF MatMul (oneDNN).
+
+    Both count 2 size^3 FLOPs. Returns {"torch_mm": ..., "tf_matmul": ..., "best": ...}.
+    """
+    import tensorflow as tf
+    import torch
+
+    flops = 2.0 * size**3
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    results = {"torch_mm": _best_gflops(lambda: torch.mm(a, b), flops, repeats)}
+    graph = tf.Graph()
+    with graph.as_default():
+        # A variable, not a constant: Grappler would fold a product of constants before timing.
+        x = tf.compat.v1.get_variable("x", initializer=tf.random.normal((size, size)))
+        init = tf.compat.v1.global_variables_initializer()
+        # A chain of matmuls run in one session call, so the feed and fetch cost is spread thin.
+        product, calls = x, 4
+        for _ in range(calls):
+            product = tf.matmul(product, x) * (1.0 / size)  # Scaled to keep values finite.
+        total = tf.reduce_sum(product)
+    with tf.compat.v1.Session(graph=graph, config=session_config) as sess:
+        sess.run(init)
+        results["tf_matmul"] = _best_gflops(lambda: sess.run(total), flops * calls, repeats)
+    results["best"] = max(results.values())
+    results["size"] = size
+    return results

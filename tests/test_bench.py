@@ -1,0 +1,198 @@
+"""bench/: the JSON a run writes, the FLOP count behind the floor, the refusal under load, and
+the speed changes to the ports, each of which must leave every number as it was.
+
+No test here asserts a timing: timings depend on the machine and its load.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from bench import flops, machine, readme_table, run
+from harness import cli
+
+TINY = ["gaussian_gan", "--iterations", "2", "--repeats", "1", "--warmup", "1",
+        "--matmul-size", "64"]  # fmt: skip
+REQUIRED = {"model", "reference_ms", "port_ms", "ratio", "floor_ms", "background_load"}
+
+
+@pytest.fixture
+def idle(monkeypatch):
+    """Pretend the machine is idle, so the tests run whatever else the machine is doing."""
+    monkeypatch.setattr(machine, "background_load", lambda seconds=1.0: 0.0)
+    monkeypatch.setattr(machine.LoadMeter, "cores", lambda self: 0.0)
+
+
+def test_json_schema_of_a_tiny_run_with_the_load_check_bypassed(tmp_path, monkeypatch):
+    monkeypatch.setattr(machine, "background_load", lambda seconds=1.0: 0.75)  # A busy machine.
+    path = tmp_path / "out" / "bench.json"
+    records = run.main(TINY + ["--ignore-load", "--json", str(path)])
+    written = json.loads(path.read_text())
+    assert isinstance(written, list) and len(written) == 1 == len(records)
+    record = written[0]
+    assert REQUIRED <= set(record), REQUIRED - set(record)
+    assert record["model"] == "gaussian_gan"
+    assert record["load_check"].startswith("bypassed")
+    assert record["background_load_before"] == 0.75
+    assert record["background_load"] >= 0.0
+    for key in ("reference_ms", "port_ms", "reference_data_ms", "port_data_ms", "floor_ms"):
+        assert isinstance(record[key], float) and record[key] > 0, key
+    assert record["ratio"] == pytest.approx(record["port_ms"] / record["reference_ms"])
+    gflops = record["matmul_gflops"]["best"]
+    assert gflops == max(record["matmul_gflops"]["torch_mm"], record["matmul_gflops"]["tf_matmul"])
+    assert record["floor_ms"] == pytest.approx(flops.iteration_flops("gaussian_gan") / gflops / 1e6)
+    assert record["repeats"] == len(record["blocks_ms"]["port"]) == 1
+    assert record["torch_threads"] == 1  # ports/command.py THREADS: the toy runs on one thread.
+    for key in ("cpu", "logical_cores", "tensorflow", "torch", "load_method"):
+        assert key in record["machine"], key
+    table = readme_table.markdown(written)  # The README's table, from this JSON.
+    assert table.startswith(f"Measured {record['measured_at']} on ") and "bypassed" in table
+    assert "| `gaussian_gan` | " in table and f"| {record['ratio']:.2f} |" in table
+
+
+def test_refuses_before_timing_when_the_machine_is_busy(monkeypatch, capsys):
+    monkeypatch.setattr(machine, "background_load", lambda seconds=1.0: 1.5)
+    with pytest.raises(SystemExit) as exit:
+        cli.run(run.main, TINY)
+    assert exit.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert "background load 1.50 cores before timing exceeds --max-load" in error
+    assert len(error.splitlines()) == 1
+
+
+def test_refuses_a_model_timed_under_load(monkeypatch, tmp_path):
+    monkeypatch.setattr(machine, "background_load", lambda seconds=1.0: 0.0)
+    monkeypatch.setattr(machine.LoadMeter, "cores", lambda self: 0.9)  # Load arrives mid-run.
+    path = tmp_path / "bench.json"
+    with pytest.raises(cli.UserError, match="while timing gaussian_gan"):
+        run.main(TINY + ["--json", str(path)])
+    assert not path.exists()  # Nothing is reported.
+
+
+def test_unknown_model_is_one_sentence(idle):
+    with pytest.raises(cli.UserError, match="unknown model 'mnist_gan'"):
+        run.main(["mnist_gan"])
+
+
+def test_help_names_every_flag():
+    text = run.parser().format_help()
+    for flag in ("--json", "--ignore-load", "--max-load", "--compile", "--torch-threads"):
+        assert flag in text
+
+
+def test_flops_of_the_vanilla_gan_by_hand():
+    """Every matrix product of one wiseodd iteration (batch 128), counted one by one."""
+    B = 128
+    mac = [  # (rows, inner, columns) of each product
+        # D step: G forward on z_D.
+        (B, 100, 128), (B, 128, 784),
+        # D forward on real and on fake; weight gradients of both layers; the input gradient
+        # of D's second layer (the first layer's input, an image, needs none); twice.
+        *[(B, 784, 128), (B, 128, 1), (128, B, 1), (784, B, 128), (B, 1, 128)] * 2,
+        # G step: G forward, D forward, D's input gradients down to the image,
+        (B, 100, 128), (B, 128, 784), (B, 784, 128), (B, 128, 1), (B, 1, 128), (B, 128, 784),
+        # G's weight gradients and the input gradient of its second layer.
+        (128, B, 784), (100, B, 128), (B, 784, 128),
+    ]  # fmt: skip
+    assert flops.iteration_flops("mnist_vanilla_gan") == sum(2 * a * b * c for a, b, c in mac)
+
+
+def test_flops_floor_matches_the_issue_probe():
+    """The issue's probe: floors 9.3 ms (MLP) and 37 ms (DCGAN) at 438 GFLOP/s."""
+    assert flops.floor_ms("mnist_mlp_gan", 438) == pytest.approx(9.3, abs=0.05)
+    assert flops.floor_ms("mnist_dcgan", 438) == pytest.approx(37, abs=0.5)
+    with pytest.raises(ValueError, match="no layer shapes"):
+        flops.iteration_flops("mnist_gan")
+
+
+def test_load_meter_counts_only_other_processes():
+    meter = machine.LoadMeter().start()
+    sum(i * i for i in range(300_000))  # This process's own work is not background load.
+    assert 0.0 <= meter.cores() <= 64
+
+
+# The speed changes to the ports: each must leave every number bit for bit as it was.
+
+
+def _gaussian_run(threads):
+    from ports import gaussian_gan as port
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    G, D = port.Generator(), port.Discriminator(1)
+    port.initialize([G, D])
+    opt_D = torch.optim.Adam(D.parameters(), lr=0.05)
+    opt_G = torch.optim.Adam(G.parameters(), lr=0.01)
+    for _ in range(100):
+        x, z = (torch.as_tensor(rng.normal(size=(4, 2)), dtype=torch.float32) for _ in "xz")
+        port.train_step(G, D, opt_D, opt_G, x, z)
+    return [p.detach().clone() for p in [*G.parameters(), *D.parameters()]]
+
+
+def test_one_thread_gives_the_same_numbers_as_two():
+    threads = torch.get_num_threads()
+    try:
+        one, two = _gaussian_run(1), _gaussian_run(2)
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(a, b) for a, b in zip(one, two))
+
+
+def test_foreach_adam_is_bit_for_bit_the_default_adam():
+    torch.manual_seed(0)
+    shapes = [(1024, 784), (1024,), (512, 1024), (512,), (1, 256), (1,)]
+    grads = [[torch.randn(shape) for shape in shapes] for _ in range(3)]
+    results = []
+    for foreach in (False, True):
+        params = [torch.nn.Parameter(torch.ones(shape)) for shape in shapes]
+        optimizer = torch.optim.Adam(params, lr=2e-4, foreach=foreach)
+        for step in range(6):
+            for param, grad in zip(params, grads[step % 3]):
+                param.grad = grad.clone()
+            optimizer.step()
+        results.append(params)
+    assert all(torch.equal(a, b) for a, b in zip(*results))
+
+
+def test_mlp_d_step_under_no_grad_gives_the_original_gradients():
+    """ports.mnist_mlp_gan.train_step against the original's D step, which built G's graph."""
+    from ports import mnist_mlp_gan as port
+
+    torch.manual_seed(0)
+    G, D = port.Generator(100, 784), port.Discriminator(784)
+    twin_G, twin_D = port.Generator(100, 784), port.Discriminator(784)
+    twin_G.load_state_dict(G.state_dict())
+    twin_D.load_state_dict(D.state_dict())
+    x, z_D, z_G = torch.rand(128, 784) * 2 - 1, torch.randn(128, 100), torch.randn(128, 100)
+    masks = {call: [(torch.rand(128, n) >= 0.3) / 0.7 for n in (1024, 512, 256)]
+             for call in ("real", "fake", "G")}  # fmt: skip
+    opt_D, opt_G = torch.optim.Adam(D.parameters(), 2e-4), torch.optim.Adam(G.parameters(), 2e-4)
+    port.train_step(G, D, opt_D, opt_G, x, z_D, z_G, masks)
+
+    bce = torch.nn.BCELoss()
+    twin_opt_D = torch.optim.Adam(twin_D.parameters(), 2e-4)
+    real, fake = twin_D(x, masks["real"]), twin_D(twin_G(z_D), masks["fake"])  # G's graph built.
+    (bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake))).backward()
+    twin_opt_D.step()
+    for ours, original in zip(D.parameters(), twin_D.parameters()):
+        assert torch.equal(ours, original)
+
+
+def test_mnist_batches_fetched_at_once_equal_item_by_item(mnist_dir):
+    from inputs import mnist
+
+    raw = mnist.read_raw(mnist_dir, download=False)
+    one_hot = mnist.dense_to_one_hot(raw.test_labels[:300])
+    indices = list(np.random.default_rng(0).permutation(300)[:128])
+    for labels in (raw.test_labels[:300], one_hot):
+        dataset = mnist.TorchMnist(raw.test_images[:300], labels)
+        batch, items = dataset.__getitems__(indices), [dataset[int(i)] for i in indices]
+        assert all(torch.equal(a[0], b[0]) for a, b in zip(batch, items))
+        assert all(
+            torch.equal(torch.as_tensor(a[1]), torch.as_tensor(b[1])) for a, b in zip(batch, items)
+        )
+        images, _ = next(iter(mnist.torch_loader(dataset, 128, shuffle=False)))  # __getitems__
+        assert torch.equal(images, torch.stack([dataset[i][0] for i in range(128)]))
