@@ -33,6 +33,7 @@ from harness import cli
 FOLDER = "checkpoints"  # Checkpoints live in <run folder>/checkpoints/.
 DEFAULT_EVERY = 1000  # Steps between checkpoints unless --checkpoint-every says otherwise.
 FORMAT = 1  # The checkpoint format's version, in every checkpoint.
+FINISHED = "finished"  # Written beside the last checkpoint when a run completes.
 
 
 class Interrupted(Exception):
@@ -140,7 +141,17 @@ def read_hparams(run_dir, model, framework):
             f"({saved.get('framework')}) run, not {model} ({framework}); resume it with its own "
             "command."
         )
+    check_unfinished(run_dir)
     return saved
+
+
+def check_unfinished(run_dir):
+    """A finished run cannot be resumed: one sentence saying so."""
+    if (pathlib.Path(run_dir) / FOLDER / FINISHED).exists():
+        raise cli.UserError(
+            f"--resume {run_dir}: that run already finished; its last checkpoint is in "
+            f"{pathlib.Path(run_dir) / FOLDER}, and a new run needs a new --out."
+        )
 
 
 def no_checkpoint(run_dir):
@@ -221,9 +232,12 @@ class Control:
             self._save(step, save)
 
     def finish(self, step, save):
-        """The last checkpoint, at the end of the run."""
-        if self.enabled and (self.last is None or self.last[0] != step):
+        """The last checkpoint, at the end of the run, and a `finished` mark beside it."""
+        if not self.enabled:
+            return
+        if self.last is None or self.last[0] != step:
             self._save(step, save)
+        (self.out.path / FOLDER / FINISHED).write_text(f"{step}\n")
 
     def _save(self, step, save):
         if self.out.board is not None:

@@ -31,6 +31,10 @@ Deviations: (from the TF1 reference; the presets also list theirs)
   MXNet's per-sample losses with `Trainer.step(4)` become batch means (the same gradients).
 - As the reference: seeded, headless PNG per epoch, z rows = real batch rows, setup printed
   first, NaN losses stop the run, generated mean and covariance in metrics.jsonl.
+- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
+  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
+  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
+  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter). None changes a number.
 """
 
 import dataclasses

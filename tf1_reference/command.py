@@ -40,7 +40,7 @@ def parser(model, hparams, doc, default_seed=None):
     return result
 
 
-def start(args, hparams, model, original_config=None, parser=None):
+def start(args, hparams, model, original_config=None, parser=None, **extra):
     """Resolve hyper-parameters, seed and ConfigProto; open (or reopen) the run folder.
 
     Returns (hp, seed, config, out, control); `control` carries the checkpoint policy and, with
@@ -52,6 +52,10 @@ def start(args, hparams, model, original_config=None, parser=None):
         fields = list(hparams.__dataclass_fields__)
         if parser is not None:
             checkpoints.check_resume_flags(parser, args, saved, fields)
+        for key, value in extra.items():
+            if saved.get(key) != value:
+                raise cli.UserError(f"--resume {args.resume}: that run used {key} "
+                                    f"{saved.get(key)}, not {value}; resume it with the same.")  # fmt: skip
         for name in fields:
             setattr(args, name, saved[name])
         args.seed = saved["seed"]
@@ -63,7 +67,7 @@ def start(args, hparams, model, original_config=None, parser=None):
         out = run_folder.RunFolder(args.resume, resume_sizes=resumed["log_sizes"])
     else:
         out = run_folder.RunFolder(args.out or run_folder.default_path(model, "tf1"))
-        out.save_hparams(hp, seed=seed, device=args.device, framework="tf1", model=model)
+        out.save_hparams(hp, seed=seed, device=args.device, framework="tf1", model=model, **extra)
     print(f"{model} (tf1): {hp}, seed={seed}, run folder {out.path}"
           + (f", resumed after step {resumed['step']}" if resumed else ""), file=sys.stderr)  # fmt: skip
     on_nan = getattr(hp, "on_nan", None) or getattr(args, "on_nan", "stop")

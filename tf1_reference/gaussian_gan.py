@@ -26,6 +26,10 @@ Deviations:
   infinite loss stops the run with a sentence naming the step (the original printed nan on).
 - Each epoch also logs, to metrics.jsonl, the generated distribution's mean and covariance
   (exact for a linear G: g_b and g_W^T g_W) beside the true b and A^T A.
+- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
+  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
+  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
+  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as Summary protos, no graph ops). None changes a number.
 """
 
 import dataclasses
