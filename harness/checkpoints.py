@@ -177,9 +177,10 @@ def check_resume_flags(parser, args, saved, fields):
                 f"--seed {args.seed}: the run in {args.resume} used seed {saved.get('seed')}; "
                 "a resumed run keeps its seed, so drop --seed."
             )
-    if args.out is not None and pathlib.Path(args.out).resolve() != pathlib.Path(
-        args.resume
-    ).resolve():
+    if (
+        args.out is not None
+        and pathlib.Path(args.out).resolve() != pathlib.Path(args.resume).resolve()
+    ):
         raise cli.UserError("--out and --resume name different folders; a resumed run writes "
                             "into the folder it resumes, so drop --out.")  # fmt: skip
 

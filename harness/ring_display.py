@@ -75,7 +75,9 @@ class RingDisplay:
         self.records.append(record)
         self.out.metric(**record)
         self.out.image("samples", self.out.path / name, epoch)
-        self.out.scalars(epoch, **{k: record[k] for k in ("modes_covered", "high_quality_fraction")})
+        self.out.scalars(
+            epoch, **{k: record[k] for k in ("modes_covered", "high_quality_fraction")}
+        )
         self.out.save_figure(
             ring_figures.coverage_plot(self.records, modes=record["modes"]), "coverage.png"
         )

@@ -137,7 +137,9 @@ def train(hp, out, seed, device, control=None):
         loop = command.restore(control, G, D, opt_G, opt_D)["loop"]
         command.set_rng_states(control.resumed["rng"])
     command.attach_board(control, purge_step=loop["epoch"])
-    save = lambda step: command.save_checkpoint(control, step, G, D, opt_G, opt_D, loop)  # noqa: E731
+    save = lambda step: command.save_checkpoint(
+        control, step, G, D, opt_G, opt_D, loop
+    )  # noqa: E731
     with control.signals():
         for epoch in range(loop["epoch"], hp.epochs):
             if loop["order"] is None:  # iterate_minibatch's shuffle, at the first batch.

@@ -199,7 +199,9 @@ def train(hp, out, seed, device, preset="tf1", control=None):
         loop = command.restore(control, G, D, opt_G, opt_D)["loop"]
         command.set_rng_states(control.resumed["rng"])
     command.attach_board(control, purge_step=loop["epoch"])
-    save = lambda step: command.save_checkpoint(control, step, G, D, opt_G, opt_D, loop)  # noqa: E731
+    save = lambda step: command.save_checkpoint(
+        control, step, G, D, opt_G, opt_D, loop
+    )  # noqa: E731
     with control.signals():
         for epoch in range(loop["epoch"], hp.epochs):
             started = time.time()
@@ -228,7 +230,9 @@ def train(hp, out, seed, device, preset="tf1", control=None):
                 noise = as_tensor(np.random.normal(size=(hp.eval_size, 2)))
                 with torch.no_grad():
                     fake_x = G(noise).cpu().numpy()
-                out.print("\nbinary training acc at epoch %d: %s=%f" % (epoch, "accuracy", accuracy))
+                out.print(
+                    "\nbinary training acc at epoch %d: %s=%f" % (epoch, "accuracy", accuracy)
+                )
                 out.print("time: %f" % (time.time() - started))
             else:
                 z = as_tensor(np.random.normal(size=(hp.eval_size, 2)))

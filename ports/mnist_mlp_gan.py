@@ -167,7 +167,9 @@ def train(hp, out, seed, device, data_dir=None, control=None):
         command.set_rng_states(control.resumed["rng"])
     command.attach_board(control, purge_step=loop["epoch"])
     lines = loop["lines"]
-    save = lambda step: command.save_checkpoint(control, step, G, D, G_optimizer, D_optimizer, loop)  # noqa: E501, E731
+    save = lambda step: command.save_checkpoint(
+        control, step, G, D, G_optimizer, D_optimizer, loop
+    )  # noqa: E501, E731
     with control.signals():
         for epoch in range(loop["epoch"], hp.n_epoch + 1):
             if loop["shuffler"] is None:

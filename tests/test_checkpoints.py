@@ -227,3 +227,63 @@ def test_tf1_dropout_fast_forward_replays_the_in_graph_draws():
     assert not all(np.array_equal(a, b) for a, b in zip(first, after_three))
     for a, b in zip(replayed, after_three):
         assert np.array_equal(a, b)
+
+
+def stop_after_steps(monkeypatch, module, steps):
+    """Make `module.train_step` send this process SIGTERM after `steps` calls (in-process runs)."""
+    original, calls = module.train_step, []
+
+    def counted(*args, **kwargs):
+        result = original(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == steps:
+            os.kill(os.getpid(), signal.SIGTERM)  # Handled by the run: a flag, then a checkpoint.
+        return result
+
+    monkeypatch.setattr(module, "train_step", counted)
+
+
+def check_in_process_resume(module_name, args, steps, tmp_path, capsys, monkeypatch, outputs):
+    module = importlib.import_module(module_name)
+    capsys.readouterr()
+    checkpoints.run(module.main, [*args, "--out", str(tmp_path / "full")])
+    full = capsys.readouterr().out
+    with monkeypatch.context() as patch:
+        stop_after_steps(patch, module, steps)
+        with pytest.raises(SystemExit) as stop:
+            checkpoints.run(module.main, [*args, "--out", str(tmp_path / "part")])
+    assert stop.value.code == 128 + signal.SIGTERM
+    first = capsys.readouterr().out
+    resume_args = ["--resume", str(tmp_path / "part")]
+    checkpoints.run(module.main, [args[0], *resume_args] if args[0] in ("train",) else resume_args)
+    resumed = capsys.readouterr().out
+    combined = (first + resumed).replace(str(tmp_path / "part"), str(tmp_path / "full"))
+    assert combined == full and 0 < len(first) < len(full)
+    for name in outputs:
+        assert (tmp_path / "part" / name).read_text() == (tmp_path / "full" / name).read_text()
+
+
+@pytest.mark.parametrize("module", ["tf1_reference.mnist_mlp_gan", "ports.mnist_mlp_gan"])
+def test_mlp_gan_stopped_mid_epoch_resumes_exactly(
+    module, tmp_path, capsys, monkeypatch, mnist_dir
+):
+    """1,280 training images (10 batches per epoch), stopped in the second epoch's batch 3."""
+    from inputs import mnist
+
+    raw = mnist.read_raw(mnist_dir)
+    small = raw._replace(train_images=raw.train_images[:1280], train_labels=raw.train_labels[:1280])
+    monkeypatch.setattr(mnist, "read_raw", lambda *args, **kwargs: small)
+    args = ["--n-epoch", "2", "--seed", "1", "--checkpoint-every", "0", "--samples", "4",
+            "--data-dir", str(mnist_dir)]  # fmt: skip
+    outputs = ("log.txt", "metrics.jsonl", "loss.txt")
+    check_in_process_resume(module, args, 13, tmp_path, capsys, monkeypatch, outputs)
+
+
+@pytest.mark.parametrize("module", ["tf1_reference.mnist_dcgan", "ports.mnist_dcgan"])
+def test_dcgan_train_phase_stopped_and_resumed(module, tmp_path, capsys, monkeypatch, mnist_dir):
+    args = ["train", "--epochs", "2", "--max-steps", "8", "--seed", "1", "--checkpoint-every",
+            "3", "--data-dir", str(mnist_dir)]  # fmt: skip
+    check_in_process_resume(module, args, 5, tmp_path, capsys, monkeypatch, ())
+    costs = [[json.loads(line)["cost"] for line in (tmp_path / run / "metrics.jsonl").open()]
+             for run in ("part", "full")]  # fmt: skip
+    assert costs[0] == costs[1] and len(costs[0]) == 1

@@ -83,7 +83,9 @@ class HParams:
     noise_dim: int = 100  # seed: noise_placeholder shape [None, 100], U(-1, 1) noise
     sample_every: int = 5  # seed: if (epoch+1) % 5 == 0: plot_samples(samples[:16])
     test_size: int = 1000  # seed: test_set.next_batch(1000) and 1000 noise vectors
-    real_scale: str = dataclasses.field(default="as-written", metadata=SCALES)  # seed: [0, 1] images vs tanh
+    real_scale: str = dataclasses.field(
+        default="as-written", metadata=SCALES
+    )  # seed: [0, 1] images vs tanh
 
     # The cross-check engine reads one learning rate per network; the seed uses one for both.
     @property
@@ -308,7 +310,9 @@ def main(argv=None):
     args = arguments.parse_args(argv)
     resuming = args.resume is not None
     if resuming and args.phase == "test":
-        raise cli.UserError("--resume continues a train or train-d run; test has no loop to resume.")
+        raise cli.UserError(
+            "--resume continues a train or train-d run; test has no loop to resume."
+        )
     restore = checkpoint_of(args.restore) if args.phase != "train" and not resuming else None
     hp, seed, config, out, control = command.start(args, HParams, MODEL, ORIGINAL_CONFIG,
                                                    arguments, phase=args.phase)  # fmt: skip

@@ -257,7 +257,11 @@ def train(hp, out, seed, data_dir=None, config=None, control=None):
         for epoch in range(loop["epoch"], hp.n_epoch + 1):
             if loop["order"] is None:
                 loop["order"] = np.random.permutation(len(images)).tolist()
-            order, D_losses, G_losses = np.asarray(loop["order"]), loop["D_losses"], loop["G_losses"]
+            order, D_losses, G_losses = (
+                np.asarray(loop["order"]),
+                loop["D_losses"],
+                loop["G_losses"],
+            )
             for batch in tqdm.trange(loop["batch"], len(starts), initial=loop["batch"],
                                      total=len(starts), desc=f"epoch {epoch}", disable=None,
                                      leave=False):  # fmt: skip

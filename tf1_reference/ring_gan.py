@@ -72,9 +72,15 @@ class HParams:
     beta1: float = 0.5  # GAN._create_optimizer: AdamOptimizer(lr, beta1=0.5)
     num_epochs: int = 100000  # main.py --num_epochs 100000: one D step + one G step each
     disp_freq: int = 5000  # main.py --disp_freq 5000: save _<epoch>.png every this many epochs
-    mixture: str = dataclasses.field(default="ring", metadata={"choices": tuple(ring.MIXTURES)})  # main.py's 8-mode ring, or the class defaults (two Gaussians)  # noqa: E501
-    g_loss: str = dataclasses.field(default="blog", metadata={"choices": ("blog", "repo")})  # blog: -mean(log d_g); repo GAN.py: mean(log(1 - d_g))  # noqa: E501
-    on_nan: str = dataclasses.field(default="stop", metadata={"choices": ("stop", "continue")})  # a NaN/inf loss stops the run (ours), or goes on as the original  # noqa: E501
+    mixture: str = dataclasses.field(
+        default="ring", metadata={"choices": tuple(ring.MIXTURES)}
+    )  # main.py's 8-mode ring, or the class defaults (two Gaussians)  # noqa: E501
+    g_loss: str = dataclasses.field(
+        default="blog", metadata={"choices": ("blog", "repo")}
+    )  # blog: -mean(log d_g); repo GAN.py: mean(log(1 - d_g))  # noqa: E501
+    on_nan: str = dataclasses.field(
+        default="stop", metadata={"choices": ("stop", "continue")}
+    )  # a NaN/inf loss stops the run (ours), or goes on as the original  # noqa: E501
     live: bool = False  # the original's live window every 50 steps (needs a GUI backend)
 
 
@@ -193,7 +199,9 @@ def train(hp, out, seed=SEED, config=None, control=None):
 
     def save(step):
         state = dict(loop, view=view.state())
-        return command.save_checkpoint(control, sess, saver, step, state, checkpoints.numpy_states())
+        return command.save_checkpoint(
+            control, sess, saver, step, state, checkpoints.numpy_states()
+        )
 
     with sess, control.signals(), tqdm.tqdm(total=hp.num_epochs, initial=loop["epoch"],
                                             disable=None, leave=False) as progress:  # fmt: skip
