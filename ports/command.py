@@ -57,6 +57,7 @@ def start(args, hparams, model, parser=None, **extra):
     resumed = None
     if getattr(args, "resume", None):
         saved = checkpoints.read_hparams(args.resume, model, "pytorch")
+        resumed = load(args.resume, model)
         fields = list(hparams.__dataclass_fields__)
         if parser is not None:
             checkpoints.check_resume_flags(parser, args, saved, fields)
@@ -67,7 +68,6 @@ def start(args, hparams, model, parser=None, **extra):
         for name in fields:
             setattr(args, name, saved[name])
         args.seed = saved["seed"]
-        resumed = load(args.resume, model)
     hp = cli.hparams_from_args(hparams, args)
     device = device_of(args.device)
     seed = cli.resolve_seed(args.seed)

@@ -49,6 +49,7 @@ def start(args, hparams, model, original_config=None, parser=None, **extra):
     resumed = None
     if getattr(args, "resume", None):
         saved = checkpoints.read_hparams(args.resume, model, "tf1")
+        resumed = load_sidecar(args.resume)
         fields = list(hparams.__dataclass_fields__)
         if parser is not None:
             checkpoints.check_resume_flags(parser, args, saved, fields)
@@ -59,7 +60,6 @@ def start(args, hparams, model, original_config=None, parser=None, **extra):
         for name in fields:
             setattr(args, name, saved[name])
         args.seed = saved["seed"]
-        resumed = load_sidecar(args.resume)
     hp = cli.hparams_from_args(hparams, args)
     seed = cli.resolve_seed(args.seed)
     config = session.from_args(args, original=original_config)
