@@ -1,4 +1,4 @@
-"""TensorBoard logs of a run, written the way each framework's users wrote them, with one set of tags.
+"""TensorBoard logs of a run, written as each framework's users wrote them, with one set of tags.
 
 - TF1 references: `tf.compat.v1.summary.FileWriter` with the session's graph attached, so the
   Graphs tab shows the original's scopes. Scalars and images are `tf.compat.v1.Summary` protos

@@ -84,7 +84,7 @@ class RingDisplay:
         return record
 
     def state(self):
-        """What a checkpoint keeps of the display: coverage generator, live layer, frames, records."""
+        """What a checkpoint keeps of the display: coverage generator, live layer, frames."""
         live = None if self.last_live is None else [a.tolist() for a in self.last_live]
         return {"coverage_rng": self.coverage_rng.bit_generator.state, "last_live": live,
                 "frames": [p.name for p in self.frames], "records": self.records}  # fmt: skip

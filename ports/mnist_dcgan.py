@@ -29,7 +29,8 @@ Deviations: (from the TF1 reference, which lists the seed's own fixes)
 - Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
   Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
   prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter). None changes a number.
+  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter).
+  None changes a number.
 - `--resume` continues a `train` or `train-d` phase; its checkpoints are separate from
   the seed's `models/` checkpoint, which `--restore` reads as before.
 """
@@ -66,9 +67,7 @@ class HParams:
     noise_dim: int = 100  # seed: noise_placeholder shape [None, 100], U(-1, 1) noise
     sample_every: int = 5  # seed: if (epoch+1) % 5 == 0: plot_samples(samples[:16])
     test_size: int = 1000  # seed: test_set.next_batch(1000) and 1000 noise vectors
-    real_scale: str = dataclasses.field(
-        default="as-written", metadata=SCALES
-    )  # seed: [0, 1] images vs tanh
+    real_scale: str = dataclasses.field(default="as-written", metadata=SCALES)  # seed: [0, 1] images vs tanh  # fmt: skip
 
     @property
     def lr_D(self):

@@ -33,7 +33,8 @@ Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
 - Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
   Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
   prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter). None changes a number.
+  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter).
+  None changes a number.
 """
 
 import dataclasses

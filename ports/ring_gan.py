@@ -26,7 +26,8 @@ Deviations: (from the TF1 reference; the reference lists its own from the origin
 - Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
   Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
   prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter). None changes a number.
+  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter).
+  None changes a number.
 """
 
 import dataclasses
@@ -54,15 +55,9 @@ class HParams:
     beta1: float = 0.5  # GAN._create_optimizer: AdamOptimizer(lr, beta1=0.5)
     num_epochs: int = 100000  # main.py --num_epochs 100000: one D step + one G step each
     disp_freq: int = 5000  # main.py --disp_freq 5000: save _<epoch>.png every this many epochs
-    mixture: str = dataclasses.field(
-        default="ring", metadata={"choices": tuple(ring.MIXTURES)}
-    )  # main.py's 8-mode ring, or the class defaults (two Gaussians)  # noqa: E501
-    g_loss: str = dataclasses.field(
-        default="blog", metadata={"choices": ("blog", "repo")}
-    )  # blog: -mean(log d_g); repo GAN.py: mean(log(1 - d_g))  # noqa: E501
-    on_nan: str = dataclasses.field(
-        default="stop", metadata={"choices": ("stop", "continue")}
-    )  # a NaN/inf loss stops the run (ours), or goes on as the original  # noqa: E501
+    mixture: str = dataclasses.field(default="ring", metadata={"choices": tuple(ring.MIXTURES)})  # main.py's 8-mode ring, or the class defaults (two Gaussians)  # noqa: E501  # fmt: skip
+    g_loss: str = dataclasses.field(default="blog", metadata={"choices": ("blog", "repo")})  # blog: -mean(log d_g); repo GAN.py: mean(log(1 - d_g))  # noqa: E501  # fmt: skip
+    on_nan: str = dataclasses.field(default="stop", metadata={"choices": ("stop", "continue")})  # a NaN/inf loss stops the run (ours), or goes on as the original  # noqa: E501  # fmt: skip
     live: bool = False  # the original's live window every 50 steps (needs a GUI backend)
 
 

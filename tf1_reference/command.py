@@ -1,4 +1,4 @@
-"""The command line every TF1 reference shares: flags, seed, session config, run folder, checkpoints.
+"""The command line every TF1 reference shares: flags, seed, session config, folder, checkpoints.
 
 Checkpoint format (TF1): `<run>/checkpoints/model.ckpt-<step>`, a standard
 `tf.compat.v1.train.Saver` checkpoint of every global variable under the graph's own names

@@ -25,7 +25,8 @@ Deviations:
 - Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
   Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
   prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as Summary protos, no graph ops). None changes a number.
+  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as
+  Summary protos, no graph ops). None changes a number.
 """
 
 import numpy as np

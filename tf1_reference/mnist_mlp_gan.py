@@ -34,7 +34,8 @@ Deviations: (a translation, so these are the choices of the translation)
 - Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
   Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
   prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as Summary protos, no graph ops). None changes a number.
+  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as
+  Summary protos, no graph ops). None changes a number.
 - Resuming: TF1 cannot save the state of the in-graph dropout generators, so a resumed
   run replays their draws (`fast_forward_dropout`, about a millisecond per step done)
   and continues with the same masks as the uninterrupted run.
