@@ -67,7 +67,14 @@ def check_resume_is_exact(module, args, after_lines, tmp_path, capsys):
 GAUSSIAN = ["--epochs", "3", "--seed", "3", "--checkpoint-every", "0"]
 
 
-@pytest.mark.parametrize("module", ["tf1_reference.gaussian_gan", "ports.gaussian_gan"])
+# The ports' subprocess runs are slow tests (each starts torch twice); CI stops and resumes the
+# ports in-process instead (test_port_runs_stopped_in_process_resume_exactly).
+SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    "module", ["tf1_reference.gaussian_gan", pytest.param("ports.gaussian_gan", marks=SLOW)]
+)
 def test_toy_run_stopped_and_resumed_prints_what_an_uninterrupted_run_does(
     module, tmp_path, capsys
 ):
@@ -102,7 +109,10 @@ def check_format(run_dir, model, package, step):
     assert sidecar["rng"]["numpy_global"][0] == "MT19937"
 
 
-@pytest.mark.parametrize("module", ["tf1_reference.mnist_vanilla_gan", "ports.mnist_vanilla_gan"])
+@pytest.mark.parametrize(
+    "module",
+    ["tf1_reference.mnist_vanilla_gan", pytest.param("ports.mnist_vanilla_gan", marks=SLOW)],
+)
 def test_mnist_run_stopped_and_resumed_prints_what_an_uninterrupted_run_does(
     module, tmp_path, capsys, mnist_dir
 ):
@@ -300,3 +310,20 @@ def test_ring_gan_resumed_after_a_frame_draws_the_same_frames(
             "--batch-size", "64", "--seed", "3", "--checkpoint-every", "0"]  # fmt: skip
     outputs = ("log.txt", "metrics.jsonl", "_50.png", "_100.png")
     check_in_process_resume(module, args, 70, tmp_path, capsys, monkeypatch, outputs, "g_step")
+
+
+@pytest.mark.parametrize(
+    "module, args, steps, tags",
+    [
+        ("ports.gaussian_gan", GAUSSIAN, 300, {"loss_D": [0, 1, 2], "samples": [0, 1, 2]}),
+        ("ports.mnist_vanilla_gan", ["--iterations", "201", "--sample-every", "100", "--seed",
+         "3", "--checkpoint-every", "0"], 5, {"D_loss": [0, 100, 200], "samples": [0, 100, 200]}),
+    ],
+)  # fmt: skip
+def test_port_runs_stopped_in_process_resume_exactly(
+    module, args, steps, tags, tmp_path, capsys, monkeypatch, mnist_dir
+):
+    check_in_process_resume(module, args, steps, tmp_path, capsys, monkeypatch,
+                            ("log.txt", "metrics.jsonl"))  # fmt: skip
+    found = board.read_events(tmp_path / "part")
+    assert {tag: found[tag] for tag in tags} == tags
