@@ -10,8 +10,6 @@
 - At the end (or when a NaN stops the run): generate_animation.gif, the frames at 200 ms each.
 """
 
-import math
-
 import matplotlib
 import numpy as np
 
@@ -76,25 +74,38 @@ class RingDisplay:
         record = {"epoch": epoch, **losses, **ring.coverage(generate_from(z), self.mixture)}
         self.records.append(record)
         self.out.metric(**record)
+        self.out.image("samples", self.out.path / name, epoch)
+        self.out.scalars(
+            epoch, **{k: record[k] for k in ("modes_covered", "high_quality_fraction")}
+        )
         self.out.save_figure(
             ring_figures.coverage_plot(self.records, modes=record["modes"]), "coverage.png"
         )
         return record
+
+    def state(self):
+        """What a checkpoint keeps of the display: coverage generator, live layer, frames."""
+        live = None if self.last_live is None else [a.tolist() for a in self.last_live]
+        return {"coverage_rng": self.coverage_rng.bit_generator.state, "last_live": live,
+                "frames": [p.name for p in self.frames], "records": self.records}  # fmt: skip
+
+    def set_state(self, state):
+        self.coverage_rng.bit_generator.state = state["coverage_rng"]
+        live = state["last_live"]
+        self.last_live = None if live is None else tuple(np.asarray(a) for a in live)
+        self.frames = [self.out.path / name for name in state["frames"]]
+        self.records = list(state["records"])
 
     def finish(self):
         """The blog's generate_animation: generate_animation.gif from the saved frames."""
         return ring_figures.write_animation(self.frames, self.out.path / "generate_animation.gif")
 
 
-def check_losses(step, d_loss, g_loss, on_nan, finish):
+def check_losses(step, d_loss, g_loss, control, finish):
     """`--on-nan stop`: a NaN or infinite loss ends the run, after `finish()` wrote the GIF."""
-    if on_nan != "stop":
-        return
-    for name, value in (("d_loss", d_loss), ("g_loss", g_loss)):
-        if not math.isfinite(value):
-            finish()
-            raise cli.UserError(
-                f"{name} became {value} at step {step} (the raw log of a saturated sigmoid), "
-                "so the run stopped there with its frames saved; try another --seed, or "
-                "--on-nan continue to keep going as the original did."
-            )
+    try:
+        control.check_finite(f"step {step} (the raw log of a saturated sigmoid; frames saved)",
+                             d_loss=d_loss, g_loss=g_loss)  # fmt: skip
+    except cli.UserError:
+        finish()
+        raise

@@ -32,11 +32,22 @@ def atomic_write(path, write):
 
 
 class RunFolder:
-    """One run's output folder; refuses a folder that already holds a run or cannot be written."""
+    """One run's output folder; refuses a folder that already holds a run or cannot be written.
 
-    def __init__(self, path):
+    `resume_sizes` ({"log.txt": bytes, "metrics.jsonl": bytes}, saved with a checkpoint) reopens
+    a run folder instead: both files are cut back to those sizes, then appended to.
+    `board`, when set, is the run's TensorBoard writer (harness/board.py); `scalars` and
+    `image` go to it and do nothing without one.
+    """
+
+    def __init__(self, path, resume_sizes=None):
         self.path = pathlib.Path(path)
-        if (self.path / "log.txt").exists():
+        self.board = None
+        if resume_sizes is not None:
+            for name, size in resume_sizes.items():
+                with open(self.path / name, "r+b") as file:
+                    file.truncate(size)
+        elif (self.path / "log.txt").exists():
             raise UserError(
                 f"output folder {self.path} already holds a run (log.txt); "
                 "choose another --out so nothing is overwritten."
@@ -66,6 +77,20 @@ class RunFolder:
         self._metrics.write(json.dumps(record, default=_jsonable) + "\n")
         self._metrics.flush()
 
+    def sizes(self):
+        """Bytes written so far to log.txt and metrics.jsonl (a checkpoint records them)."""
+        return {"log.txt": self._log.tell(), "metrics.jsonl": self._metrics.tell()}
+
+    def scalars(self, step, **values):
+        """TensorBoard scalars at `step` (tag = name), when the run has a board."""
+        if self.board is not None:
+            self.board.scalars(step, **values)
+
+    def image(self, tag, path, step):
+        """A picture the run saved (a PNG file) as a TensorBoard image, when it has a board."""
+        if self.board is not None:
+            self.board.image(tag, path, step)
+
     def write_json(self, name, value):
         atomic_write(
             self.path / name,
@@ -79,8 +104,11 @@ class RunFolder:
         """Save a matplotlib Figure as `name` (its suffix picks the format)."""
         suffix = pathlib.Path(name).suffix.lstrip(".")
         atomic_write(self.path / name, lambda p: figure.savefig(p, format=suffix, **savefig_kwargs))
+        return self.path / name
 
     def close(self):
+        if self.board is not None:
+            self.board.close()
         self._log.close()
         self._metrics.close()
 

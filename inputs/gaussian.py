@@ -35,6 +35,18 @@ def conditional_data(random=np.random, n=N_POINTS):
     return noise @ A2 + b2, noise @ A + b
 
 
+def epoch_order(count, shuffle=True, random=np.random):
+    """The originals' batch order for one epoch: `arange(count)` permuted in place by `shuffle`.
+
+    A resumable loop draws it at the epoch's start (the moment iterate_minibatch's first batch
+    draws it) and saves it, so a run resumed mid-epoch takes the same batches.
+    """
+    indices = np.arange(count)
+    if shuffle:
+        random.shuffle(indices)
+    return indices
+
+
 def iterate_minibatch(*arrays, batch_size, shuffle=True, random=np.random):
     """Yield aligned batches of `arrays` (one array: the batch itself), reshuffled every call.
 
@@ -43,9 +55,7 @@ def iterate_minibatch(*arrays, batch_size, shuffle=True, random=np.random):
     divide the count leaves a smaller last batch, as it did there).
     """
     count = len(arrays[0])
-    indices = np.arange(count)
-    if shuffle:
-        random.shuffle(indices)
+    indices = epoch_order(count, shuffle, random)
     for start in range(0, count, batch_size):
         excerpt = indices[start : start + batch_size]
         batch = tuple(array[excerpt] for array in arrays)

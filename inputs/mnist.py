@@ -245,10 +245,28 @@ class DataSet:
         self.epochs_completed = 0
         self._index_in_epoch = 0
         self._rng = np.random.default_rng(rng)
+        self._order = np.arange(self.num_examples)  # Row i of images is original row _order[i].
 
     def _shuffle(self):
         perm = self._rng.permutation(self.num_examples)
         self.images, self.labels = self.images[perm], self.labels[perm]
+        self._order = self._order[perm]
+
+    def state(self):
+        """The reader's position as JSON-able values: generator, index, epochs, current order."""
+        return {"rng": self._rng.bit_generator.state, "index_in_epoch": self._index_in_epoch,
+                "epochs_completed": self.epochs_completed, "order": self._order.tolist()}  # fmt: skip
+
+    def set_state(self, state):
+        """Continue from `state()`: the same next batches and later shuffles (resumed runs)."""
+        order = np.asarray(state["order"])
+        if sorted(order.shape) != [self.num_examples]:
+            raise ValueError(f"reader state for {len(order)} examples, not {self.num_examples}.")
+        rows = np.argsort(self._order)[order]  # From the current arrangement to the saved one.
+        self.images, self.labels, self._order = self.images[rows], self.labels[rows], order
+        self._rng.bit_generator.state = state["rng"]
+        self._index_in_epoch = state["index_in_epoch"]
+        self.epochs_completed = state["epochs_completed"]
 
     def next_batch(self, batch_size, shuffle=True):
         """Return the next (images, labels) batch, always batch_size long, as TF 1.15 did."""

@@ -1,14 +1,26 @@
-"""The command line every PyTorch port shares: flags, seed, device, CPU threads, run folder."""
+"""The command line every PyTorch port shares: flags, seed, device, CPU threads,
+run folder, checkpoints.
+
+Checkpoint format (PyTorch): `<run>/checkpoints/model.pt`, one `torch.save` file holding
+{"model": the model's name, "format": 1, "step": steps done, "G", "D": state_dicts,
+"opt_G", "opt_D": optimizer state_dicts, "rng": {"torch": torch.get_rng_state(), "cuda": the
+CUDA generators' states (when a GPU is used), "numpy_global", "python_random", and any reader
+state}, "loop": the loop's counters and running sums, "log_sizes": bytes of log.txt and
+metrics.jsonl}. It holds only tensors and plain Python values, so `torch.load(...,
+weights_only=True)` reads it. It is written under a temporary name and renamed (os.replace).
+"""
 
 import sys
 
 import torch
 
-from harness import cli, run_folder
+from harness import board, checkpoints, cli, run_folder
+
+CHECKPOINT = "model.pt"  # <run>/checkpoints/model.pt
 
 
 def parser(model, hparams, doc, default_seed=None):
-    """Flags from `hparams`, plus --seed, --out and --device auto|cpu|cuda."""
+    """Flags from `hparams`, plus --seed, --out, --device auto|cpu|cuda and checkpoints."""
     result = cli.ArgumentParser(
         prog=f"python -m ports.{model}",
         description=doc.split("\n\n")[0],
@@ -30,6 +42,8 @@ def parser(model, hparams, doc, default_seed=None):
         help="CPU threads for PyTorch's ops (default: the model's measured choice in "
         "ports/command.py THREADS, else PyTorch's own, one per core)",
     )
+    has_on_nan = "on_nan" in hparams.__dataclass_fields__
+    checkpoints.add_arguments(result, on_nan=not has_on_nan)
     return result
 
 
@@ -60,15 +74,111 @@ def device_of(name):
     return torch.device(name)
 
 
-def start(args, hparams, model, **extra):
-    """Resolve hyper-parameters, seed and device; open the run folder and log the setup."""
+def start(args, hparams, model, parser=None, **extra):
+    """Resolve hyper-parameters, seed and device; open (or reopen) the run folder.
+
+    Returns (hp, seed, device, out, control); with --resume, `control.resumed` is the loaded
+    checkpoint. `extra` values (a preset, a phase) are saved in hparams.json and, on resume,
+    must match it.
+    """
+    resumed = None
+    if getattr(args, "resume", None):
+        saved = checkpoints.read_hparams(args.resume, model, "pytorch")
+        resumed = load(args.resume, model)
+        fields = list(hparams.__dataclass_fields__)
+        if parser is not None:
+            checkpoints.check_resume_flags(parser, args, saved, fields)
+        for key, value in extra.items():
+            if saved.get(key) != value:
+                raise cli.UserError(f"--resume {args.resume}: that run used {key} "
+                                    f"{saved.get(key)}, not {value}; resume it with the same.")  # fmt: skip
+        for name in fields:
+            setattr(args, name, saved[name])
+        args.seed = saved["seed"]
     hp = cli.hparams_from_args(hparams, args)
     device = device_of(args.device)
     seed = cli.resolve_seed(args.seed)
     threads = set_threads(model, getattr(args, "threads", None))
-    out = run_folder.RunFolder(args.out or run_folder.default_path(model, "pytorch"))
-    out.save_hparams(hp, seed=seed, device=str(device), framework="pytorch", model=model,
-                     threads=threads, **extra)  # fmt: skip
+    if resumed is not None:
+        out = run_folder.RunFolder(args.resume, resume_sizes=resumed["log_sizes"])
+    else:
+        out = run_folder.RunFolder(args.out or run_folder.default_path(model, "pytorch"))
+        out.save_hparams(hp, seed=seed, device=str(device), framework="pytorch", model=model,
+                         threads=threads, **extra)  # fmt: skip
     print(f"{model} (pytorch): {hp}, seed={seed}, device={device}, {threads} CPU threads, "
-          f"run folder {out.path}", file=sys.stderr)  # fmt: skip
-    return hp, seed, device, out
+          f"run folder {out.path}"
+          + (f", resumed after step {resumed['step']}" if resumed else ""), file=sys.stderr)  # fmt: skip
+    on_nan = getattr(hp, "on_nan", None) or getattr(args, "on_nan", "stop")
+    every = getattr(args, "checkpoint_every", 0)
+    command = f"python -m ports.{model} --resume {out.path}"
+    control = checkpoints.Control(out, every, on_nan, resumed, model, command)
+    return hp, seed, device, out, control
+
+
+def load(run_dir, model):
+    """The checkpoint of a run folder; one sentence when there is none or it is another model's."""
+    path = run_folder.pathlib.Path(run_dir) / checkpoints.FOLDER / CHECKPOINT
+    if not path.is_file():
+        raise checkpoints.no_checkpoint(run_dir)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("model") != model or state.get("format") != checkpoints.FORMAT:
+        raise cli.UserError(f"--resume {run_dir}: {path} is a checkpoint of {state.get('model')} "
+                            f"(format {state.get('format')}), not {model}.")  # fmt: skip
+    state["path"] = str(path)
+    return state
+
+
+def rng_states(**extra):
+    """Every generator a port draws from: torch's (and CUDA's), NumPy's global, Python's."""
+    states = {"torch": torch.get_rng_state(), **checkpoints.numpy_states(), **extra}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_rng_states(states):
+    torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+    checkpoints.set_numpy_states(states)
+
+
+def save_checkpoint(control, step, G, D, opt_G, opt_D, loop, rng=None):
+    """Write `<run>/checkpoints/model.pt` (temporary name, then renamed); returns its path."""
+    folder = control.out.path / checkpoints.FOLDER
+    folder.mkdir(exist_ok=True)
+    state = {"model": control.model, "format": checkpoints.FORMAT, "step": step,
+             "G": G.state_dict(), "D": D.state_dict(), "opt_G": opt_G.state_dict(),
+             "opt_D": opt_D.state_dict(), "rng": rng if rng is not None else rng_states(),
+             "loop": loop, "log_sizes": control.log_sizes()}  # fmt: skip
+    run_folder.atomic_write(folder / CHECKPOINT, lambda p: torch.save(state, p))
+    return str(folder / CHECKPOINT)
+
+
+def restore(control, G, D, opt_G, opt_D):
+    """Load the resumed checkpoint's weights and optimizer states; returns the checkpoint."""
+    state = control.resumed
+    G.load_state_dict(state["G"])
+    D.load_state_dict(state["D"])
+    opt_G.load_state_dict(state["opt_G"])
+    opt_D.load_state_dict(state["opt_D"])
+    return state
+
+
+def attach_board(control, purge_step):
+    """TensorBoard for a CLI run (a `SummaryWriter`); none for direct calls of `train`."""
+    if control.enabled:
+        resumed = control.resumed is not None
+        control.out.board = board.TorchBoard(control.out.path, purge_step if resumed else None)
+
+
+def main(argv, model, hparams, doc, train, default_seed=None, data_dir=False):
+    """The whole `main` of a one-phase port: flags, run folder, then `train` inside it."""
+    result = parser(model, hparams, doc, default_seed)
+    if data_dir:
+        cli.add_data_dir_argument(result)
+    args = result.parse_args(argv)
+    hp, seed, device, out, control = start(args, hparams, model, result)
+    extra = {"data_dir": args.data_dir} if data_dir else {}
+    with out:
+        return train(hp, out, seed, device, control=control, **extra)

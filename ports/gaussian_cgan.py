@@ -18,6 +18,11 @@ Deviations: (from the TF1 reference)
   by about 1e-5 after one step; `python -m crosscheck gaussian_cgan` measures it.
 - As the reference: seeded, headless PNG per epoch, z rows = real batch rows, setup printed
   first, NaN losses stop the run, generated marginal mean and covariance in metrics.jsonl.
+- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
+  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
+  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
+  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter).
+  None changes a number.
 """
 
 import numpy as np
@@ -26,7 +31,7 @@ import tqdm
 from torch import nn
 
 from figures import scatter
-from harness import cli
+from harness import checkpoints
 from inputs import gaussian
 from ports import command
 from ports.gaussian_gan import HParams, accuracy_of, discriminator_loss, generator_loss
@@ -112,8 +117,12 @@ def generated_moments(G):
     return x_mean @ W2 + b, W1.T @ W1 + W2.T @ x_cov @ W2
 
 
-def train(hp, out, seed, device):
-    """The reference's loop; prints its two lines per epoch and saves its scatter per epoch."""
+def train(hp, out, seed, device, control=None):
+    """The reference's loop; prints its two lines per epoch and saves its scatter per epoch.
+
+    `control`: checkpoints, --resume, the NaN stop and TensorBoard, as in gaussian_gan.
+    """
+    control = control or checkpoints.Control()
     np.random.seed(seed)
     torch.manual_seed(seed)
     X, X1 = gaussian.conditional_data(np.random)
@@ -123,45 +132,57 @@ def train(hp, out, seed, device):
     opt_D = torch.optim.Adam(D.parameters(), lr=hp.lr_D)
     opt_G = torch.optim.Adam(G.parameters(), lr=hp.lr_G)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
-    for epoch in range(hp.epochs):
-        avg_loss, count = 0.0, 0
-        batches = gaussian.iterate_minibatch(X, X1, batch_size=hp.batch_size)
-        total = -(-len(X) // hp.batch_size)
-        for x_batch, x1_batch in tqdm.tqdm(
-            batches, total=total, desc=f"epoch {epoch}", leave=False, disable=None
-        ):
-            z_batch = np.random.normal(size=(len(x_batch), 2))
-            loss_D, loss_G = train_step(
-                G, D, opt_D, opt_G, as_tensor(x_batch), as_tensor(x1_batch), as_tensor(z_batch)
+    total = -(-len(X) // hp.batch_size)
+    loop = {"epoch": 0, "count": 0, "avg_loss": 0.0, "order": None}
+    if control.resumed:
+        loop = command.restore(control, G, D, opt_G, opt_D)["loop"]
+        command.set_rng_states(control.resumed["rng"])
+    command.attach_board(control, purge_step=loop["epoch"])
+    save = lambda step: command.save_checkpoint(
+        control, step, G, D, opt_G, opt_D, loop
+    )  # noqa: E731
+    with control.signals():
+        for epoch in range(loop["epoch"], hp.epochs):
+            if loop["order"] is None:  # iterate_minibatch's shuffle, at the first batch.
+                loop["order"] = gaussian.epoch_order(len(X)).tolist()
+            order, avg_loss = np.asarray(loop["order"]), loop["avg_loss"]
+            for count in tqdm.tqdm(range(loop["count"], total), initial=loop["count"],
+                                   total=total, desc=f"epoch {epoch}", leave=False, disable=None):  # fmt: skip
+                excerpt = order[count * hp.batch_size : (count + 1) * hp.batch_size]
+                x_batch, x1_batch = X[excerpt], X1[excerpt]
+                z_batch = np.random.normal(size=(len(x_batch), 2))
+                loss_D, loss_G = train_step(
+                    G, D, opt_D, opt_G, as_tensor(x_batch), as_tensor(x1_batch), as_tensor(z_batch)
+                )
+                control.check_finite(f"epoch {epoch} step {count}", loss_D=loss_D, loss_G=loss_G)
+                avg_loss += loss_D
+                loop.update(count=count + 1, avg_loss=avg_loss)
+                control.step_done(epoch * total + count + 1, save)
+            avg_loss /= loop["count"]
+            z = as_tensor(np.random.normal(size=(hp.eval_size, 2)))
+            excerpt = np.random.randint(len(X), size=hp.eval_size)
+            x, x1 = as_tensor(X[excerpt, :]), as_tensor(X1[excerpt, :])
+            with torch.no_grad():
+                fake = G(z, x)
+                accuracy = accuracy_of(D(x1, x), D(fake, x))
+            out.print("\ndiscriminator loss at epoch %d: %f" % (epoch, avg_loss))
+            out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
+            mean, cov = generated_moments(G)
+            out.metric(epoch=epoch, loss_D=avg_loss, accuracy=accuracy, gen_mean=mean,
+                       gen_cov=cov, true_mean=true_mean, true_cov=true_cov)  # fmt: skip
+            out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
+            figure = scatter.condition_target_fake(
+                X[excerpt], X1[excerpt], fake.cpu().numpy(), title=f"epoch {epoch}"
             )
-            cli.check_finite(f"epoch {epoch} step {count}", loss_D=loss_D, loss_G=loss_G)
-            avg_loss += loss_D
-            count += 1
-        avg_loss /= count
-        z = as_tensor(np.random.normal(size=(hp.eval_size, 2)))
-        excerpt = np.random.randint(len(X), size=hp.eval_size)
-        x, x1 = as_tensor(X[excerpt, :]), as_tensor(X1[excerpt, :])
-        with torch.no_grad():
-            fake = G(z, x)
-            accuracy = accuracy_of(D(x1, x), D(fake, x))
-        out.print("\ndiscriminator loss at epoch %d: %f" % (epoch, avg_loss))
-        out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
-        mean, cov = generated_moments(G)
-        out.metric(epoch=epoch, loss_D=avg_loss, accuracy=accuracy, gen_mean=mean, gen_cov=cov,
-                   true_mean=true_mean, true_cov=true_cov)  # fmt: skip
-        figure = scatter.condition_target_fake(
-            X[excerpt], X1[excerpt], fake.cpu().numpy(), title=f"epoch {epoch}"
-        )
-        out.save_figure(figure, f"epoch_{epoch:02d}.png")
+            out.image("samples", out.save_figure(figure, f"epoch_{epoch:02d}.png"), epoch)
+            loop = {"epoch": epoch + 1, "count": 0, "avg_loss": 0.0, "order": None}
+        control.finish(hp.epochs * total, save)
     return {"loss_D": avg_loss, "accuracy": accuracy, "gen_mean": mean, "gen_cov": cov}
 
 
 def main(argv=None):
-    args = command.parser(MODEL, HParams, __doc__).parse_args(argv)
-    hp, seed, device, out = command.start(args, HParams, MODEL)
-    with out:
-        train(hp, out, seed, device)
+    return command.main(argv, MODEL, HParams, __doc__, train)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    checkpoints.run(main)

@@ -30,6 +30,11 @@ Deviations:
   infinite loss stops the run with one sentence.
 - Speed (issue 9), no number changed: G(z) for D's fake batch runs under `no_grad` (the
   original backpropagated into G and discarded G's gradients) and Adam is `foreach=True`.
+- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
+  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
+  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
+  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter).
+  None changes a number.
 """
 
 import dataclasses
@@ -41,7 +46,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from figures import image_grid
-from harness import cli, run_folder
+from harness import checkpoints, run_folder
 from inputs import mnist
 from ports import command
 
@@ -143,12 +148,19 @@ def loss_line(epoch, n_epoch, D_losses, G_losses):
     )  # fmt: skip
 
 
-def train(hp, out, seed, device, data_dir=None):
-    """The seed's loop: per epoch, D step and G step per full batch, then a loss.txt line."""
+def train(hp, out, seed, device, data_dir=None, control=None):
+    """The seed's loop: per epoch, D step and G step per full batch, then a loss.txt line.
+
+    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume, the
+    NaN stop and TensorBoard. A run resumed mid-epoch restarts the epoch's DataLoader from its
+    generator's state at the epoch's start and skips the batches already trained on.
+    """
+    control = control or checkpoints.Control()
     torch.manual_seed(seed)
     raw = mnist.read_raw(data_dir)
+    shuffler = torch.Generator().manual_seed(seed)
     loader = mnist.torch_loader(mnist.TorchMnist(raw.train_images, raw.train_labels), hp.bs,
-                                generator=torch.Generator().manual_seed(seed))  # fmt: skip
+                                generator=shuffler)  # fmt: skip
     mnist_dim = 28 * 28
     G = Generator(g_input_dim=hp.z_dim, g_output_dim=mnist_dim).to(device)
     D = Discriminator(mnist_dim, hp.dropout).to(device)
@@ -157,38 +169,57 @@ def train(hp, out, seed, device, data_dir=None):
     # less CPU time (12.1 -> 7.6 ms per update, measured on the 2-core CPU under load).
     G_optimizer = torch.optim.Adam(G.parameters(), lr=hp.lr, foreach=True)
     D_optimizer = torch.optim.Adam(D.parameters(), lr=hp.lr, foreach=True)
-    lines = []
-    for epoch in range(1, hp.n_epoch + 1):
-        D_losses, G_losses = [], []
-        for x, _ in tqdm.tqdm(loader, desc=f"epoch {epoch}", disable=None, leave=False):
-            if len(x) != hp.bs:
-                continue
-            x = x.view(-1, mnist_dim).to(device)
-            z_D = torch.randn(hp.bs, hp.z_dim, device=device)
-            z_G = torch.randn(hp.bs, hp.z_dim, device=device)
-            D_loss, G_loss = train_step(G, D, D_optimizer, G_optimizer, x, z_D, z_G)
-            cli.check_finite(f"epoch {epoch} batch {len(D_losses)}", D_loss=D_loss, G_loss=G_loss)
-            D_losses.append(D_loss)
-            G_losses.append(G_loss)
-        lines.append(loss_line(epoch, hp.n_epoch, D_losses, G_losses))
-        out.print(lines[-1], end="")
-        run_folder.atomic_write(out.path / "loss.txt", lambda p: p.write_text("".join(lines)))
-        out.metric(epoch=epoch, loss_d=float(np.mean(D_losses)), loss_g=float(np.mean(G_losses)))
-        with torch.no_grad():
-            test_z = torch.randn(hp.samples, hp.z_dim, device=device)
-            samples = G(test_z).cpu().numpy()
-        out.save_figure(image_grid.tiled(samples), f"sample_{epoch:02d}.png")
+    steps_per_epoch = len(raw.train_images) // hp.bs  # Full batches; the last 96 are skipped.
+    # Position, the shuffler's state at the epoch's start, running losses and loss.txt's lines.
+    loop = {"epoch": 1, "batch": 0, "shuffler": None, "D_losses": [], "G_losses": [], "lines": []}
+    if control.resumed:
+        loop = command.restore(control, G, D, G_optimizer, D_optimizer)["loop"]
+        command.set_rng_states(control.resumed["rng"])
+    command.attach_board(control, purge_step=loop["epoch"])
+    lines = loop["lines"]
+    save = lambda step: command.save_checkpoint(
+        control, step, G, D, G_optimizer, D_optimizer, loop
+    )  # noqa: E501, E731
+    with control.signals():
+        for epoch in range(loop["epoch"], hp.n_epoch + 1):
+            if loop["shuffler"] is None:
+                loop["shuffler"] = shuffler.get_state()
+            shuffler.set_state(loop["shuffler"])
+            D_losses, G_losses = loop["D_losses"], loop["G_losses"]
+            batches = tqdm.tqdm(loader, desc=f"epoch {epoch}", disable=None, leave=False)
+            for seen, (x, _) in enumerate(batches):
+                if len(x) != hp.bs or seen < loop["batch"]:
+                    continue  # A short batch (skipped by the seed) or one trained before a resume.
+                x = x.view(-1, mnist_dim).to(device)
+                z_D = torch.randn(hp.bs, hp.z_dim, device=device)
+                z_G = torch.randn(hp.bs, hp.z_dim, device=device)
+                D_loss, G_loss = train_step(G, D, D_optimizer, G_optimizer, x, z_D, z_G)
+                control.check_finite(f"epoch {epoch} batch {len(D_losses)}", D_loss=D_loss,
+                                     G_loss=G_loss)  # fmt: skip
+                D_losses.append(D_loss)
+                G_losses.append(G_loss)
+                loop["batch"] = seen + 1
+                control.step_done((epoch - 1) * steps_per_epoch + len(D_losses), save)
+            lines.append(loss_line(epoch, hp.n_epoch, D_losses, G_losses))
+            out.print(lines[-1], end="")
+            run_folder.atomic_write(out.path / "loss.txt", lambda p: p.write_text("".join(lines)))
+            loss_d, loss_g = float(np.mean(D_losses)), float(np.mean(G_losses))
+            out.metric(epoch=epoch, loss_d=loss_d, loss_g=loss_g)
+            out.scalars(epoch, loss_d=loss_d, loss_g=loss_g)
+            with torch.no_grad():
+                test_z = torch.randn(hp.samples, hp.z_dim, device=device)
+                samples = G(test_z).cpu().numpy()
+            path = out.save_figure(image_grid.tiled(samples), f"sample_{epoch:02d}.png")
+            out.image("samples", path, epoch)
+            loop = {"epoch": epoch + 1, "batch": 0, "shuffler": None, "D_losses": [],
+                    "G_losses": [], "lines": lines}  # fmt: skip
+        control.finish(hp.n_epoch * steps_per_epoch, save)
     return lines
 
 
 def main(argv=None):
-    parser = command.parser(MODEL, HParams, __doc__)
-    cli.add_data_dir_argument(parser)
-    args = parser.parse_args(argv)
-    hp, seed, device, out = command.start(args, HParams, MODEL)
-    with out:
-        train(hp, out, seed, device, args.data_dir)
+    return command.main(argv, MODEL, HParams, __doc__, train, data_dir=True)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    checkpoints.run(main)

@@ -30,6 +30,11 @@ Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
   each backward (the same gradients); `input_data` -> inputs/mnist.py as in the reference.
 - As the reference: seeded, grids as NNN.png in the run folder, training.gif at the end,
   NaN losses stop the run.
+- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
+  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
+  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
+  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter).
+  None changes a number.
 """
 
 import dataclasses
@@ -41,7 +46,7 @@ import tqdm
 from torch import nn
 
 from figures import animation, image_grid
-from harness import cli
+from harness import checkpoints, cli
 from inputs import mnist
 from ports import command
 
@@ -162,8 +167,13 @@ def train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, loss="log"):
     return D_loss.item(), G_loss.item(), G_sample.detach()
 
 
-def train(hp, out, seed, device, data_dir=None, preset="tf1"):
-    """The reference's loop (or gan_pytorch.py's with the preset); prints and grids as theirs."""
+def train(hp, out, seed, device, data_dir=None, preset="tf1", control=None):
+    """The reference's loop (or gan_pytorch.py's with the preset); prints and grids as theirs.
+
+    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume, the
+    NaN stop and TensorBoard; without one the loop only stops on a NaN loss.
+    """
+    control = control or checkpoints.Control()
     np.random.seed(seed)
     torch.manual_seed(seed)
     datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
@@ -172,6 +182,17 @@ def train(hp, out, seed, device, data_dir=None, preset="tf1"):
     G, D = G.to(device), D.to(device)
     D_solver = torch.optim.Adam(D.parameters(), lr=hp.lr_D)
     G_solver = torch.optim.Adam(G.parameters(), lr=hp.lr_G)
+    loop = {"it": 0, "frames": []}  # Iterations done and the grids saved so far.
+    if control.resumed:
+        loop = command.restore(control, G, D, G_solver, D_solver)["loop"]
+        command.set_rng_states(control.resumed["rng"])
+        datasets.train.set_state(control.resumed["rng"]["reader"])
+    command.attach_board(control, purge_step=loop["it"])
+    frames = loop["frames"]
+
+    def save(step):
+        rng = command.rng_states(reader=datasets.train.state())
+        return command.save_checkpoint(control, step, G, D, G_solver, D_solver, loop, rng)
 
     def sample_Z(m, n):
         if preset == "wiseodd-pytorch":
@@ -179,37 +200,40 @@ def train(hp, out, seed, device, data_dir=None, preset="tf1"):
         return torch.as_tensor(np.random.uniform(-1.0, 1.0, size=[m, n]), dtype=torch.float32,
                                device=device)  # fmt: skip
 
-    frames, i = [], 0
-
-    def save_grid(samples):
-        nonlocal i
-        frames.append(out.path / f"{str(i).zfill(3)}.png")
+    def save_grid(samples, it):
+        frames.append(f"{str(len(frames)).zfill(3)}.png")  # The original's counter i.
         figure = image_grid.wiseodd_4x4(samples.cpu().numpy()[:16])
-        out.save_figure(figure, frames[-1].name, bbox_inches="tight")
-        i += 1
+        out.image("samples", out.save_figure(figure, frames[-1], bbox_inches="tight"), it)
 
-    for it in tqdm.tqdm(range(hp.iterations), disable=None, leave=False):
-        if preset == "tf1" and it % hp.sample_every == 0:
-            with torch.no_grad():
-                save_grid(G(sample_Z(16, hp.Z_dim)))
-        X_mb, _ = datasets.train.next_batch(hp.mb_size)
-        X_mb = torch.as_tensor(X_mb, device=device)
-        Z_D, Z_G = sample_Z(hp.mb_size, hp.Z_dim), sample_Z(hp.mb_size, hp.Z_dim)
-        D_loss, G_loss, G_sample = train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, hp.loss)
-        cli.check_finite(f"iteration {it}", D_loss=D_loss, G_loss=G_loss)
-        if it % hp.sample_every == 0:
-            if preset == "tf1":
-                out.print("Iter: {}".format(it))
-                out.print("D loss: {:.4}".format(D_loss))
-                out.print("G_loss: {:.4}".format(G_loss))
-                out.print()
-            else:
-                # torch >= 0.4 printed `.data.numpy()` of a loss as a 0-d float32 array.
-                D_np, G_np = np.asarray(D_loss, np.float32), np.asarray(G_loss, np.float32)
-                out.print("Iter-{}; D_loss: {}; G_loss: {}".format(it, D_np, G_np))
-                save_grid(G_sample)
-            out.metric(iteration=it, D_loss=D_loss, G_loss=G_loss)
-    animation.write_gif(out.path / "training.gif", frames)
+    with control.signals():
+        for it in tqdm.tqdm(range(loop["it"], hp.iterations), initial=loop["it"],
+                            total=hp.iterations, disable=None, leave=False):  # fmt: skip
+            if preset == "tf1" and it % hp.sample_every == 0:
+                with torch.no_grad():
+                    save_grid(G(sample_Z(16, hp.Z_dim)), it)
+            X_mb, _ = datasets.train.next_batch(hp.mb_size)
+            X_mb = torch.as_tensor(X_mb, device=device)
+            Z_D, Z_G = sample_Z(hp.mb_size, hp.Z_dim), sample_Z(hp.mb_size, hp.Z_dim)
+            D_loss, G_loss, G_sample = train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G,
+                                                  hp.loss)  # fmt: skip
+            control.check_finite(f"iteration {it}", D_loss=D_loss, G_loss=G_loss)
+            if it % hp.sample_every == 0:
+                if preset == "tf1":
+                    out.print("Iter: {}".format(it))
+                    out.print("D loss: {:.4}".format(D_loss))
+                    out.print("G_loss: {:.4}".format(G_loss))
+                    out.print()
+                else:
+                    # torch >= 0.4 printed `.data.numpy()` of a loss as a 0-d float32 array.
+                    D_np, G_np = np.asarray(D_loss, np.float32), np.asarray(G_loss, np.float32)
+                    out.print("Iter-{}; D_loss: {}; G_loss: {}".format(it, D_np, G_np))
+                    save_grid(G_sample, it)
+                out.metric(iteration=it, D_loss=D_loss, G_loss=G_loss)
+                out.scalars(it, D_loss=D_loss, G_loss=G_loss)
+            loop["it"] = it + 1
+            control.step_done(it + 1, save)
+        control.finish(hp.iterations, save)
+    animation.write_gif(out.path / "training.gif", [out.path / name for name in frames])
     return {"D_loss": D_loss, "G_loss": G_loss}
 
 
@@ -233,10 +257,11 @@ def main(argv=None):
     hp = resolve(cli.hparams_from_args(HParams, args), args.preset, given)
     for field in dataclasses.fields(HParams):
         setattr(args, field.name, getattr(hp, field.name))
-    hp, seed, device, out = command.start(args, HParams, MODEL, preset=args.preset)
+    hp, seed, device, out, control = command.start(args, HParams, MODEL, parser,
+                                                   preset=args.preset)  # fmt: skip
     with out:
-        train(hp, out, seed, device, args.data_dir, args.preset)
+        train(hp, out, seed, device, args.data_dir, args.preset, control)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    checkpoints.run(main)

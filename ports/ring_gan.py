@@ -23,6 +23,11 @@ Deviations: (from the TF1 reference; the reference lists its own from the origin
   correction (crosscheck/tf_adam.py). With lr 2e-4 the difference stays near 1e-7 per weight.
 - The G step recomputes D on G(z) with D's updated weights, as the TF graph does; the D step
   detaches G(z) instead of listing D's variables (the same gradients).
+- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
+  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
+  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
+  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter).
+  None changes a number.
 """
 
 import dataclasses
@@ -32,7 +37,7 @@ import torch
 import tqdm
 from torch import nn
 
-from harness import cli, ring_display
+from harness import checkpoints, ring_display
 from inputs import ring
 from ports import command
 
@@ -50,9 +55,9 @@ class HParams:
     beta1: float = 0.5  # GAN._create_optimizer: AdamOptimizer(lr, beta1=0.5)
     num_epochs: int = 100000  # main.py --num_epochs 100000: one D step + one G step each
     disp_freq: int = 5000  # main.py --disp_freq 5000: save _<epoch>.png every this many epochs
-    mixture: str = dataclasses.field(default="ring", metadata={"choices": tuple(ring.MIXTURES)})  # main.py's 8-mode ring, or the class defaults (two Gaussians)  # noqa: E501
-    g_loss: str = dataclasses.field(default="blog", metadata={"choices": ("blog", "repo")})  # blog: -mean(log d_g); repo GAN.py: mean(log(1 - d_g))  # noqa: E501
-    on_nan: str = dataclasses.field(default="stop", metadata={"choices": ("stop", "continue")})  # a NaN/inf loss stops the run (ours), or goes on as the original  # noqa: E501
+    mixture: str = dataclasses.field(default="ring", metadata={"choices": tuple(ring.MIXTURES)})  # main.py's 8-mode ring, or the class defaults (two Gaussians)  # noqa: E501  # fmt: skip
+    g_loss: str = dataclasses.field(default="blog", metadata={"choices": ("blog", "repo")})  # blog: -mean(log d_g); repo GAN.py: mean(log(1 - d_g))  # noqa: E501  # fmt: skip
+    on_nan: str = dataclasses.field(default="stop", metadata={"choices": ("stop", "continue")})  # a NaN/inf loss stops the run (ours), or goes on as the original  # noqa: E501  # fmt: skip
     live: bool = False  # the original's live window every 50 steps (needs a GUI backend)
 
 
@@ -157,8 +162,13 @@ def generate_from(G, zs, batch_size, device):
     return g
 
 
-def train(hp, out, seed=SEED, device="cpu"):
-    """The reference's loop (GAN.fit); returns the last coverage record."""
+def train(hp, out, seed=SEED, device="cpu", control=None):
+    """The reference's loop (GAN.fit); returns the last coverage record.
+
+    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume and
+    TensorBoard; without one the loop stops on a NaN loss unless --on-nan continue.
+    """
+    control = control or checkpoints.Control(on_nan=hp.on_nan)
     mixture = ring.MIXTURES[hp.mixture]
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -174,9 +184,21 @@ def train(hp, out, seed=SEED, device="cpu"):
 
     view = ring_display.RingDisplay(out, mixture, seed, hp.num_z, live=hp.live)
     coverage_of = lambda zs: generate_from(G, zs, hp.batch_size, device)  # noqa: E731
-    record = None
-    with tqdm.tqdm(total=hp.num_epochs, disable=None, leave=False) as progress:
-        for epoch in range(hp.num_epochs):
+    record, loop = None, {"epoch": 0}
+    if control.resumed:
+        loop = command.restore(control, G, D, opt_G, opt_D)["loop"]
+        command.set_rng_states(control.resumed["rng"])
+        view.set_state(loop["view"])
+        record = view.records[-1] if view.records else None
+    command.attach_board(control, purge_step=loop["epoch"])
+
+    def save(step):
+        return command.save_checkpoint(control, step, G, D, opt_G, opt_D,
+                                       dict(loop, view=view.state()))  # fmt: skip
+
+    with control.signals(), tqdm.tqdm(total=hp.num_epochs, initial=loop["epoch"], disable=None,
+                                      leave=False) as progress:  # fmt: skip
+        for epoch in range(loop["epoch"], hp.num_epochs):
             x = ring.sample(mixture, hp.batch_size)
             z_d = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
             d_loss = d_step(G, D, opt_D, as_tensor(x), as_tensor(z_d))
@@ -187,24 +209,24 @@ def train(hp, out, seed=SEED, device="cpu"):
             if epoch % ring_display.PRINT_EVERY == 0:
                 out.print(ring_display.LOSS_LINE % (epoch, hp.num_epochs, d_loss, g_loss))
                 out.metric(epoch=epoch, d_loss=d_loss, g_loss=g_loss)
-            ring_display.check_losses(epoch, d_loss, g_loss, hp.on_nan, view.finish)
+                out.scalars(epoch, d_loss=d_loss, g_loss=g_loss)
+            ring_display.check_losses(epoch, d_loss, g_loss, control, view.finish)
             progress.update()
             if (epoch + 1) % ring_display.LIVE_EVERY == 0:
                 view.live_plot(generate)
             if (epoch + 1) % hp.disp_freq == 0:
                 losses = {"d_loss": d_loss, "g_loss": g_loss}
                 record = view.display(epoch + 1, generate, coverage_of, losses)
+            loop["epoch"] = epoch + 1
+            control.step_done(epoch + 1, save)
+        control.finish(hp.num_epochs, save)
     view.finish()
     return record
 
 
 def main(argv=None):
-    parser = command.parser(MODEL, HParams, __doc__, default_seed=SEED)
-    args = parser.parse_args(argv)
-    hp, seed, device, out = command.start(args, HParams, MODEL)
-    with out:
-        train(hp, out, seed, device)
+    return command.main(argv, MODEL, HParams, __doc__, train, SEED)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    checkpoints.run(main)

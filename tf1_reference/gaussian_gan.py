@@ -26,6 +26,11 @@ Deviations:
   infinite loss stops the run with a sentence naming the step (the original printed nan on).
 - Each epoch also logs, to metrics.jsonl, the generated distribution's mean and covariance
   (exact for a linear G: g_b and g_W^T g_W) beside the true b and A^T A.
+- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
+  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
+  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
+  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as
+  Summary protos, no graph ops). None changes a number.
 """
 
 import dataclasses
@@ -36,7 +41,7 @@ import tqdm
 
 import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
 from figures import scatter
-from harness import cli
+from harness import checkpoints
 from inputs import gaussian
 from tf1_reference import command
 
@@ -157,8 +162,13 @@ def generated_moments(g_W, g_b):
     return g_b, g_W.T @ g_W
 
 
-def train(hp, out, seed, config=None):
-    """The original's loop; prints its two lines per epoch and saves its scatter per epoch."""
+def train(hp, out, seed, config=None, control=None):
+    """The original's loop; prints its two lines per epoch and saves its scatter per epoch.
+
+    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume, the
+    NaN stop and TensorBoard; without one the loop only stops on a NaN loss.
+    """
+    control = control or checkpoints.Control()
     np.random.seed(seed)
     X = gaussian.gaussian_data(np.random)
     true_mean, true_cov = gaussian.true_moments()
@@ -167,22 +177,35 @@ def train(hp, out, seed, config=None):
         tf1.set_random_seed(seed)
         gan = build_graph(hp)
         init = tf1.global_variables_initializer()
-    with tf1.Session(graph=graph, config=config) as sess:
+        saver = tf1.train.Saver() if control.enabled else None  # Built after the original's ops.
+    total = -(-len(X) // hp.batch_size)  # Batches per epoch: 250.
+    # The loop's position and running sum: what a checkpoint needs besides weights and generators.
+    loop = {"epoch": 0, "count": 0, "avg_loss": 0.0, "order": None}
+    with tf1.Session(graph=graph, config=config) as sess, control.signals():
         sess.run(init)
-        for epoch in range(hp.epochs):
-            avg_loss = 0.0
-            count = 0
-            batches = gaussian.iterate_minibatch(X, batch_size=hp.batch_size)
-            total = -(-len(X) // hp.batch_size)
-            for x_batch in tqdm.tqdm(
-                batches, total=total, desc=f"epoch {epoch}", leave=False, disable=None
-            ):
+        if control.resumed:
+            loop = command.restore(control, sess, saver)["loop"]
+            checkpoints.set_numpy_states(control.resumed["rng"])
+        command.attach_board(control, graph, purge_step=loop["epoch"])
+
+        def save(step):
+            return command.save_checkpoint(control, sess, saver, step, loop,
+                                           checkpoints.numpy_states())  # fmt: skip
+
+        for epoch in range(loop["epoch"], hp.epochs):
+            if loop["order"] is None:  # iterate_minibatch's shuffle, at the first batch.
+                loop["order"] = gaussian.epoch_order(len(X)).tolist()
+            order, avg_loss = np.asarray(loop["order"]), loop["avg_loss"]
+            for count in tqdm.tqdm(range(loop["count"], total), initial=loop["count"],
+                                   total=total, desc=f"epoch {epoch}", leave=False, disable=None):  # fmt: skip
+                x_batch = X[order[count * hp.batch_size : (count + 1) * hp.batch_size]]
                 z_batch = np.random.normal(size=(len(x_batch), 2))
                 loss_D, loss_G = train_step(sess, gan, x_batch, z_batch)
-                cli.check_finite(f"epoch {epoch} step {count}", loss_D=loss_D, loss_G=loss_G)
+                control.check_finite(f"epoch {epoch} step {count}", loss_D=loss_D, loss_G=loss_G)
                 avg_loss += loss_D
-                count += 1
-            avg_loss /= count
+                loop.update(count=count + 1, avg_loss=float(avg_loss))
+                control.step_done(epoch * total + count + 1, save)
+            avg_loss /= loop["count"]
             z = np.random.normal(size=(hp.eval_size, 2))
             excerpt = np.random.randint(len(X), size=hp.eval_size)
             fake_x, real_logits, fake_logits = sess.run(
@@ -198,18 +221,18 @@ def train(hp, out, seed, config=None):
                 epoch=epoch, loss_D=float(avg_loss), accuracy=float(accuracy),
                 gen_mean=mean, gen_cov=cov, true_mean=true_mean, true_cov=true_cov,
             )  # fmt: skip
+            out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
             figure = scatter.real_and_fake(X, fake_x, title=f"epoch {epoch}")
-            out.save_figure(figure, f"epoch_{epoch:02d}.png")
+            out.image("samples", out.save_figure(figure, f"epoch_{epoch:02d}.png"), epoch)
+            loop = {"epoch": epoch + 1, "count": 0, "avg_loss": 0.0, "order": None}
+        control.finish(hp.epochs * total, save)
     return {"loss_D": float(avg_loss), "accuracy": float(accuracy), "gen_mean": mean,
             "gen_cov": cov}  # fmt: skip
 
 
 def main(argv=None):
-    args = command.parser(MODEL, HParams, __doc__).parse_args(argv)
-    hp, seed, config, out = command.start(args, HParams, MODEL, ORIGINAL_CONFIG)
-    with out:
-        train(hp, out, seed, config)
+    return command.main(argv, MODEL, HParams, __doc__, train, ORIGINAL_CONFIG)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    checkpoints.run(main)

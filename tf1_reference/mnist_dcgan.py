@@ -41,6 +41,13 @@ Deviations: (each fix names the error the seed gives without it; originals.md 3.
   checkpoint prefix) and `train-d` saves into its own run folder, so no run is overwritten.
 - `--seed` seeds NumPy's and Python's global generators, the batch order and TF's graph seed;
   `--max-steps` bounds a phase; `--data-dir` picks the MNIST folder; NaN losses stop the run.
+- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
+  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
+  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
+  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as
+  Summary protos, no graph ops). None changes a number.
+- `--resume` continues a `train` or `train-d` phase; its checkpoints are separate from
+  the seed's `models/` checkpoint, which `--restore` reads as before.
 """
 
 import dataclasses
@@ -55,7 +62,7 @@ import tqdm
 
 import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
 from figures import digits
-from harness import cli
+from harness import checkpoints, cli
 from inputs import mnist
 from tf1_reference import command
 
@@ -77,7 +84,7 @@ class HParams:
     noise_dim: int = 100  # seed: noise_placeholder shape [None, 100], U(-1, 1) noise
     sample_every: int = 5  # seed: if (epoch+1) % 5 == 0: plot_samples(samples[:16])
     test_size: int = 1000  # seed: test_set.next_batch(1000) and 1000 noise vectors
-    real_scale: str = dataclasses.field(default="as-written", metadata=SCALES)  # seed: [0, 1] images vs tanh
+    real_scale: str = dataclasses.field(default="as-written", metadata=SCALES)  # seed: [0, 1] images vs tanh  # fmt: skip
 
     # The cross-check engine reads one learning rate per network; the seed uses one for both.
     @property
@@ -206,32 +213,54 @@ def checkpoint_of(restore):
     return str(prefix)
 
 
-def run_epochs(sess, g, hp, datasets, out, phase, max_steps, sample_noise):
-    """The seed's epoch loop (`train`: D and G; `train-d`: D alone); prints its cost line."""
+def run_epochs(sess, g, hp, datasets, out, phase, max_steps, sample_noise, control=None,
+               checkpoint=None):  # fmt: skip
+    """The seed's epoch loop (`train`: D and G; `train-d`: D alone); prints its cost line.
+
+    `control` and `checkpoint(step, loop)` (harness/checkpoints.py): checkpoints, the stop on
+    a signal, the NaN stop; with `control.resumed` the loop continues from its saved position.
+    """
+    control = control or checkpoints.Control()
     train_set = datasets.train
     total_batch = int(train_set.num_examples / hp.batch_size)
     steps_left = max_steps if max_steps is not None else hp.epochs * total_batch
-    for epoch in range(hp.epochs):
-        if steps_left <= 0:
+    loop = {"epoch": 0, "i": 0, "avg_cost": 0, "steps_left": steps_left, "loss_D": None,
+            "loss_G": None, "step": 0}  # fmt: skip
+    if control.resumed:
+        loop = control.resumed["loop"]
+    save = lambda step: checkpoint(step, loop)  # noqa: E731
+    for epoch in range(loop["epoch"], hp.epochs):
+        if loop["steps_left"] <= 0:
             break
-        started, avg_cost = time.time(), 0
-        steps = min(total_batch, steps_left)  # = total_batch unless --max-steps cuts it short
-        for i in tqdm.tqdm(range(steps), desc=f"epoch {epoch + 1}", leave=False, disable=None):
+        started, avg_cost = time.time(), loop["avg_cost"]
+        loss_D, loss_G = loop["loss_D"], loop["loss_G"]
+        steps = min(total_batch, loop["steps_left"])  # = total_batch unless --max-steps cuts it
+        for i in tqdm.tqdm(range(loop["i"], steps), initial=loop["i"], total=steps,
+                           desc=f"epoch {epoch + 1}", leave=False, disable=None):  # fmt: skip
             batch_xs, _ = train_set.next_batch(hp.batch_size)
             noise = np.random.uniform(-1.0, 1.0, size=[hp.batch_size, hp.noise_dim]).astype(np.float32)  # fmt: skip
             loss_D, loss_G = train_step(sess, g, real_batch(batch_xs, hp), noise, phase == "train")
-            cli.check_finite(f"epoch {epoch + 1} step {i + 1}", loss_D=loss_D, loss_G=loss_G or 0.0)
+            control.check_finite(f"epoch {epoch + 1} step {i + 1}", loss_D=loss_D, loss_G=loss_G)
             cost = (loss_D + loss_G) / 2 if phase == "train" else loss_D
             avg_cost += cost / steps
-        steps_left -= steps
+            loop.update(i=i + 1, avg_cost=float(avg_cost), loss_D=float(loss_D),
+                        loss_G=None if loss_G is None else float(loss_G), step=loop["step"] + 1)  # fmt: skip
+            control.step_done(loop["step"], save)
+        loop["steps_left"] -= steps
         out.print("Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(avg_cost))
         seconds = time.time() - started
         out.metric(phase=phase, epoch=epoch + 1, steps=steps, cost=float(avg_cost),
                    loss_D=float(loss_D), loss_G=None if loss_G is None else float(loss_G),
                    seconds=seconds, seconds_per_step=seconds / steps)  # fmt: skip
+        losses = {"loss_D": loss_D} if loss_G is None else {"loss_D": loss_D, "loss_G": loss_G}
+        out.scalars(epoch + 1, **{f"{phase}/cost": avg_cost}, **{f"{phase}/{k}": v for k, v in losses.items()})  # fmt: skip
         if phase == "train" and (epoch + 1) % hp.sample_every == 0:
             samples = sess.run(g.G, feed_dict={g.z_placeholder: sample_noise})
-            out.save_figure(plot_samples(samples[:16]), f"samples_epoch_{epoch + 1:04d}.png")
+            path = out.save_figure(plot_samples(samples[:16]), f"samples_epoch_{epoch + 1:04d}.png")
+            out.image("samples", path, epoch + 1)
+        loop = {"epoch": epoch + 1, "i": 0, "avg_cost": 0, "steps_left": loop["steps_left"],
+                "loss_D": None, "loss_G": None, "step": loop["step"]}  # fmt: skip
+    control.finish(loop["step"], save)
 
 
 def test(sess, g, hp, datasets, out):
@@ -276,9 +305,16 @@ def parser():
 
 
 def main(argv=None):
-    args = parser().parse_args(argv)
-    restore = checkpoint_of(args.restore) if args.phase != "train" else None
-    hp, seed, config, out = command.start(args, HParams, MODEL, ORIGINAL_CONFIG)
+    arguments = parser()
+    args = arguments.parse_args(argv)
+    resuming = args.resume is not None
+    if resuming and args.phase == "test":
+        raise cli.UserError(
+            "--resume continues a train or train-d run; test has no loop to resume."
+        )
+    restore = checkpoint_of(args.restore) if args.phase != "train" and not resuming else None
+    hp, seed, config, out, control = command.start(args, HParams, MODEL, ORIGINAL_CONFIG,
+                                                   arguments, phase=args.phase)  # fmt: skip
     with out:
         np.random.seed(seed)
         random.seed(seed)
@@ -291,16 +327,28 @@ def main(argv=None):
             init = tf1.global_variables_initializer()
         # FIX: the seed uses sample_noise but never defines it: 16 fixed U(-1, 1) draws.
         sample_noise = np.random.uniform(-1.0, 1.0, size=[16, hp.noise_dim]).astype(np.float32)
-        with tf1.Session(graph=graph, config=config) as sess:
+        with tf1.Session(graph=graph, config=config) as sess, control.signals():
             sess.run(init)
             if restore:
                 saver.restore(sess, restore)
             if args.phase == "test":
                 return test(sess, g, hp, datasets, out)
-            run_epochs(sess, g, hp, datasets, out, args.phase, args.max_steps, sample_noise)
+            if control.resumed:
+                command.restore(control, sess, saver)
+                checkpoints.set_numpy_states(control.resumed["rng"])
+                datasets.train.set_state(control.resumed["rng"]["reader"])
+            command.attach_board(control, graph, purge_step=control.resumed["loop"]["epoch"] + 1
+                                 if control.resumed else None)  # fmt: skip
+
+            def checkpoint(step, loop):
+                rng = dict(checkpoints.numpy_states(), reader=datasets.train.state())
+                return command.save_checkpoint(control, sess, saver, step, loop, rng)
+
+            run_epochs(sess, g, hp, datasets, out, args.phase, args.max_steps, sample_noise,
+                       control, checkpoint)  # fmt: skip
             save_path = save_checkpoint(sess, saver, out)
             out.print("Model saved in path: %s" % save_path)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    checkpoints.run(main)

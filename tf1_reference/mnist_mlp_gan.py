@@ -31,6 +31,14 @@ Deviations: (a translation, so these are the choices of the translation)
   `np.random.permutation`, 468 batches of 128 and the last 96 images skipped, as the seed.
 - z ~ N(0, I) from NumPy's global generator (fed), where the original used torch.randn.
 - `--seed` seeds NumPy's global generator and the graph-level seed; NaN losses stop the run.
+- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
+  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
+  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
+  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as
+  Summary protos, no graph ops). None changes a number.
+- Resuming: TF1 cannot save the state of the in-graph dropout generators, so a resumed
+  run replays their draws (`fast_forward_dropout`, about a millisecond per step done)
+  and continues with the same masks as the uninterrupted run.
 """
 
 import dataclasses
@@ -41,7 +49,7 @@ import tqdm
 
 import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
 from figures import image_grid
-from harness import cli, run_folder
+from harness import checkpoints, run_folder
 from inputs import mnist
 from tf1_reference import command
 
@@ -175,8 +183,54 @@ def normalized(images):
     return (x - np.float32(0.5)) / np.float32(0.5)
 
 
-def train(hp, out, seed, data_dir=None, config=None):
-    """The seed's loop in TF1: per epoch a reshuffle, D and G steps per full batch, a loss line."""
+def dropout_draws(gan):
+    """The RandomUniform op behind each dropout mask: (real-call ops, fake-call ops).
+
+    Found by walking back from each mask placeholder's default, stopping at the masks of
+    earlier layers, so each list holds exactly the three ops of that D call.
+    """
+
+    def random_op(mask):
+        pending, seen = [mask.op.inputs[0].op], set()
+        while pending:
+            op = pending.pop()
+            if op.type == "RandomUniform":
+                return op
+            for tensor in op.inputs:
+                if tensor.op.name not in seen and tensor.op.type != "PlaceholderWithDefault":
+                    seen.add(tensor.op.name)
+                    pending.append(tensor.op)
+        raise ValueError(f"no RandomUniform op behind {mask.name}.")
+
+    return [random_op(m) for m in gan.real_masks], [random_op(m) for m in gan.fake_masks]
+
+
+def fast_forward_dropout(sess, gan, steps, bs):
+    """Advance the in-graph dropout generators by `steps` training steps (for --resume).
+
+    TF1 cannot save the state of a stateful random op; each op's Philox counter moves on by
+    the number of values it draws. A training step runs the real-data masks once (D step)
+    and the generated-data masks twice (D and G steps), so running the bare RandomUniform ops
+    with the same shapes that often puts every counter where the interrupted run left it.
+    """
+    real, fake = dropout_draws(gan)
+    feed = {op.inputs[0]: np.array([bs, int(op.outputs[0].shape[-1])], np.int32)
+            for op in real + fake}  # fmt: skip
+    both = [op.outputs[0] for op in real + fake]
+    for _ in range(steps):
+        sess.run(both, feed_dict=feed)
+        sess.run(both[len(real) :], feed_dict=feed)
+
+
+def train(hp, out, seed, data_dir=None, config=None, control=None):
+    """The seed's loop in TF1: per epoch a reshuffle, D and G steps per full batch, a loss line.
+
+    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume, the
+    NaN stop and TensorBoard. The dropout masks are drawn in the graph, whose generator state
+    TF1 cannot save; a resumed run replays those draws (`fast_forward_dropout`), so it still
+    repeats the uninterrupted run number for number.
+    """
+    control = control or checkpoints.Control()
     np.random.seed(seed)
     images = normalized(mnist.read_raw(data_dir).train_images)
     graph = tf.Graph()
@@ -184,42 +238,63 @@ def train(hp, out, seed, data_dir=None, config=None):
         tf1.set_random_seed(seed)
         gan = build_graph(hp)
         init = tf1.global_variables_initializer()
-    lines = []
-    with tf1.Session(graph=graph, config=config) as sess:
+        saver = tf1.train.Saver() if control.enabled else None  # Built after the original's ops.
+    starts = range(0, len(images) - hp.bs + 1, hp.bs)  # Full batches only, as the seed.
+    # Position, the epoch's order and running losses, and loss.txt's lines: a checkpoint's loop.
+    loop = {"epoch": 1, "batch": 0, "order": None, "D_losses": [], "G_losses": [], "lines": []}
+    with tf1.Session(graph=graph, config=config) as sess, control.signals():
         sess.run(init)
-        for epoch in range(1, hp.n_epoch + 1):
-            D_losses, G_losses = [], []
-            order = np.random.permutation(len(images))
-            for start in tqdm.trange(0, len(images) - hp.bs + 1, hp.bs, desc=f"epoch {epoch}",
-                                     disable=None, leave=False):  # fmt: skip
-                x = images[order[start : start + hp.bs]]
+        if control.resumed:
+            loop = command.restore(control, sess, saver)["loop"]
+            checkpoints.set_numpy_states(control.resumed["rng"])
+            fast_forward_dropout(sess, gan, control.resumed["step"], hp.bs)
+        command.attach_board(control, graph, purge_step=loop["epoch"])
+        lines = loop["lines"]
+
+        def save(step):
+            return command.save_checkpoint(control, sess, saver, step, loop,
+                                           checkpoints.numpy_states())  # fmt: skip
+
+        for epoch in range(loop["epoch"], hp.n_epoch + 1):
+            if loop["order"] is None:
+                loop["order"] = np.random.permutation(len(images)).tolist()
+            order, D_losses, G_losses = (
+                np.asarray(loop["order"]),
+                loop["D_losses"],
+                loop["G_losses"],
+            )
+            for batch in tqdm.trange(loop["batch"], len(starts), initial=loop["batch"],
+                                     total=len(starts), desc=f"epoch {epoch}", disable=None,
+                                     leave=False):  # fmt: skip
+                x = images[order[starts[batch] : starts[batch] + hp.bs]]
                 z_D = np.random.normal(size=(hp.bs, hp.z_dim))
                 z_G = np.random.normal(size=(hp.bs, hp.z_dim))
                 D_loss, G_loss = train_step(sess, gan, x, z_D, z_G)
-                cli.check_finite(f"epoch {epoch} batch {len(D_losses)}", D_loss=D_loss,
-                                 G_loss=G_loss)  # fmt: skip
-                D_losses.append(D_loss)
-                G_losses.append(G_loss)
+                control.check_finite(f"epoch {epoch} batch {batch}", D_loss=D_loss, G_loss=G_loss)
+                D_losses.append(float(D_loss))  # float32 values, exact as Python floats.
+                G_losses.append(float(G_loss))
+                loop["batch"] = batch + 1
+                control.step_done((epoch - 1) * len(starts) + batch + 1, save)
             loss_d = np.mean(np.asarray(D_losses, np.float32))
             loss_g = np.mean(np.asarray(G_losses, np.float32))
             lines.append(f"[{epoch}/{hp.n_epoch}]: loss_d: {loss_d:.3f}, loss_g: {loss_g:.3f}\n")
             out.print(lines[-1], end="")
             run_folder.atomic_write(out.path / "loss.txt", lambda p: p.write_text("".join(lines)))
             out.metric(epoch=epoch, loss_d=float(loss_d), loss_g=float(loss_g))
+            out.scalars(epoch, loss_d=loss_d, loss_g=loss_g)
             test_z = np.random.normal(size=(hp.samples, hp.z_dim))
             samples = sess.run(gan.G_output, feed_dict={gan.z: test_z})
-            out.save_figure(image_grid.tiled(samples), f"sample_{epoch:02d}.png")
+            path = out.save_figure(image_grid.tiled(samples), f"sample_{epoch:02d}.png")
+            out.image("samples", path, epoch)
+            loop = {"epoch": epoch + 1, "batch": 0, "order": None, "D_losses": [],
+                    "G_losses": [], "lines": lines}  # fmt: skip
+        control.finish(hp.n_epoch * len(starts), save)
     return lines
 
 
 def main(argv=None):
-    parser = command.parser(MODEL, HParams, __doc__)
-    cli.add_data_dir_argument(parser)
-    args = parser.parse_args(argv)
-    hp, seed, config, out = command.start(args, HParams, MODEL)
-    with out:
-        train(hp, out, seed, args.data_dir, config)
+    return command.main(argv, MODEL, HParams, __doc__, train, data_dir=True)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    checkpoints.run(main)

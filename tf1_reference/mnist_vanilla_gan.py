@@ -28,6 +28,11 @@ Deviations:
 - `--seed` seeds NumPy's global generator (the z draws) and the graph-level seed (the initial
   weights); the original seeds nothing. A NaN or infinite loss stops the run with one sentence.
 - `tf.initialize_all_variables()` -> `global_variables_initializer()` (same op).
+- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
+  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
+  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
+  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as
+  Summary protos, no graph ops). None changes a number.
 """
 
 import dataclasses
@@ -38,7 +43,7 @@ import tqdm
 
 import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
 from figures import animation, image_grid
-from harness import cli
+from harness import checkpoints
 from inputs import mnist
 from tf1_reference import command
 
@@ -141,8 +146,13 @@ def train_step(sess, gan, X_mb, Z_D, Z_G):
     return D_loss_curr, G_loss_curr
 
 
-def train(hp, out, seed, data_dir=None, config=None):
-    """The original's loop: grid and prints every `sample_every` iterations, then D and G steps."""
+def train(hp, out, seed, data_dir=None, config=None, control=None):
+    """The original's loop: grid and prints every `sample_every` iterations, then D and G steps.
+
+    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume, the
+    NaN stop and TensorBoard; without one the loop only stops on a NaN loss.
+    """
+    control = control or checkpoints.Control()
     np.random.seed(seed)
     datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
     graph = tf.Graph()
@@ -150,38 +160,50 @@ def train(hp, out, seed, data_dir=None, config=None):
         tf1.set_random_seed(seed)
         gan = build_graph(hp)
         init = tf1.global_variables_initializer()
-    frames, i = [], 0
-    with tf1.Session(graph=graph, config=config) as sess:
+        saver = tf1.train.Saver() if control.enabled else None  # Built after the original's ops.
+    loop = {"it": 0, "frames": []}  # Iterations done and the grids saved so far.
+    with tf1.Session(graph=graph, config=config) as sess, control.signals():
         sess.run(init)
-        for it in tqdm.tqdm(range(hp.iterations), disable=None, leave=False):
+        if control.resumed:
+            loop = command.restore(control, sess, saver)["loop"]
+            checkpoints.set_numpy_states(control.resumed["rng"])
+            datasets.train.set_state(control.resumed["rng"]["reader"])
+        command.attach_board(control, graph, purge_step=loop["it"])
+
+        def save(step):
+            rng = dict(checkpoints.numpy_states(), reader=datasets.train.state())
+            return command.save_checkpoint(control, sess, saver, step, loop, rng)
+
+        frames = loop["frames"]
+        for it in tqdm.tqdm(range(loop["it"], hp.iterations), initial=loop["it"],
+                            total=hp.iterations, disable=None, leave=False):  # fmt: skip
             if it % hp.sample_every == 0:
                 samples = sess.run(gan.G_sample, feed_dict={gan.Z: sample_Z(16, hp.Z_dim)})
-                frames.append(out.path / f"{str(i).zfill(3)}.png")
-                out.save_figure(image_grid.wiseodd_4x4(samples), frames[-1].name,
-                                bbox_inches="tight")  # fmt: skip
-                i += 1
+                frames.append(f"{str(len(frames)).zfill(3)}.png")  # The original's counter i.
+                path = out.save_figure(image_grid.wiseodd_4x4(samples), frames[-1],
+                                       bbox_inches="tight")  # fmt: skip
+                out.image("samples", path, it)
             X_mb, _ = datasets.train.next_batch(hp.mb_size)
             Z_D, Z_G = sample_Z(hp.mb_size, hp.Z_dim), sample_Z(hp.mb_size, hp.Z_dim)
             D_loss_curr, G_loss_curr = train_step(sess, gan, X_mb, Z_D, Z_G)
-            cli.check_finite(f"iteration {it}", D_loss=D_loss_curr, G_loss=G_loss_curr)
+            control.check_finite(f"iteration {it}", D_loss=D_loss_curr, G_loss=G_loss_curr)
             if it % hp.sample_every == 0:
                 out.print("Iter: {}".format(it))
                 out.print("D loss: {:.4}".format(D_loss_curr))
                 out.print("G_loss: {:.4}".format(G_loss_curr))
                 out.print()
                 out.metric(iteration=it, D_loss=float(D_loss_curr), G_loss=float(G_loss_curr))
-    animation.write_gif(out.path / "training.gif", frames)
+                out.scalars(it, D_loss=D_loss_curr, G_loss=G_loss_curr)
+            loop["it"] = it + 1
+            control.step_done(it + 1, save)
+        control.finish(hp.iterations, save)
+    animation.write_gif(out.path / "training.gif", [out.path / name for name in frames])
     return {"D_loss": float(D_loss_curr), "G_loss": float(G_loss_curr)}
 
 
 def main(argv=None):
-    parser = command.parser(MODEL, HParams, __doc__)
-    cli.add_data_dir_argument(parser)
-    args = parser.parse_args(argv)
-    hp, seed, config, out = command.start(args, HParams, MODEL)
-    with out:
-        train(hp, out, seed, args.data_dir, config)
+    return command.main(argv, MODEL, HParams, __doc__, train, data_dir=True)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    checkpoints.run(main)

@@ -31,6 +31,11 @@ Deviations:
   coverage.png), drawn from its own generator so the printed numbers do not move; a NaN or
   infinite loss stops the run naming the step (`--on-nan continue`: the original's behaviour);
   `--seed` (default 6789); the original's D2GAN/WGAN imports (an ImportError at HEAD) are gone.
+- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
+  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
+  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
+  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as
+  Summary protos, no graph ops). None changes a number.
 """
 
 import dataclasses
@@ -40,7 +45,7 @@ import tensorflow as tf
 import tqdm
 
 import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
-from harness import cli, ring_display
+from harness import checkpoints, ring_display
 from inputs import ring
 from tf1_reference import command
 
@@ -68,9 +73,9 @@ class HParams:
     beta1: float = 0.5  # GAN._create_optimizer: AdamOptimizer(lr, beta1=0.5)
     num_epochs: int = 100000  # main.py --num_epochs 100000: one D step + one G step each
     disp_freq: int = 5000  # main.py --disp_freq 5000: save _<epoch>.png every this many epochs
-    mixture: str = dataclasses.field(default="ring", metadata={"choices": tuple(ring.MIXTURES)})  # main.py's 8-mode ring, or the class defaults (two Gaussians)  # noqa: E501
-    g_loss: str = dataclasses.field(default="blog", metadata={"choices": ("blog", "repo")})  # blog: -mean(log d_g); repo GAN.py: mean(log(1 - d_g))  # noqa: E501
-    on_nan: str = dataclasses.field(default="stop", metadata={"choices": ("stop", "continue")})  # a NaN/inf loss stops the run (ours), or goes on as the original  # noqa: E501
+    mixture: str = dataclasses.field(default="ring", metadata={"choices": tuple(ring.MIXTURES)})  # main.py's 8-mode ring, or the class defaults (two Gaussians)  # noqa: E501  # fmt: skip
+    g_loss: str = dataclasses.field(default="blog", metadata={"choices": ("blog", "repo")})  # blog: -mean(log d_g); repo GAN.py: mean(log(1 - d_g))  # noqa: E501  # fmt: skip
+    on_nan: str = dataclasses.field(default="stop", metadata={"choices": ("stop", "continue")})  # a NaN/inf loss stops the run (ours), or goes on as the original  # noqa: E501  # fmt: skip
     live: bool = False  # the original's live window every 50 steps (needs a GUI backend)
 
 
@@ -156,8 +161,13 @@ def generate_from(sess, gan, zs, batch_size):
     return g
 
 
-def train(hp, out, seed=SEED, config=None):
-    """GAN.fit(): the original's loop, draws and prints; returns the last coverage record."""
+def train(hp, out, seed=SEED, config=None, control=None):
+    """GAN.fit(): the original's loop, draws and prints; returns the last coverage record.
+
+    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume and
+    TensorBoard; without one the loop stops on a NaN loss unless --on-nan continue.
+    """
+    control = control or checkpoints.Control(on_nan=hp.on_nan)
     mixture = ring.MIXTURES[hp.mixture]
     graph = tf.Graph()  # GAN._init: graph, session, then the two seeds.
     sess = tf1.Session(config=config, graph=graph)
@@ -166,6 +176,7 @@ def train(hp, out, seed=SEED, config=None):
         tf1.set_random_seed(seed)
         gan = build_graph(hp)
         sess.run(tf1.global_variables_initializer())
+        saver = tf1.train.Saver() if control.enabled else None  # Built after the original's ops.
 
     def generate(num_samples):  # GAN.generate: zs from NumPy's global generator.
         zs = np.random.normal(0.0, 1.0, [num_samples, hp.num_z])
@@ -173,9 +184,23 @@ def train(hp, out, seed=SEED, config=None):
 
     view = ring_display.RingDisplay(out, mixture, seed, hp.num_z, live=hp.live)
     coverage_of = lambda zs: generate_from(sess, gan, zs, hp.batch_size)  # noqa: E731
-    record = None
-    with sess, tqdm.tqdm(total=hp.num_epochs, disable=None, leave=False) as progress:
-        for epoch in range(hp.num_epochs):
+    record, loop = None, {"epoch": 0}
+    if control.resumed:
+        loop = command.restore(control, sess, saver)["loop"]
+        checkpoints.set_numpy_states(control.resumed["rng"])
+        view.set_state(loop["view"])
+        record = view.records[-1] if view.records else None
+    command.attach_board(control, graph, purge_step=loop["epoch"])
+
+    def save(step):
+        state = dict(loop, view=view.state())
+        return command.save_checkpoint(
+            control, sess, saver, step, state, checkpoints.numpy_states()
+        )
+
+    with sess, control.signals(), tqdm.tqdm(total=hp.num_epochs, initial=loop["epoch"],
+                                            disable=None, leave=False) as progress:  # fmt: skip
+        for epoch in range(loop["epoch"], hp.num_epochs):
             x = ring.sample(mixture, hp.batch_size)
             z = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
             d_loss = d_step(sess, gan, x, z)
@@ -184,24 +209,24 @@ def train(hp, out, seed=SEED, config=None):
             if epoch % ring_display.PRINT_EVERY == 0:
                 out.print(ring_display.LOSS_LINE % (epoch, hp.num_epochs, d_loss, g_loss))
                 out.metric(epoch=epoch, d_loss=float(d_loss), g_loss=float(g_loss))
-            ring_display.check_losses(epoch, d_loss, g_loss, hp.on_nan, view.finish)
+                out.scalars(epoch, d_loss=d_loss, g_loss=g_loss)
+            ring_display.check_losses(epoch, d_loss, g_loss, control, view.finish)
             progress.update()
             if (epoch + 1) % ring_display.LIVE_EVERY == 0:
                 view.live_plot(generate)
             if (epoch + 1) % hp.disp_freq == 0:
                 losses = {"d_loss": float(d_loss), "g_loss": float(g_loss)}
                 record = view.display(epoch + 1, generate, coverage_of, losses)
+            loop["epoch"] = epoch + 1
+            control.step_done(epoch + 1, save)
+        control.finish(hp.num_epochs, save)
     view.finish()
     return record
 
 
 def main(argv=None):
-    parser = command.parser(MODEL, HParams, __doc__, default_seed=SEED)
-    args = parser.parse_args(argv)
-    hp, seed, config, out = command.start(args, HParams, MODEL, original_config())
-    with out:
-        train(hp, out, seed, config)
+    return command.main(argv, MODEL, HParams, __doc__, train, original_config(), SEED)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    checkpoints.run(main)

@@ -1,0 +1,294 @@
+"""Resumable runs: when to checkpoint, how a run is stopped cleanly, and a NaN loss's stop.
+
+One `Control` per training run, shared by all 12 training loops (6 TF1 references, 6 ports):
+- `--checkpoint-every N`: a checkpoint after every N training steps, at the end of the run, and
+  when the run is interrupted; 0 keeps only the last two.
+- Ctrl-C or SIGTERM only sets a flag; the loop looks at it at the next step boundary, saves a
+  checkpoint there and exits (status 128 + the signal's number). A second Ctrl-C stops at once.
+- `--resume RUN_DIR` reopens that run folder, cuts log.txt and metrics.jsonl back to what they
+  held when the checkpoint was taken (a run killed after it printed more), and continues. On a
+  CPU the resumed run prints and writes what the uninterrupted run would have, number for number.
+- `--on-nan stop` (default): a NaN or infinite loss ends the run with one sentence naming the
+  step and the last good checkpoint; `--on-nan continue` keeps the originals' behaviour.
+
+Random generators are saved as plain JSON-able values (lists and ints): NumPy's global
+generator, Python's `random`, any explicit `np.random.Generator`. The framework-specific
+writing (a TF1 `Saver` checkpoint beside a `.state.json` sidecar, or one `torch.save` file)
+lives in tf1_reference/command.py and ports/command.py; both write under a temporary name and
+rename, so a kill at any moment leaves the last good checkpoint readable.
+"""
+
+import contextlib
+import json
+import math
+import pathlib
+import random
+import signal
+import sys
+
+import numpy as np
+
+from harness import cli
+
+FOLDER = "checkpoints"  # Checkpoints live in <run folder>/checkpoints/.
+DEFAULT_EVERY = 1000  # Steps between checkpoints unless --checkpoint-every says otherwise.
+FORMAT = 1  # The checkpoint format's version, in every checkpoint.
+FINISHED = "finished"  # Written beside the last checkpoint when a run completes.
+
+
+class Interrupted(Exception):
+    """Raised at a step boundary after SIGTERM/SIGINT, once the checkpoint is written."""
+
+    def __init__(self, signum, step, path, command=None):
+        self.signum, self.step, self.path, self.command = signum, step, path, command
+        super().__init__(f"stopped by signal {signum} after step {step}; checkpoint {path}")
+
+
+def add_arguments(parser, on_nan=True):
+    """--checkpoint-every, --resume and (unless HParams has its own field) --on-nan."""
+    group = parser.add_argument_group("checkpoints (resumable runs)")
+    group.add_argument(
+        "--checkpoint-every",
+        type=_count,
+        default=DEFAULT_EVERY,
+        metavar="N",
+        help="save a checkpoint every N training steps, at the end and on Ctrl-C/SIGTERM; "
+        f"0: only at the end and on a signal (default: {DEFAULT_EVERY})",
+    )
+    group.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        default=None,
+        help="continue the run in RUN_DIR from its last checkpoint, with its hyper-parameters "
+        "and seed (appends to its log.txt and metrics.jsonl)",
+    )
+    if on_nan:
+        group.add_argument(
+            "--on-nan",
+            choices=("stop", "continue"),
+            default="stop",
+            help="a NaN or infinite loss stops the run naming the step and the last good "
+            "checkpoint (stop), or the run goes on as the original did (default: stop)",
+        )
+
+
+def _count(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise cli.argparse.ArgumentTypeError(f"{text!r} is not an int") from None
+    if value < 0:
+        raise cli.argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+def numpy_global_state():
+    """NumPy's global (legacy MT19937) generator as JSON-able values."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return [name, keys.tolist(), int(pos), int(has_gauss), float(cached)]
+
+
+def set_numpy_global_state(state):
+    name, keys, pos, has_gauss, cached = state
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+
+
+def python_random_state():
+    version, internal, gauss = random.getstate()
+    return [version, list(internal), gauss]
+
+
+def set_python_random_state(state):
+    version, internal, gauss = state
+    random.setstate((version, tuple(internal), gauss))
+
+
+def generator_state(generator):
+    """An explicit `np.random.Generator`'s bit-generator state (a dict of ints and a name)."""
+    return generator.bit_generator.state
+
+
+def set_generator_state(generator, state):
+    generator.bit_generator.state = state
+
+
+def numpy_states():
+    """The generators every loop draws from: NumPy's global one and Python's `random`."""
+    return {"numpy_global": numpy_global_state(), "python_random": python_random_state()}
+
+
+def set_numpy_states(rng):
+    set_numpy_global_state(rng["numpy_global"])
+    set_python_random_state(rng["python_random"])
+
+
+def read_hparams(run_dir, model, framework):
+    """The hparams.json of a run folder given to --resume; one sentence when it is not one."""
+    path = pathlib.Path(run_dir)
+    hparams = path / "hparams.json"
+    if not hparams.is_file():
+        raise cli.UserError(
+            f"--resume {run_dir}: no hparams.json there, so it is not a run folder; "
+            "pass the --out folder of an earlier run."
+        )
+    try:
+        saved = json.loads(hparams.read_text())
+    except ValueError:
+        raise cli.UserError(f"--resume {run_dir}: hparams.json is not valid JSON.") from None
+    if (saved.get("model"), saved.get("framework")) != (model, framework):
+        raise cli.UserError(
+            f"--resume {run_dir}: that folder holds a {saved.get('model')} "
+            f"({saved.get('framework')}) run, not {model} ({framework}); resume it with its own "
+            "command."
+        )
+    check_unfinished(run_dir)
+    return saved
+
+
+def check_unfinished(run_dir):
+    """A finished run cannot be resumed: one sentence saying so."""
+    if (pathlib.Path(run_dir) / FOLDER / FINISHED).exists():
+        raise cli.UserError(
+            f"--resume {run_dir}: that run already finished; its last checkpoint is in "
+            f"{pathlib.Path(run_dir) / FOLDER}, and a new run needs a new --out."
+        )
+
+
+def no_checkpoint(run_dir):
+    return cli.UserError(
+        f"--resume {run_dir}: that run has no checkpoint in {pathlib.Path(run_dir) / FOLDER}; "
+        "only runs that saved one (every --checkpoint-every steps, or on Ctrl-C) can resume."
+    )
+
+
+def check_resume_flags(parser, args, saved, fields):
+    """With --resume, a hyper-parameter flag may only repeat the saved value (one sentence)."""
+    for name in fields:
+        given, default = getattr(args, name), parser.get_default(name)
+        if given != default and given != saved.get(name):
+            flag = "--" + name.replace("_", "-")
+            raise cli.UserError(
+                f"{flag} {given}: the run in {args.resume} was made with {saved.get(name)}, and "
+                "a resumed run keeps its hyper-parameters; drop the flag."
+            )
+    if args.seed is not None and args.seed != parser.get_default("seed"):
+        if args.seed != saved.get("seed"):
+            raise cli.UserError(
+                f"--seed {args.seed}: the run in {args.resume} used seed {saved.get('seed')}; "
+                "a resumed run keeps its seed, so drop --seed."
+            )
+    if (
+        args.out is not None
+        and pathlib.Path(args.out).resolve() != pathlib.Path(args.resume).resolve()
+    ):
+        raise cli.UserError("--out and --resume name different folders; a resumed run writes "
+                            "into the folder it resumes, so drop --out.")  # fmt: skip
+
+
+class Control:
+    """A run's checkpoint cadence, stop flag, NaN policy and resumed state.
+
+    `save(step)` is the framework's writer (set by the loop, it returns the checkpoint's path);
+    `resumed` is the loaded checkpoint (a dict with "step", "rng" and "loop"), or None.
+    Default-constructed, it does nothing: no checkpoints, no signal handlers.
+    """
+
+    def __init__(self, out=None, every=0, on_nan="stop", resumed=None, model=None, command=None):
+        self.out, self.every, self.on_nan, self.resumed = out, every, on_nan, resumed
+        self.enabled = out is not None
+        self.model = model  # Written into every checkpoint; --resume checks it.
+        self.command = command  # The command line that resumes this run.
+        self.signum = None
+        self.last = None  # (step, path) of the last checkpoint written or resumed from.
+        if resumed is not None:
+            self.last = (resumed["step"], resumed.get("path"))
+
+    @contextlib.contextmanager
+    def signals(self):
+        """While training: SIGTERM and the first SIGINT set a flag instead of killing."""
+        if not self.enabled:
+            yield self
+            return
+
+        def handler(signum, frame):
+            if self.signum is not None and signum == signal.SIGINT:
+                raise KeyboardInterrupt  # A second Ctrl-C: stop now.
+            self.signum = signum
+
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield self
+        finally:
+            for s, h in previous.items():
+                signal.signal(s, h)
+
+    def step_done(self, step, save):
+        """At a step boundary (`step` steps done): checkpoint when due, stop when signalled."""
+        if not self.enabled:
+            return
+        if self.signum is not None:
+            path = self._save(step, save)
+            raise Interrupted(self.signum, step, path, self.command)
+        if self.every and step % self.every == 0:
+            self._save(step, save)
+
+    def finish(self, step, save):
+        """The last checkpoint, at the end of the run, and a `finished` mark beside it."""
+        if not self.enabled:
+            return
+        if self.last is None or self.last[0] != step:
+            self._save(step, save)
+        (self.out.path / FOLDER / FINISHED).write_text(f"{step}\n")
+
+    def _save(self, step, save):
+        if self.out.board is not None:
+            self.out.board.flush()
+        path = save(step)
+        self.last = (step, path)
+        return path
+
+    def check_finite(self, where, **losses):
+        """`--on-nan stop`: a NaN or infinite loss ends the run in one sentence naming the step."""
+        if self.on_nan != "stop":
+            return
+        for name, value in losses.items():
+            if value is not None and not math.isfinite(value):
+                raise cli.UserError(
+                    f"{name} became {value} at {where}, so the run stopped there; "
+                    f"{self.last_good()} (lower the learning rates, change --seed, or "
+                    "--on-nan continue to go on as the original did)."
+                )
+
+    def last_good(self):
+        if self.last is None:
+            return "no checkpoint had been saved yet (see --checkpoint-every)"
+        step, path = self.last
+        hint = f"; continue with: {self.command}" if self.command else ""
+        return f"the last good checkpoint is {path} (after step {step}{hint})"
+
+    def log_sizes(self):
+        """Bytes of log.txt and metrics.jsonl now, saved so that a resume can cut back to them."""
+        return self.out.sizes() if self.out is not None else {}
+
+
+def report_interrupt(error):
+    """The stderr sentence for an `Interrupted` run; returns the exit status, 128 + signal."""
+    name = signal.Signals(error.signum).name
+    print(
+        f"{name}: stopped after step {error.step} with a checkpoint at {error.path}; continue "
+        f"with: {error.command}",
+        file=sys.stderr,
+    )
+    return 128 + error.signum
+
+
+def run(main, argv=None):
+    """`cli.run(main)` that also ends a signalled run with its sentence and 128 + signal."""
+
+    def wrapped(argv):
+        try:
+            return main(argv)
+        except Interrupted as stop:
+            raise SystemExit(report_interrupt(stop)) from None
+
+    return cli.run(wrapped, argv)
