@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 import torch
 
+from harness import cli
 from ports import mnist_mlp_gan as mlp_port
 from ports import mnist_vanilla_gan as vanilla_port
 from tf1_reference import mnist_mlp_gan as mlp_reference
@@ -50,8 +51,13 @@ def tf_ms(reference, make_step, steps):
         return timed(lambda: make_step(sess, gan), steps)
 
 
-def main():
-    steps = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+def main(argv=None):
+    parser = cli.ArgumentParser(
+        prog="python -m bench.mnist_gans", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("steps", nargs="?", type=cli._positive(int), default=50,
+                        help="timed steps per model and framework (default 50)")  # fmt: skip
+    steps = parser.parse_args(argv).steps
     rng = np.random.default_rng(0)
     x01, x11 = rng.uniform(size=(128, 784)), rng.uniform(-1, 1, size=(128, 784))
     z = lambda: rng.uniform(-1, 1, size=(128, 100))  # noqa: E731
@@ -80,4 +86,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

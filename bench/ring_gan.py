@@ -16,9 +16,9 @@ Run:
 Deviations: none (a project tool with no original).
 """
 
-import argparse
 import os
 import statistics
+import sys
 import time
 
 import tf1_reference  # noqa: F401, I001  (first: TF1 behaviour and a quiet TensorFlow)
@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 import torch
 
+from harness import cli
 from inputs import ring
 from ports import ring_gan as port
 from tf1_reference import ring_gan as reference
@@ -57,15 +58,14 @@ def draw(hp, random):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.ring_gan", description=__doc__.split("\n")[0]
-    )
+    parser = cli.ArgumentParser(prog="python -m bench.ring_gan", description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--epochs", type=int, default=200, help="epochs per timed block (default 200)"
+        "--epochs",
+        type=cli._positive(int),
+        default=200,
+        help="epochs per timed block (default 200)",
     )
     args = parser.parse_args(argv)
-    if args.epochs < 1:
-        parser.error(f"--epochs must be positive, got {args.epochs}")
     hp = reference.HParams()
     random = np.random.RandomState(0)
     x, z_d, z_g = draw(hp, random)
@@ -107,4 +107,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))
