@@ -1,5 +1,10 @@
 """Convert a model's checkpoint between its TF1 reference and its PyTorch port, Adam state included.
 
+Source: the cross-check's name maps (each port's NAME_MAP, ports/layouts.py); TF1's Adam
+    variables as tf.compat.v1.train.AdamOptimizer names them (slots "Adam" and "Adam_1", the
+    non-slot beta1_power / beta2_power colocated with the first variable of its var_list);
+    torch.optim.Adam's state_dict.
+
 Run:
     python -m crosscheck.convert tf-to-torch gaussian_gan runs/a/gan.ckpt runs/a.pt
     python -m crosscheck.convert torch-to-tf gaussian_gan runs/a.pt runs/b/gan.ckpt
@@ -30,6 +35,8 @@ Every conversion first checks names, shapes and dtypes against the model's graph
 and refuses a checkpoint of another model or another shape with one sentence that names the
 first mismatch and lists every missing and unexpected name. Nothing is written until the
 whole conversion has succeeded, and an existing output is never overwritten.
+
+Deviations: none (a project tool with no original).
 """
 
 import functools

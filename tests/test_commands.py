@@ -17,6 +17,11 @@ COMMANDS = [
     "ports.mnist_dcgan",
     "crosscheck",
     "crosscheck.demo",
+    "crosscheck.convert",
+    "bench.mnist_gans",
+    "bench.mnist_parse",
+    "bench.ring_gan",
+    "lessons.render",
 ]
 
 

@@ -203,3 +203,34 @@ def test_nothing_is_overwritten_and_extra_keys_are_ignored(folder, tmp_path):
     values, steps = convert.torch_to_tf("gaussian_gan", run["pt"], checkpoint)
     assert steps == {"D": STEPS, "G": None}
     assert values["beta1_power_1"] == np.float32(0.9) and not values["generator/g_W/Adam"].any()
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_a_port_checkpoint_goes_to_tf_and_back_bit_for_bit(model, tmp_path, request):
+    """The other direction: 3 steps of the port's own torch.optim.Adam, to TF and back."""
+    if model.startswith("mnist_"):
+        request.getfixturevalue("mnist_dir")
+    case = importlib.import_module(f"crosscheck.{model}").CASE
+    hp = case.reference.HParams()
+    port = engine.TorchSide(case, hp, "float32", "torch")
+    for batch in case.make_batches(np.random.default_rng(1), 3):
+        port.step(batch)
+    saved = {"model": model, "format": convert.FORMAT, "step": 3, "G": port.G.state_dict(),
+             "D": port.D.state_dict(), "opt_G": port.opt_G.state_dict(),
+             "opt_D": port.opt_D.state_dict(), "rng": {"extra": "ignored"}}  # fmt: skip
+    torch.save(saved, tmp_path / "a.pt")
+    values, steps = convert.torch_to_tf(model, tmp_path / "a.pt")
+    assert steps == {"D": 3, "G": 3}
+    convert.write_tf(model, values, tmp_path / "tf" / "a.ckpt")
+    back, updates = convert.tf_to_torch(model, tmp_path / "tf")  # A folder holding one prefix.
+    assert updates == {"D": 3, "G": 3} and back["step"] == 3
+    for net in ("G", "D"):
+        assert list(back[net]) == list(saved[net])
+        for key, tensor in saved[net].items():
+            assert torch.equal(back[net][key], tensor) and back[net][key].dtype == tensor.dtype
+        ours, theirs = back[f"opt_{net}"], saved[f"opt_{net}"]
+        assert ours["param_groups"] == theirs["param_groups"]
+        assert ours["state"].keys() == theirs["state"].keys()
+        for index, entry in theirs["state"].items():
+            for key, tensor in entry.items():
+                assert torch.equal(ours["state"][index][key], tensor), (net, index, key)
