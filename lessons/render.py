@@ -229,4 +229,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run(main))
+    # A hidden --worker keeps its tracebacks: run_all shows them when a lesson fails.
+    sys.exit(main() if "--worker" in sys.argv[1:] else cli.run(main))
