@@ -77,12 +77,14 @@ def continued_run(model, folder, floor=False):
     with torch.no_grad():
         pt_fake = call(port.G, port.tensors(batches[STEPS])).numpy()
 
-    per_step, tf_path = [], []
+    # TF's 20 steps first, then PyTorch's on the same batches, compared step by step.
     judged = [v.op.name for v in reference.variables if v.op.name not in case.gradient_free]
-    for batch in (batches[i] for i in range(STEPS, 2 * STEPS)):
-        tf_losses, pt_losses = reference.step(batch), port.step(batch)
-        tf_values, pt_values = reference.values(), port.values()
-        tf_path.append(tf_values)
+    continued = [batches[i] for i in range(STEPS, 2 * STEPS)]
+    tf_path = [(reference.step(batch), reference.values()) for batch in continued]
+    per_step = []
+    for batch, (tf_losses, tf_values) in zip(continued, tf_path):
+        pt_losses = port.step(batch)
+        pt_values = port.values()
         per_step.append({
             "loss_D": abs(float(tf_losses[0]) - float(pt_losses[0])),
             "loss_G": abs(float(tf_losses[1]) - float(pt_losses[1])),
@@ -100,7 +102,7 @@ def continued_run(model, folder, floor=False):
         for i, record in enumerate(per_step):
             nudged.step(batches[STEPS + i])
             other = nudged.values()
-            record["floor"] = max(_max_diff(tf_path[i][n], other[n]) for n in judged)
+            record["floor"] = max(_max_diff(tf_path[i][1][n], other[n]) for n in judged)
         nudged.sess.close()
     back, steps = convert.torch_to_tf(model, pt)
     written = convert.write_tf(model, back, f"{folder}/{model}-back.ckpt")
