@@ -16,6 +16,7 @@ Deviations:
 import sys
 import time
 
+from harness import cli
 from inputs import mnist
 
 REPEATS = 5
@@ -44,8 +45,13 @@ def best_seconds(function):
     return min(times)
 
 
-def main():
-    data_dir = mnist.resolve_data_dir(sys.argv[1] if len(sys.argv) > 1 else None)
+def main(argv=None):
+    parser = cli.ArgumentParser(
+        prog="python -m bench.mnist_parse", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("data_dir", nargs="?", default=None, metavar="DATA_DIR",
+                        help="the MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)")  # fmt: skip
+    data_dir = mnist.resolve_data_dir(parser.parse_args(argv).data_dir)
     count = parse_all(data_dir)
     parse = best_seconds(lambda: parse_all(data_dir))
     datasets = best_seconds(lambda: mnist.read_data_sets(data_dir, download=False))
@@ -54,4 +60,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.run(main))

@@ -56,6 +56,9 @@ def last_metrics(folder):
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    unknown = [m for m in args.models if m not in DEMO_RUNS]
+    if unknown:
+        raise cli.UserError(f"unknown model {unknown[0]!r}; choose from {', '.join(DEMO_RUNS)}.")
     models = args.models or list(DEMO_RUNS)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     root = pathlib.Path(args.out or pathlib.Path("runs") / "demo" / stamp)

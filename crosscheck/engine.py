@@ -253,6 +253,12 @@ def run(case, steps, dtype="float32", adam="tf", seed=0, hp=None, floor=True):
                   _verdicts(before, per_step, per_variable, dtype, adam, before_tol))  # fmt: skip
 
 
+def judge(per_step, dtype="float32", adam="tf"):
+    """Verdict rows for per-step records ("loss_D", "loss_G", "variables", "floor") made
+    outside `run` (crosscheck/convert.py's continued runs), by the same tolerance rule."""
+    return _verdicts({}, per_step, {}, dtype, adam)
+
+
 def _verdicts(before, per_step, per_variable, dtype, adam, before_tol=None):
     """Tolerance rows. With TF-exact Adam the tolerance holds while TF's own 1-ulp drift (the
     floor) stays ten times below it; past that, the port is held to 100x the floor instead."""

@@ -143,7 +143,16 @@ def _gunzip(path):
 def _parse_idx(path, magic, dims, count):
     """Parse an IDX .gz file into a uint8 array of shape (n, *dims), checking every header field."""
     path = pathlib.Path(path)
-    data = _gunzip(path)
+    return parse_idx(_gunzip(path), magic, dims, count, source=path)
+
+
+def parse_idx(data, magic, dims, count=None, source="IDX data"):
+    """Parse IDX bytes (bytes, bytearray or memoryview) into uint8 (n, *dims); MnistFileError else.
+
+    The header's declared size is checked against len(data) before any payload is read, so
+    no slice reaches past the buffer; `source` names the data in error messages.
+    """
+    path, data = source, memoryview(data).cast("B")  # Lengths in bytes, whatever the buffer.
     header_size = 4 * (2 + len(dims))
     if len(data) < header_size:
         raise _error(path, f"a header of {header_size} bytes", f"{len(data)} bytes in all")

@@ -29,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 
+from harness import cli  # One-sentence usage errors, exit status 2, as every command.
+
 LESSONS_DIR = pathlib.Path(__file__).resolve().parent
 ROOT = LESSONS_DIR.parent
 INDEX = "README.md"
@@ -197,8 +199,8 @@ def stale(rendered, directory=LESSONS_DIR):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m lessons.render", description=__doc__.splitlines()[0], allow_abbrev=False
+    parser = cli.ArgumentParser(
+        prog="python -m lessons.render", description=__doc__.splitlines()[0]
     )
     parser.add_argument(
         "--check", action="store_true", help="exit 1 when lessons/*.md differ from a fresh run"
@@ -227,4 +229,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # A hidden --worker keeps its tracebacks: run_all shows them when a lesson fails.
+    sys.exit(main() if "--worker" in sys.argv[1:] else cli.run(main))

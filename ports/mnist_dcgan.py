@@ -165,6 +165,13 @@ NAME_MAP = {
     "discriminator/dense/bias": ("discriminator.dense.bias", "same"),
 }
 
+# TF1's BatchNorm moving statistics -> the port's buffers, for checkpoints (crosscheck/convert.py).
+# Neither framework reads them here (D always normalises with batch statistics).
+BUFFER_MAP = {
+    "discriminator/batch_normalization/moving_mean": ("discriminator.batch_normalization.running_mean", "same"),  # fmt: skip
+    "discriminator/batch_normalization/moving_variance": ("discriminator.batch_normalization.running_var", "same"),  # fmt: skip
+}
+
 
 def initialize(modules):
     """tf.layers defaults: Glorot-uniform kernels, zero biases; BatchNorm gamma 1, beta 0."""
@@ -340,11 +347,17 @@ def main(argv=None):
         opt_G = torch.optim.Adam(G.parameters(), lr=hp.learning_rate, foreach=True)
         sample_noise = np.random.uniform(-1.0, 1.0, size=[16, hp.noise_dim]).astype(np.float32)
         if restore:
-            state = torch.load(restore, map_location=device)
-            G.load_state_dict(state["generator"])
-            D.load_state_dict(state["discriminator"])
-            opt_D.load_state_dict(state["optimizer_D"])
-            opt_G.load_state_dict(state["optimizer_G"])
+            try:
+                state = torch.load(restore, map_location=device)
+                G.load_state_dict(state["generator"])
+                D.load_state_dict(state["discriminator"])
+                opt_D.load_state_dict(state["optimizer_D"])
+                opt_G.load_state_dict(state["optimizer_G"])
+            except Exception as error:  # noqa: BLE001  (unpickling, key and shape errors alike)
+                first = (str(error).strip().splitlines() or [""])[0][:200]
+                raise cli.UserError(f"--restore {restore}: not a mnist_dcgan checkpoint "
+                                    f"({type(error).__name__} {first}); pass the run folder "
+                                    "of a train or train-d run.") from None  # fmt: skip
         if args.phase == "test":
             return test(G, hp, datasets, out, device)
         if control.resumed:

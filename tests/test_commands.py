@@ -17,6 +17,11 @@ COMMANDS = [
     "ports.mnist_dcgan",
     "crosscheck",
     "crosscheck.demo",
+    "crosscheck.convert",
+    "bench",
+    "bench.mnist_parse",
+    "bench.readme_table",
+    "lessons.render",
 ]
 
 

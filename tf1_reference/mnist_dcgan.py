@@ -330,7 +330,13 @@ def main(argv=None):
         with tf1.Session(graph=graph, config=config) as sess, control.signals():
             sess.run(init)
             if restore:
-                saver.restore(sess, restore)
+                try:
+                    saver.restore(sess, restore)
+                except (tf.errors.OpError, ValueError) as error:
+                    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+                    raise cli.UserError(f"--restore {restore}: not a mnist_dcgan checkpoint "
+                                        f"({first[:200]}); pass the run folder of a train or "
+                                        "train-d run.") from None  # fmt: skip
             if args.phase == "test":
                 return test(sess, g, hp, datasets, out)
             if control.resumed:
