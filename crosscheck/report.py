@@ -58,28 +58,44 @@ DEMO = {
     "gaussian_gan": Plan(250, (), "epoch_*.png", "epoch", ("loss_D",)),  # Full run: 10 epochs.
     "gaussian_cgan": Plan(250, (), "epoch_*.png", "epoch", ("loss_D",)),  # Full run: 10 epochs.
     # The blog's first frame (1,000 epochs: a curved band), not yet the ring.
-    "ring_gan": Plan(250, ("--num-epochs", "1000", "--disp-freq", "500"), "_*.png", "epoch",
-                     ("d_loss", "g_loss")),  # fmt: skip
+    "ring_gan": Plan(
+        250, ("--num-epochs", "1000", "--disp-freq", "500"), "_*.png", "epoch", ("d_loss", "g_loss")
+    ),
     # dcgan: 20 steps (crosscheck's default); 150 training steps, samples after them.
-    "mnist_dcgan": Plan(20, ("train", "--epochs", "1", "--max-steps", "150", "--sample-every",
-                             "1"), "samples_epoch_*.png", "epoch", ("loss_D", "loss_G")),  # fmt: skip
+    "mnist_dcgan": Plan(
+        20,
+        ("train", "--epochs", "1", "--max-steps", "150", "--sample-every", "1"),
+        "samples_epoch_*.png",
+        "epoch",
+        ("loss_D", "loss_G"),
+    ),
     # wiseodd's first three grids (iterations 0, 1000, 2000).
-    "mnist_vanilla_gan": Plan(100, ("--iterations", "2001", "--sample-every", "250"),
-                              "[0-9][0-9][0-9].png", "iteration", ("D_loss", "G_loss")),  # fmt: skip
+    "mnist_vanilla_gan": Plan(
+        100,
+        ("--iterations", "2001", "--sample-every", "250"),
+        "[0-9][0-9][0-9].png",
+        "iteration",
+        ("D_loss", "G_loss"),
+    ),
     "mnist_mlp_gan": Plan(50, ("--n-epoch", "1"), "sample_*.png", "epoch", ("loss_d", "loss_g")),
 }
 # The CI budget: a few steps each, only to prove that every part of the report is made.
 TINY = {
     "gaussian_gan": dataclasses.replace(DEMO["gaussian_gan"], steps=3, tf1_argv=("--epochs", "2")),
-    "gaussian_cgan": dataclasses.replace(DEMO["gaussian_cgan"], steps=3,
-                                         tf1_argv=("--epochs", "2")),  # fmt: skip
-    "ring_gan": dataclasses.replace(DEMO["ring_gan"], steps=3,
-                                    tf1_argv=("--num-epochs", "20", "--disp-freq", "10")),  # fmt: skip
-    "mnist_dcgan": dataclasses.replace(DEMO["mnist_dcgan"], steps=2, tf1_argv=(
-        "train", "--epochs", "1", "--max-steps", "2", "--sample-every", "1")),  # fmt: skip
-    "mnist_vanilla_gan": dataclasses.replace(DEMO["mnist_vanilla_gan"], steps=3,
-                                             tf1_argv=("--iterations", "21", "--sample-every",
-                                                       "10")),  # fmt: skip
+    "gaussian_cgan": dataclasses.replace(
+        DEMO["gaussian_cgan"], steps=3, tf1_argv=("--epochs", "2")
+    ),
+    "ring_gan": dataclasses.replace(
+        DEMO["ring_gan"], steps=3, tf1_argv=("--num-epochs", "20", "--disp-freq", "10")
+    ),
+    "mnist_dcgan": dataclasses.replace(
+        DEMO["mnist_dcgan"],
+        steps=2,
+        tf1_argv=("train", "--epochs", "1", "--max-steps", "2", "--sample-every", "1"),
+    ),
+    "mnist_vanilla_gan": dataclasses.replace(
+        DEMO["mnist_vanilla_gan"], steps=3, tf1_argv=("--iterations", "21", "--sample-every", "10")
+    ),
     # One epoch is 468 steps of the full training set; tests hand in a smaller set.
     "mnist_mlp_gan": dataclasses.replace(DEMO["mnist_mlp_gan"], steps=3),
 }
@@ -91,6 +107,7 @@ class ModelReport:
     """What the report says about one model."""
 
     model: str
+    plan: Plan = None  # What was run.
     skipped: str = None  # The reason, when the model could not run.
     checks: dict = dataclasses.field(default_factory=dict)  # (dtype, adam) -> engine.Result
     runs: dict = dataclasses.field(default_factory=dict)  # framework -> run folder
@@ -171,7 +188,9 @@ def draw(report, plan, folder):
     for framework in ("tf1", "pytorch"):
         records = [r for r in read_metrics(report.runs[framework]) if plan.x_key in r]
         for key in plan.loss_keys:
-            points = sorted({r[plan.x_key]: r[key] for r in records if r.get(key) is not None}.items())  # noqa: E501
+            points = sorted(
+                {r[plan.x_key]: r[key] for r in records if r.get(key) is not None}.items()
+            )  # noqa: E501
             series.append((framework, key, [p[0] for p in points], [p[1] for p in points]))
     _save(report_figures.loss_curves(series, plan.x_key, title=f"{model}: short runs, same seed"),
           folder / f"{model}_losses.png")  # fmt: skip
@@ -190,7 +209,9 @@ def check_rows(result):
     variables = max(s["variables"] for s in result.per_step)
     floor = max((s.get("floor", 0.0) for s in result.per_step), default=0.0)
     if result.adam == "tf":
-        tolerance = engine.TOL_FLOAT64_TF_ADAM if result.dtype == "float64" else engine.TOL_FLOAT32_TF_ADAM  # noqa: E501
+        tolerance = (
+            engine.TOL_FLOAT64_TF_ADAM if result.dtype == "float64" else engine.TOL_FLOAT32_TF_ADAM
+        )  # noqa: E501
         tolerance = f"{tolerance:.0e}, then {engine.TOL_FLOOR_RATIO:.0f}x floor"
     else:
         tolerance = "reported (epsilon placement)"
@@ -303,7 +324,9 @@ def reference_quality(data_dir=None, log=print):
         "classifier": record,
         "real": {
             "test": dataclasses.asdict(metrics.evaluate(model, raw.test_images, reference)),
-            "train": dataclasses.asdict(metrics.evaluate(model, raw.train_images[subset], reference)),  # noqa: E501
+            "train": dataclasses.asdict(
+                metrics.evaluate(model, raw.train_images[subset], reference)
+            ),  # noqa: E501
         },
     }
 
@@ -343,8 +366,7 @@ def build(folder, models=MODELS, budget="demo", seed=0, quality=True, train=True
     missing = mnist_missing() if set(models) & set(MNIST_MODELS) else None
     reports = []
     for model in models:
-        report = ModelReport(model)
-        report.plan = plans[model]
+        report = ModelReport(model, plans[model])
         reports.append(report)
         if model in MNIST_MODELS and missing:
             report.skipped = missing
@@ -377,17 +399,30 @@ def parser():
         description="Cross-check every model in three settings, train each framework briefly, "
         "and write one report folder (report.md and its pictures).",
     )
-    result.add_argument("models", nargs="*", default=[], metavar="MODEL",
-                        help=f"models to include (default: all of {', '.join(MODELS)})")
+    result.add_argument(
+        "models",
+        nargs="*",
+        default=[],
+        metavar="MODEL",
+        help=f"models to include (default: all of {', '.join(MODELS)})",
+    )
     result.add_argument("--budget", choices=tuple(BUDGETS), default="demo",
                         help="demo: 20-250 cross-check steps and short runs per model (minutes); "
                         "tiny: a few steps each, for tests (default: demo)")  # fmt: skip
-    result.add_argument("--seed", type=int, default=0, help="seed of every check and run (default 0)")  # noqa: E501
-    result.add_argument("--out", default=None, help="report folder (default: runs/report/<UTC time>)")  # noqa: E501
-    result.add_argument("--no-quality", action="store_true",
-                        help="leave out the sample-quality reference line (no classifier)")
-    result.add_argument("--no-train", action="store_true",
-                        help="cross-checks only, no short training runs")
+    result.add_argument(
+        "--seed", type=int, default=0, help="seed of every check and run (default 0)"
+    )  # noqa: E501
+    result.add_argument(
+        "--out", default=None, help="report folder (default: runs/report/<UTC time>)"
+    )  # noqa: E501
+    result.add_argument(
+        "--no-quality",
+        action="store_true",
+        help="leave out the sample-quality reference line (no classifier)",
+    )
+    result.add_argument(
+        "--no-train", action="store_true", help="cross-checks only, no short training runs"
+    )
     return result
 
 
