@@ -8,8 +8,11 @@ validation split), so that the MLP GAN's one epoch is 49 steps. A cross-check-on
 with no MNIST files, to see them skipped while the rest still run.
 """
 
+import os
 import pathlib
 import re
+import subprocess
+import sys
 
 import imageio.v2 as imageio
 import numpy as np
@@ -18,6 +21,7 @@ import pytest
 from crosscheck import MODELS, report
 from inputs import mnist
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 TRAIN_SLICE = 6280  # 5,000 validation images + 1,280 (10 batches of 128) for training.
 
 
@@ -120,3 +124,28 @@ def test_missing_mnist_is_reported_as_skipped_and_the_rest_run(tmp_path, monkeyp
     assert quality == {"skipped": reports[1].skipped}
     for name in pictures_of(text):
         assert (tmp_path / "r" / name).is_file()
+
+
+def run_command(*args):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+
+
+@pytest.mark.parametrize("args", [("crosscheck", "--all", "--help"),
+                                  ("crosscheck", "results", "--help"),
+                                  ("quality.classifier", "--help")])  # fmt: skip
+def test_help(args):
+    result = run_command(*args)
+    assert result.returncode == 0 and "usage: python -m" in result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("crosscheck", "results", "mnist_vanilla_gan", "--budget", "0"), "--budget '0'"),
+    (("crosscheck", "results", "mnist_vanilla_gan", "--budget", "3 weeks"), "--budget '3 weeks'"),
+    (("crosscheck", "--all", "no_such_gan", "--no-quality"), "unknown model 'no_such_gan'"),
+])  # fmt: skip
+def test_bad_input_is_one_sentence(args, fragment):
+    result = run_command(*args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert fragment in result.stderr.strip().splitlines()[-1]
