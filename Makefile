@@ -13,7 +13,7 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-demo: $(VENV)/.installed  ## Train every model that needs no download in both frameworks, cross-check, summarise.
+demo: $(VENV)/.installed  ## The comparison report: every model cross-checked and briefly trained in both frameworks (MNIST ones when present).
 	$(PY) -m crosscheck.demo
 
 test: $(VENV)/.installed  ## The CI suite: fast tests (multi-seed result runs are marked slow).

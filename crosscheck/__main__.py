@@ -1,10 +1,16 @@
 """Run the step-by-step cross-check of one model and print its table; exit 1 on failure.
 
+Two more modes: `--all` writes the comparison report of every model (crosscheck/report.py),
+and `results MODEL` measures the sample quality of a MNIST model's reference and port
+(crosscheck/results.py).
+
 Run:
     python -m crosscheck gaussian_gan                                  # 250 steps, own Adam
     python -m crosscheck gaussian_gan --dtype float64 --adam tf        # the 1e-12 check
     python -m crosscheck gaussian_cgan --steps 10 --json diffs.json    # per-step figures
     python -m crosscheck mnist_dcgan --dtype float64 --adam tf         # 20 MNIST steps
+    python -m crosscheck --all                                         # the report (minutes)
+    python -m crosscheck results mnist_vanilla_gan --budget 2000       # quality, 3 seeds each
 """
 
 import importlib
@@ -20,6 +26,9 @@ def parser():
         prog="python -m crosscheck",
         description="Drive a TF1 reference and its PyTorch port with identical weights, "
         "batches and noise; compare losses, gradients and every variable after each step.",
+        epilog="Also: `python -m crosscheck --all [MODEL ...]` writes the report of every model "
+        "(see `python -m crosscheck --all --help`), and `python -m crosscheck results MODEL` "
+        "measures sample quality (see `python -m crosscheck results --help`).",
     )
     result.add_argument("model", choices=MODELS, help="which model to check")
     result.add_argument(
@@ -53,6 +62,15 @@ def parser():
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["results"]:
+        from crosscheck import results
+
+        return results.main(argv[1:])
+    if "--all" in argv:
+        from crosscheck import report
+
+        return report.main([a for a in argv if a != "--all"])
     args = parser().parse_args(argv)
     if args.steps is not None and args.steps < 1:
         raise cli.UserError(f"--steps must be a positive count, got {args.steps}.")
