@@ -9,6 +9,11 @@ import pathlib
 
 import pytest
 
+# Before any test module imports torch: idle OpenMP threads sleep instead of spinning, as every
+# port's command sets it (ports/__init__.py says why: spinning threads starve each other when
+# the cores are shared, which in this process they are, with TensorFlow's thread pools).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 SHARED_MNIST = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 if "MNIST_DATA_DIR" not in os.environ and (SHARED_MNIST / "train-images-idx3-ubyte.gz").exists():
