@@ -187,7 +187,7 @@ def setup_gaussian_cgan(seed, data_dir=None, tf_threads=None):
 
 def setup_ring_gan(seed, data_dir=None, tf_threads=None):
     """tf1_reference.ring_gan.train / ports.ring_gan.train (GAN.fit), one epoch."""
-    from harness import ring_display
+    from harness import checkpoints, ring_display
     from ports import ring_gan as port
     from tf1_reference import ring_gan as reference
 
@@ -196,6 +196,7 @@ def setup_ring_gan(seed, data_dir=None, tf_threads=None):
     hp = reference.HParams()
     mixture = ring.MIXTURES[hp.mixture]
     sess, gan = _session(reference, hp, reference.original_config(), seed, tf_threads)
+    control = checkpoints.Control(on_nan=hp.on_nan)  # The loop's NaN check, no checkpoints.
 
     def reference_data():
         x = ring.sample(mixture, hp.batch_size)
@@ -206,7 +207,7 @@ def setup_ring_gan(seed, data_dir=None, tf_threads=None):
         x, z_d, z_g = reference_data()
         d_loss = reference.d_step(sess, gan, x, z_d)
         g_loss = reference.g_step(sess, gan, z_g)
-        ring_display.check_losses(0, d_loss, g_loss, hp.on_nan, lambda: None)
+        ring_display.check_losses(0, d_loss, g_loss, control, lambda: None)
 
     G, D = port.Generator(hp.num_z, hp.hidden_size), port.Discriminator(hp.hidden_size)
     port.initialize([G, D])
@@ -221,7 +222,7 @@ def setup_ring_gan(seed, data_dir=None, tf_threads=None):
         d_loss = port.d_step(net.G, net.D, opt_D, x, z_d)
         g_loss = port.g_step(net.G, net.D, opt_G, z_g, hp.g_loss)
         d_loss, g_loss = torch.stack([d_loss, g_loss]).tolist()
-        ring_display.check_losses(0, d_loss, g_loss, hp.on_nan, lambda: None)
+        ring_display.check_losses(0, d_loss, g_loss, control, lambda: None)
 
     return Setup(reference_iteration, port_iteration, reference_data, port_data, net.compile,
                  sess.close)  # fmt: skip

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from bench import flops, machine, readme_table, run
+from bench import flops, machine, models, readme_table, run
 from harness import cli
 
 TINY = ["gaussian_gan", "--iterations", "2", "--repeats", "1", "--warmup", "1",
@@ -196,3 +196,15 @@ def test_mnist_batches_fetched_at_once_equal_item_by_item(mnist_dir):
         )
         images, _ = next(iter(mnist.torch_loader(dataset, 128, shuffle=False)))  # __getitems__
         assert torch.equal(images, torch.stack([dataset[i][0] for i in range(128)]))
+
+
+@pytest.mark.parametrize("model", sorted(models.SETUPS))
+def test_every_timed_iteration_runs_as_its_loop_does(model, mnist_dir):
+    """Each bench closure mirrors its model's loop; when a loop's helpers change, this fails
+    before `python -m bench` does (a merged loop change once broke ring_gan's closure)."""
+    setup = models.SETUPS[model](0, str(mnist_dir))
+    try:
+        for function in (setup.reference, setup.port, setup.reference_data, setup.port_data):
+            function()
+    finally:
+        setup.close()
