@@ -5,5 +5,3 @@ each model as its loop runs it, bench/flops.py the FLOP count behind the compute
 bench/machine.py the machine's description, background load and matmul throughput, and
 bench/mnist_parse.py the time to read MNIST.
 """
-
-import ports  # noqa: F401, E402  (first: its OMP_WAIT_POLICY default must precede PyTorch's load)
