@@ -185,6 +185,22 @@ def check_resume_flags(parser, args, saved, fields):
                             "into the folder it resumes, so drop --out.")  # fmt: skip
 
 
+
+def adopt_saved_run(args, parser, hparams, saved, extra):
+    """With --resume: refuse contradicting flags, then take the saved run's hyper-parameters
+    and seed into `args`. `extra` values (a preset, a phase) must equal the saved ones."""
+    fields = list(hparams.__dataclass_fields__)
+    if parser is not None:
+        check_resume_flags(parser, args, saved, fields)
+    for key, value in extra.items():
+        if saved.get(key) != value:
+            raise cli.UserError(f"--resume {args.resume}: that run used {key} "
+                                f"{saved.get(key)}, not {value}; resume it with the same.")  # fmt: skip
+    for name in fields:
+        setattr(args, name, saved[name])
+    args.seed = saved["seed"]
+
+
 class Control:
     """A run's checkpoint cadence, stop flag, NaN policy and resumed state.
 

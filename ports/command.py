@@ -85,16 +85,7 @@ def start(args, hparams, model, parser=None, **extra):
     if getattr(args, "resume", None):
         saved = checkpoints.read_hparams(args.resume, model, "pytorch")
         resumed = load(args.resume, model)
-        fields = list(hparams.__dataclass_fields__)
-        if parser is not None:
-            checkpoints.check_resume_flags(parser, args, saved, fields)
-        for key, value in extra.items():
-            if saved.get(key) != value:
-                raise cli.UserError(f"--resume {args.resume}: that run used {key} "
-                                    f"{saved.get(key)}, not {value}; resume it with the same.")  # fmt: skip
-        for name in fields:
-            setattr(args, name, saved[name])
-        args.seed = saved["seed"]
+        checkpoints.adopt_saved_run(args, parser, hparams, saved, extra)
     hp = cli.hparams_from_args(hparams, args)
     device = device_of(args.device)
     seed = cli.resolve_seed(args.seed)
