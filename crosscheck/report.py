@@ -111,6 +111,7 @@ class ModelReport:
     skipped: str = None  # The reason, when the model could not run.
     checks: dict = dataclasses.field(default_factory=dict)  # (dtype, adam) -> engine.Result
     runs: dict = dataclasses.field(default_factory=dict)  # framework -> run folder
+    stopped: dict = dataclasses.field(default_factory=dict)  # framework -> the run's own error
     pictures: dict = dataclasses.field(default_factory=dict)  # kind -> file name in the report
     seconds: dict = dataclasses.field(default_factory=dict)  # part -> wall seconds
 
@@ -138,21 +139,32 @@ def run_checks(model, plan, seed, log):
     return results
 
 
-def run_trainings(model, plan, seed, folder, log):
-    """The short TF1 and PyTorch runs through their own commands; returns {framework: folder}."""
+def run_trainings(model, plan, seed, folder, log, stopped):
+    """The short TF1 and PyTorch runs through their own commands; returns {framework: folder}.
+
+    A run that stops itself (a NaN or infinite loss: the originals' raw logs can get there) is
+    a result, not a failure of the report: its sentence goes into `stopped` and the pictures
+    and losses drawn until then are used.
+    """
     runs = {}
     for framework, package, argv in (("tf1", "tf1_reference", plan.tf1_argv),
                                      ("pytorch", "ports", plan.port_argv or plan.tf1_argv)):  # fmt: skip
         out = folder / "runs" / model / framework
         log(f"== {model}: short {framework} run {' '.join(argv) or '(the original full run)'}")
         module = importlib.import_module(f"{package}.{model}")
-        module.main([*argv, "--seed", str(seed), "--out", str(out)])
+        try:
+            module.main([*argv, "--seed", str(seed), "--out", str(out)])
+        except cli.UserError as error:
+            log(f"== {model}: the {framework} run stopped: {error}")
+            stopped[framework] = str(error)
         runs[framework] = out
     return runs
 
 
 def read_metrics(run):
     path = pathlib.Path(run) / "metrics.jsonl"
+    if not path.is_file():  # A run that stopped before it logged anything.
+        return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
@@ -233,7 +245,8 @@ def summary_table(reports):
         for setting in SETTINGS:
             row = check_rows(report.checks[setting])
             cells.append(f"{row['variables']:.1e} {row['verdict']}")
-        cells.append(last_losses(report) if report.runs else "-")
+        stopped = f" (stopped itself: {', '.join(report.stopped)})" if report.stopped else ""
+        cells.append((last_losses(report) if report.runs else "-") + stopped)
         lines.append(f"| `{report.model}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -281,6 +294,8 @@ def model_section(report):
             f"![loss curves]({report.pictures['losses']})",
             "",
         ]
+        for framework, sentence in report.stopped.items():
+            lines += [f"The {framework} run stopped itself: {sentence}", ""]
     timing = ", ".join(f"{part} {seconds:.0f} s" for part, seconds in report.seconds.items())
     return lines + [f"Wall time: {timing}.", ""]
 
@@ -377,7 +392,7 @@ def build(folder, models=MODELS, budget="demo", seed=0, quality=True, train=True
         report.seconds["cross-check"] = time.time() - began
         if train:
             began = time.time()
-            report.runs = run_trainings(model, report.plan, seed, folder, log)
+            report.runs = run_trainings(model, report.plan, seed, folder, log, report.stopped)
             report.seconds["short runs"] = time.time() - began
         draw(report, report.plan, folder)
     quality_figures = None

@@ -126,6 +126,30 @@ def test_missing_mnist_is_reported_as_skipped_and_the_rest_run(tmp_path, monkeyp
         assert (tmp_path / "r" / name).is_file()
 
 
+def test_a_run_that_stops_itself_is_reported_and_the_report_goes_on(tmp_path, monkeypatch):
+    """The originals' raw logs can reach inf in a short run (mnist_vanilla_gan's TF1 run at seed
+    0 did, at iteration 1027 of make demo): the report records the run's sentence, uses what it
+    drew, and still builds every other part."""
+    from harness import cli
+    from tf1_reference import gaussian_gan
+
+    real_main = gaussian_gan.main
+
+    def stops_at_the_end(argv):
+        real_main(argv)
+        raise cli.UserError("loss_D became inf at step 7, so the run stopped there.")
+
+    monkeypatch.setattr(gaussian_gan, "main", stops_at_the_end)
+    reports, _ = report.build(tmp_path / "r", ["gaussian_gan"], budget="tiny", quality=False,
+                              log=lambda _: None)  # fmt: skip
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert reports[0].stopped == {"tf1": "loss_D became inf at step 7, so the run stopped there."}
+    assert "The tf1 run stopped itself: loss_D became inf at step 7" in text
+    assert "(stopped itself: tf1)" in text
+    for name in pictures_of(text):
+        assert (tmp_path / "r" / name).is_file()
+
+
 def run_command(*args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True,
