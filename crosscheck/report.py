@@ -146,14 +146,14 @@ def run_trainings(model, plan, seed, folder, log, stopped):
     a result, not a failure of the report: its sentence goes into `stopped` and the pictures
     and losses drawn until then are used.
     """
+    import torch  # Only here: the report reads its flags before PyTorch and TF load.
+
     runs = {}
     for framework, package, argv in (("tf1", "tf1_reference", plan.tf1_argv),
                                      ("pytorch", "ports", plan.port_argv or plan.tf1_argv)):  # fmt: skip
         out = folder / "runs" / model / framework
         log(f"== {model}: short {framework} run {' '.join(argv) or '(the original full run)'}")
         module = importlib.import_module(f"{package}.{model}")
-        import torch
-
         threads = torch.get_num_threads()  # A port's main() sets its own (ports/command.py);
         try:  # later models' checks must not depend on which model ran before them.
             module.main([*argv, "--seed", str(seed), "--out", str(out)])

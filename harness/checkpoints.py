@@ -201,6 +201,15 @@ def adopt_saved_run(args, parser, hparams, saved, extra):
     args.seed = saved["seed"]
 
 
+
+def control_of(args, hp, out, resumed, model, package):
+    """A command's Control: its NaN policy, cadence, and the command that resumes the run."""
+    on_nan = getattr(hp, "on_nan", None) or getattr(args, "on_nan", "stop")
+    every = getattr(args, "checkpoint_every", 0)
+    command = f"python -m {package}.{model} --resume {out.path}"
+    return Control(out, every, on_nan, resumed, model, command)
+
+
 class Control:
     """A run's checkpoint cadence, stop flag, NaN policy and resumed state.
 

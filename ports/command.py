@@ -99,10 +99,7 @@ def start(args, hparams, model, parser=None, **extra):
     print(f"{model} (pytorch): {hp}, seed={seed}, device={device}, {threads} CPU threads, "
           f"run folder {out.path}"
           + (f", resumed after step {resumed['step']}" if resumed else ""), file=sys.stderr)  # fmt: skip
-    on_nan = getattr(hp, "on_nan", None) or getattr(args, "on_nan", "stop")
-    every = getattr(args, "checkpoint_every", 0)
-    command = f"python -m ports.{model} --resume {out.path}"
-    control = checkpoints.Control(out, every, on_nan, resumed, model, command)
+    control = checkpoints.control_of(args, hp, out, resumed, model, "ports")
     return hp, seed, device, out, control
 
 

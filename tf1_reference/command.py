@@ -61,10 +61,7 @@ def start(args, hparams, model, original_config=None, parser=None, **extra):
         out.save_hparams(hp, seed=seed, device=args.device, framework="tf1", model=model, **extra)
     print(f"{model} (tf1): {hp}, seed={seed}, run folder {out.path}"
           + (f", resumed after step {resumed['step']}" if resumed else ""), file=sys.stderr)  # fmt: skip
-    on_nan = getattr(hp, "on_nan", None) or getattr(args, "on_nan", "stop")
-    every = getattr(args, "checkpoint_every", 0)
-    command = f"python -m tf1_reference.{model} --resume {out.path}"
-    control = checkpoints.Control(out, every, on_nan, resumed, model, command)
+    control = checkpoints.control_of(args, hp, out, resumed, model, "tf1_reference")
     return hp, seed, config, out, control
 
 
