@@ -453,8 +453,9 @@ def main(argv=None):
         raise cli.UserError(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}.")
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     folder = pathlib.Path(args.out or pathlib.Path("runs") / "report" / stamp)
-    if (folder / "report.md").exists():
-        raise cli.UserError(f"{folder} already holds a report; choose another --out.")
+    if (folder / "report.md").exists() or (folder / "runs").exists():
+        # Checked before anything runs: the short runs would each refuse the folder later.
+        raise cli.UserError(f"{folder} already holds a report or its runs; choose another --out.")
     models = args.models or list(MODELS)
     reports, _ = build(folder, models, args.budget, args.seed, quality=not args.no_quality,
                        train=not args.no_train, log=lambda text: print(text, flush=True))  # fmt: skip

@@ -23,6 +23,7 @@ Run:
 
 import dataclasses
 import datetime
+import itertools
 import json
 import os
 import pathlib
@@ -94,45 +95,43 @@ def train_tf1(model, steps, seed, data_dir=None):
     sess.run(init)
     if model == "mnist_vanilla_gan":
         train = mnist.read_data_sets(data_dir, one_hot=True, rng=seed).train
-        for _ in range(steps):
+        for step in _progress(steps, model, "tf1", seed):
             X_mb, _ = train.next_batch(hp.mb_size)
             Z_D = reference.sample_Z(hp.mb_size, hp.Z_dim)
             Z_G = reference.sample_Z(hp.mb_size, hp.Z_dim)
-            losses = reference.train_step(sess, g, X_mb, Z_D, Z_G)
+            _finite(step, *reference.train_step(sess, g, X_mb, Z_D, Z_G))
         generate, z_of, value_range = g.G_sample, g.Z, (0.0, 1.0)
         noise = lambda n: reference.sample_Z(n, hp.Z_dim)  # noqa: E731
     elif model == "mnist_mlp_gan":
         images = reference.normalized(mnist.read_raw(data_dir).train_images)
         per_epoch = len(images) // hp.bs
-        for step in range(steps):
+        for step in _progress(steps, model, "tf1", seed):
             if step % per_epoch == 0:
                 order = np.random.permutation(len(images))
             x = images[order[(step % per_epoch) * hp.bs :][: hp.bs]]
             z_D = np.random.normal(size=(hp.bs, hp.z_dim))
             z_G = np.random.normal(size=(hp.bs, hp.z_dim))
-            losses = reference.train_step(sess, g, x, z_D, z_G)
+            _finite(step, *reference.train_step(sess, g, x, z_D, z_G))
         generate, z_of, value_range = g.G_output, g.z, (-1.0, 1.0)
         noise = lambda n: np.random.normal(size=(n, hp.z_dim))  # noqa: E731
     else:
         train = mnist.read_data_sets(data_dir, one_hot=True, rng=seed).train
-        for _ in range(steps):
+        for step in _progress(steps, model, "tf1", seed):
             batch_xs, _ = train.next_batch(hp.batch_size)
             z = np.random.uniform(-1.0, 1.0, size=[hp.batch_size, hp.noise_dim]).astype(np.float32)
-            losses = reference.train_step(sess, g, reference.real_batch(batch_xs, hp), z)
+            _finite(step, *reference.train_step(sess, g, reference.real_batch(batch_xs, hp), z))
         generate, z_of = g.G, g.z_placeholder
         value_range = (-1.0, 1.0) if hp.real_scale == "tanh" else (0.0, 1.0)
         noise = lambda n: np.random.uniform(-1.0, 1.0, size=[n, hp.noise_dim]).astype(
             np.float32
         )  # noqa: E731,E501
-    cli.check_finite(f"step {steps} of seed {seed} (tf1)", D_loss=float(losses[0]),
-                     G_loss=float(losses[1]))  # fmt: skip
 
     def sample(n):
         out = np.concatenate([sess.run(generate, {z_of: noise(min(1000, n - start))})
                               for start in range(0, n, 1000)])  # fmt: skip
         return _unit(out, value_range)
 
-    return sample, [float(v) for v in losses]
+    return sample
 
 
 def train_pytorch(model, steps, seed, data_dir=None):
@@ -154,10 +153,10 @@ def train_pytorch(model, steps, seed, data_dir=None):
         opt_G = torch.optim.Adam(G.parameters(), lr=hp.lr_G)
         uniform = lambda m: torch.as_tensor(np.random.uniform(-1.0, 1.0, size=[m, hp.Z_dim]),  # noqa: E731,E501
                                             dtype=torch.float32)  # fmt: skip
-        for _ in range(steps):
+        for step in _progress(steps, model, "pytorch", seed):
             X_mb, _ = train.next_batch(hp.mb_size)
-            losses = port.train_step(G, D, opt_D, opt_G, torch.as_tensor(X_mb),
-                                     uniform(hp.mb_size), uniform(hp.mb_size), hp.loss)[:2]  # fmt: skip
+            _finite(step, *port.train_step(G, D, opt_D, opt_G, torch.as_tensor(X_mb),
+                                           uniform(hp.mb_size), uniform(hp.mb_size), hp.loss)[:2])  # fmt: skip
         noise, value_range = uniform, (0.0, 1.0)
     elif model == "mnist_mlp_gan":
         raw = mnist.read_raw(data_dir)
@@ -166,16 +165,11 @@ def train_pytorch(model, steps, seed, data_dir=None):
         G, D = port.Generator(hp.z_dim, 784), port.Discriminator(784, hp.dropout)
         opt_G = torch.optim.Adam(G.parameters(), lr=hp.lr)
         opt_D = torch.optim.Adam(D.parameters(), lr=hp.lr)
-        done = 0
-        while done < steps:
-            for x, _ in loader:
-                if len(x) != hp.bs:
-                    continue
-                z_D, z_G = torch.randn(hp.bs, hp.z_dim), torch.randn(hp.bs, hp.z_dim)
-                losses = port.train_step(G, D, opt_D, opt_G, x.view(-1, 784), z_D, z_G)
-                done += 1
-                if done == steps:
-                    break
+        # Epoch after epoch, skipping each epoch's last, incomplete batch as the loop does.
+        batches = (x for _epoch in itertools.count() for x, _ in loader if len(x) == hp.bs)
+        for step, x in zip(_progress(steps, model, "pytorch", seed), batches):
+            z_D, z_G = torch.randn(hp.bs, hp.z_dim), torch.randn(hp.bs, hp.z_dim)
+            _finite(step, *port.train_step(G, D, opt_D, opt_G, x.view(-1, 784), z_D, z_G))
         noise, value_range = (lambda n: torch.randn(n, hp.z_dim)), (-1.0, 1.0)
     else:
         train = mnist.read_data_sets(data_dir, one_hot=True, rng=seed).train
@@ -186,14 +180,12 @@ def train_pytorch(model, steps, seed, data_dir=None):
         uniform = lambda m: torch.as_tensor(  # noqa: E731
             np.random.uniform(-1.0, 1.0, size=[m, hp.noise_dim]).astype(np.float32)
         )
-        for _ in range(steps):
+        for step in _progress(steps, model, "pytorch", seed):
             batch_xs, _ = train.next_batch(hp.batch_size)
             images = port.real_batch(batch_xs, hp, torch.device("cpu"))
-            losses = port.train_step(G, D, opt_D, opt_G, images, uniform(hp.batch_size))
+            _finite(step, *port.train_step(G, D, opt_D, opt_G, images, uniform(hp.batch_size))[:2])
         noise = uniform
         value_range = (-1.0, 1.0) if hp.real_scale == "tanh" else (0.0, 1.0)
-    cli.check_finite(f"step {steps} of seed {seed} (pytorch)", D_loss=float(losses[0]),
-                     G_loss=float(losses[1]))  # fmt: skip
 
     @torch.no_grad()
     def sample(n):
@@ -201,7 +193,26 @@ def train_pytorch(model, steps, seed, data_dir=None):
         out = torch.cat([G(noise(min(1000, n - start))) for start in range(0, n, 1000)])
         return _unit(out.numpy(), value_range)
 
-    return sample, [float(v) for v in losses]
+    return sample
+
+
+class Diverged(Exception):
+    """A run whose loss became NaN or infinite; the message names the step."""
+
+
+def _finite(step, loss_D, loss_G, *_):
+    """Stop a run at its first non-finite loss (the originals' raw logs can reach inf)."""
+    for name, value in (("D_loss", loss_D), ("G_loss", loss_G)):
+        if not np.isfinite(float(value)):
+            raise Diverged(f"{name} became {float(value)} at step {step + 1}")
+
+
+def _progress(steps, model, framework, seed):
+    """range(steps) with a progress bar on a terminal (none in logs and tests)."""
+    import tqdm
+
+    return tqdm.tqdm(range(steps), desc=f"{model} {framework} seed {seed}", leave=False,
+                     disable=None, mininterval=1.0)  # fmt: skip
 
 
 def _unit(images, value_range):
@@ -220,28 +231,40 @@ def spread(values):
 
 
 def table(model, budget_words, runs, real, seeds, machine):
-    """The README's results table for one model: mean ± spread per framework, the real line."""
+    """The README's results table for one model: mean ± spread per framework, the real line.
+
+    A run whose loss became NaN or infinite has no samples to score: it is counted in the
+    "runs scored" column and named below the table, and the figures are over the other runs.
+    """
     lines = [
         f"`{model}`, {budget_words} per run, seeds {', '.join(map(str, seeds))}, 10,000 "
         f"generated digits per run; {machine}.",
         "",
-        "| | Inception Score (max 10) | Frechet distance to the test set | classes with >= 5% | train seconds per run |",  # noqa: E501
-        "|---|---|---|---|---|",
+        "| | Inception Score (max 10) | Frechet distance to the test set | classes with >= 5% | runs scored | train seconds per run |",  # noqa: E501
+        "|---|---|---|---|---|---|",
     ]
+    notes = []
     for framework, label in (("tf1", "TF1 reference"), ("pytorch", "PyTorch port")):
         mine = [r for r in runs if r["framework"] == framework]
         if not mine:
             continue
+        scored = [r for r in mine if "quality" in r]
+        notes += [f"- {label}, seed {r['seed']}: {r['stopped']}; the run stopped there."
+                  for r in mine if "stopped" in r]  # fmt: skip
         cells = []
         for figure in FIGURES:
-            mean, std = spread([r["quality"][figure] for r in mine])
             digits = 1 if figure == "classes" else 2
-            cells.append(f"{mean:.{digits}f} ± {std:.{digits}f}")
-        seconds = spread([r["seconds"] for r in mine])[0]
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {seconds:.0f} |")
+            if scored:
+                mean, std = spread([r["quality"][figure] for r in scored])
+                cells.append(f"{mean:.{digits}f} ± {std:.{digits}f}")
+            else:
+                cells.append("-")
+        seconds = spread([r["seconds"] for r in scored or mine])[0]
+        lines.append(f"| {label} | " + " | ".join(cells) +
+                     f" | {len(scored)} of {len(mine)} | {seconds:.0f} |")  # fmt: skip
     lines.append(f"| real test images (ceiling) | {real['inception_score']:.2f} | 0 | "
-                 f"{real['classes']} | - |")  # fmt: skip
-    return "\n".join(lines)
+                 f"{real['classes']} | - | - |")  # fmt: skip
+    return "\n".join(lines + ([""] + notes if notes else []))
 
 
 def parser():
@@ -306,13 +329,19 @@ def main(argv=None):
         for framework in args.frameworks:
             print(f"== {args.model} ({framework}), seed {seed}: {budget_words}", flush=True)
             began = time.time()
-            sample, losses = TRAINERS[framework](args.model, steps, seed, args.data_dir)
-            seconds = time.time() - began
+            record = {"framework": framework, "seed": seed}
+            try:
+                sample = TRAINERS[framework](args.model, steps, seed, args.data_dir)
+            except Diverged as stop:
+                record.update(seconds=round(time.time() - began, 1), stopped=str(stop))
+                runs.append(record)
+                print(f"   stopped: {stop}; no samples scored", flush=True)
+                continue
+            record["seconds"] = round(time.time() - began, 1)
             quality = metrics.evaluate(classifier_model, sample(args.samples), reference)
-            runs.append({"framework": framework, "seed": seed, "seconds": round(seconds, 1),
-                         "last_losses": losses, "quality": dataclasses.asdict(quality)})  # fmt: skip
+            runs.append({**record, "quality": dataclasses.asdict(quality)})
             print(f"   IS {quality.inception_score:.2f}, FD {quality.frechet_distance:.2f}, "
-                  f"classes {quality.classes}, counts {quality.counts}, {seconds:.0f} s",
+                  f"classes {quality.classes}, counts {quality.counts}, {record['seconds']:.0f} s",
                   flush=True)  # fmt: skip
     machine = (f"{platform.machine()} CPU, {os.cpu_count()} cores, load average "
                f"{os.getloadavg()[0]:.1f} at the end, {time.time() - started:.0f} s in all, "

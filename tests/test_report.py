@@ -173,3 +173,14 @@ def test_bad_input_is_one_sentence(args, fragment):
     result = run_command(*args)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert fragment in result.stderr.strip().splitlines()[-1]
+
+
+def test_a_report_folder_holding_runs_is_refused_before_anything_runs(tmp_path):
+    """A half-written report (killed during its runs) has runs/ but no report.md yet."""
+    (tmp_path / "runs" / "gaussian_gan" / "tf1").mkdir(parents=True)
+    (tmp_path / "runs" / "gaussian_gan" / "tf1" / "log.txt").write_text("old\n")
+    result = run_command("crosscheck", "--all", "gaussian_gan", "--out", str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "already holds a report or its runs" in result.stderr.strip().splitlines()[-1]
+    assert (tmp_path / "runs" / "gaussian_gan" / "tf1" / "log.txt").read_text() == "old\n"
+    assert not (tmp_path / "report.md").exists()
