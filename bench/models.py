@@ -43,6 +43,8 @@ class Setup:
     port_data: object  # () -> None: the port loop's data for one iteration, alone.
     compile_port: object  # () -> None: replace the port's G and D by torch.compile'd modules.
     close: object  # () -> None: close the TF session.
+    port_fused: object = None  # () -> None: the port's iteration with --fused-adam's Adam.
+    adams: object = None  # The port's _Adams: both optimizer pairs.
 
 
 def _session(reference, hp, config, seed, tf_threads=None):
@@ -90,6 +92,47 @@ class _Modules:
         self.G, self.D = torch.compile(self.G), torch.compile(self.D)
 
 
+class _Adams:
+    """The port's Adam for D and for G, built twice over the same weights: as the port's loop
+    builds it, and fused (the ports' --fused-adam). `fused` says which pair steps."""
+
+    def __init__(self, D, G, D_options, G_options=None):
+        G_options = D_options if G_options is None else G_options
+
+        def fused(options):
+            return {**{k: v for k, v in options.items() if k != "foreach"}, "fused": True}
+
+        adam = torch.optim.Adam
+        self.pairs = {
+            False: (adam(D.parameters(), **D_options), adam(G.parameters(), **G_options)),
+            True: (
+                adam(D.parameters(), **fused(D_options)),
+                adam(G.parameters(), **fused(G_options)),
+            ),
+        }
+        self.fused = False
+
+    @property
+    def D(self):
+        return self.pairs[self.fused][0]
+
+    @property
+    def G(self):
+        return self.pairs[self.fused][1]
+
+    def fused_run(self, iteration):
+        """`iteration`, with the fused pair stepping."""
+
+        def run():
+            self.fused = True
+            try:
+                iteration()
+            finally:
+                self.fused = False
+
+        return run
+
+
 def _as_tensor(a):
     return torch.as_tensor(a, dtype=torch.float32)
 
@@ -120,9 +163,7 @@ def setup_gaussian_gan(seed, data_dir=None, tf_threads=None):
     G, D = port.Generator(), port.Discriminator(1)
     port.initialize([G, D])
     net = _Modules(G, D)
-    opt_D = torch.optim.Adam(D.parameters(), lr=hp.lr_D)
-    opt_G = torch.optim.Adam(G.parameters(), lr=hp.lr_G)
-    correct = []
+    adams = _Adams(D, G, {"lr": hp.lr_D}, {"lr": hp.lr_G})
 
     def port_data():
         x_batch, z_batch = reference_data()
@@ -130,16 +171,12 @@ def setup_gaussian_gan(seed, data_dir=None, tf_threads=None):
 
     def port_iteration():
         x_batch, z_batch = port_data()
-        loss_D, loss_G, real_logits, fake_logits = port.train_step(
-            net.G, net.D, opt_D, opt_G, x_batch, z_batch
-        )
+        loss_D, loss_G, _, _ = port.train_step(net.G, net.D, adams.D, adams.G, x_batch, z_batch)
         cli.check_finite("bench", loss_D=loss_D, loss_G=loss_G)
-        total["loss"] += loss_D
-        correct.append(port.accuracy_of(real_logits, fake_logits))
-        del correct[:-250]  # The loop keeps one epoch's worth.
+        total["loss"] += loss_D  # The tf1 preset's loop scores accuracy once per epoch only.
 
     return Setup(reference_iteration, port_iteration, reference_data, port_data, net.compile,
-                 sess.close)  # fmt: skip
+                 sess.close, adams.fused_run(port_iteration), adams)  # fmt: skip
 
 
 def setup_gaussian_cgan(seed, data_dir=None, tf_threads=None):
@@ -169,20 +206,19 @@ def setup_gaussian_cgan(seed, data_dir=None, tf_threads=None):
     G, D = port.Generator(), port.Discriminator()
     port.initialize([G, D])
     net = _Modules(G, D)
-    opt_D = torch.optim.Adam(D.parameters(), lr=hp.lr_D)
-    opt_G = torch.optim.Adam(G.parameters(), lr=hp.lr_G)
+    adams = _Adams(D, G, {"lr": hp.lr_D}, {"lr": hp.lr_G})
 
     def port_data():
         return tuple(_as_tensor(a) for a in reference_data())
 
     def port_iteration():
         x_batch, x1_batch, z_batch = port_data()
-        loss_D, loss_G = port.train_step(net.G, net.D, opt_D, opt_G, x_batch, x1_batch, z_batch)
+        loss_D, loss_G = port.train_step(net.G, net.D, adams.D, adams.G, x_batch, x1_batch, z_batch)
         cli.check_finite("bench", loss_D=loss_D, loss_G=loss_G)
         total["loss"] += loss_D
 
     return Setup(reference_iteration, port_iteration, reference_data, port_data, net.compile,
-                 sess.close)  # fmt: skip
+                 sess.close, adams.fused_run(port_iteration), adams)  # fmt: skip
 
 
 def setup_ring_gan(seed, data_dir=None, tf_threads=None):
@@ -212,20 +248,20 @@ def setup_ring_gan(seed, data_dir=None, tf_threads=None):
     G, D = port.Generator(hp.num_z, hp.hidden_size), port.Discriminator(hp.hidden_size)
     port.initialize([G, D])
     net = _Modules(G, D)
-    opt_D, opt_G = port.make_optimizers(G, D, hp)
+    adams = _Adams(D, G, {"lr": hp.learning_rate, "betas": (hp.beta1, 0.999)})  # make_optimizers
 
     def port_data():
         return tuple(_as_tensor(a) for a in reference_data())
 
     def port_iteration():
         x, z_d, z_g = port_data()
-        d_loss = port.d_step(net.G, net.D, opt_D, x, z_d)
-        g_loss = port.g_step(net.G, net.D, opt_G, z_g, hp.g_loss)
+        d_loss = port.d_step(net.G, net.D, adams.D, x, z_d)
+        g_loss = port.g_step(net.G, net.D, adams.G, z_g, hp.g_loss)
         d_loss, g_loss = torch.stack([d_loss, g_loss]).tolist()
         ring_display.check_losses(0, d_loss, g_loss, control, lambda: None)
 
     return Setup(reference_iteration, port_iteration, reference_data, port_data, net.compile,
-                 sess.close)  # fmt: skip
+                 sess.close, adams.fused_run(port_iteration), adams)  # fmt: skip
 
 
 def setup_mnist_vanilla_gan(seed, data_dir=None, tf_threads=None):
@@ -252,8 +288,7 @@ def setup_mnist_vanilla_gan(seed, data_dir=None, tf_threads=None):
     G, D = port.Generator(hp.Z_dim, hp.h_dim), port.Discriminator(hp.h_dim)
     port.initialize([G, D])
     net = _Modules(G, D)
-    D_solver = torch.optim.Adam(D.parameters(), lr=hp.lr_D)
-    G_solver = torch.optim.Adam(G.parameters(), lr=hp.lr_G)
+    adams = _Adams(D, G, {"lr": hp.lr_D}, {"lr": hp.lr_G})
 
     def port_data():
         X_mb, _ = train_set.next_batch(hp.mb_size)
@@ -263,12 +298,12 @@ def setup_mnist_vanilla_gan(seed, data_dir=None, tf_threads=None):
 
     def port_iteration():
         X_mb, Z_D, Z_G = port_data()
-        D_loss, G_loss, _ = port.train_step(net.G, net.D, D_solver, G_solver, X_mb, Z_D, Z_G,
+        D_loss, G_loss, _ = port.train_step(net.G, net.D, adams.D, adams.G, X_mb, Z_D, Z_G,
                                             hp.loss)  # fmt: skip
         cli.check_finite("bench", D_loss=D_loss, G_loss=G_loss)
 
     return Setup(reference_iteration, port_iteration, reference_data, port_data, net.compile,
-                 sess.close)  # fmt: skip
+                 sess.close, adams.fused_run(port_iteration), adams)  # fmt: skip
 
 
 def setup_mnist_mlp_gan(seed, data_dir=None, tf_threads=None):
@@ -311,8 +346,7 @@ def setup_mnist_mlp_gan(seed, data_dir=None, tf_threads=None):
         784, hp.dropout
     )
     net = _Modules(G, D)
-    G_optimizer = torch.optim.Adam(G.parameters(), lr=hp.lr, foreach=True)
-    D_optimizer = torch.optim.Adam(D.parameters(), lr=hp.lr, foreach=True)
+    adams = _Adams(D, G, {"lr": hp.lr, "foreach": True})
 
     def port_data():
         x, _ = next_batch()
@@ -323,14 +357,14 @@ def setup_mnist_mlp_gan(seed, data_dir=None, tf_threads=None):
 
     def port_iteration():
         x, z_D, z_G = port_data()
-        D_loss, G_loss = port.train_step(net.G, net.D, D_optimizer, G_optimizer, x, z_D, z_G)
+        D_loss, G_loss = port.train_step(net.G, net.D, adams.D, adams.G, x, z_D, z_G)
         cli.check_finite("bench", D_loss=D_loss, G_loss=G_loss)
         D_losses.append(D_loss)
         G_losses.append(G_loss)
         del D_losses[:-468], G_losses[:-468]
 
     return Setup(reference_iteration, port_iteration, reference_data, port_data, net.compile,
-                 sess.close)  # fmt: skip
+                 sess.close, adams.fused_run(port_iteration), adams)  # fmt: skip
 
 
 def setup_mnist_dcgan(seed, data_dir=None, tf_threads=None):
@@ -359,8 +393,7 @@ def setup_mnist_dcgan(seed, data_dir=None, tf_threads=None):
     G, D = port.Generator(hp.noise_dim), port.Discriminator()
     port.initialize([G, D])
     net = _Modules(G, D)
-    opt_D = torch.optim.Adam(D.parameters(), lr=hp.learning_rate, foreach=True)
-    opt_G = torch.optim.Adam(G.parameters(), lr=hp.learning_rate, foreach=True)
+    adams = _Adams(D, G, {"lr": hp.learning_rate, "foreach": True})
 
     def port_data():
         batch_xs, _ = train_set.next_batch(hp.batch_size)
@@ -369,12 +402,12 @@ def setup_mnist_dcgan(seed, data_dir=None, tf_threads=None):
 
     def port_iteration():
         images, noise = port_data()
-        loss_D, loss_G = port.train_step(net.G, net.D, opt_D, opt_G, images, noise, True)
+        loss_D, loss_G = port.train_step(net.G, net.D, adams.D, adams.G, images, noise, True)
         cli.check_finite("bench", loss_D=loss_D, loss_G=loss_G)
         total["cost"] += (loss_D + loss_G) / 2 / 859
 
     return Setup(reference_iteration, port_iteration, reference_data, port_data, net.compile,
-                 sess.close)  # fmt: skip
+                 sess.close, adams.fused_run(port_iteration), adams)  # fmt: skip
 
 
 # Iterations of each original's full default run, for the full-run estimates in the JSON.

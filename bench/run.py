@@ -3,8 +3,9 @@
 Source:
     Issue 9 (speed). For each model, in ONE process and after a warm-up, it times the TF1
     reference's iteration (one D step + one G step) exactly as its loop runs it, data included,
-    and the port's likewise (bench/models.py), in interleaved blocks so that a change of load
-    hits both; the data feeding of each on its own; and, with --compile, the port under
+    and the port's likewise (bench/models.py), and the port with its --fused-adam optimizer,
+    in interleaved blocks so that a change of load hits all; the data feeding of each on its
+    own; and, with --compile, the port under
     torch.compile. It prints the median of the blocks, the ratio port / reference and the
     compute floor: FLOPs per iteration (bench/flops.py) over the best float32 matmul
     throughput measured in the same run (bench/machine.py).
@@ -118,6 +119,7 @@ def bench_model(model, args, gflops, default_threads):
             "port": setup.port,
             "reference_data": setup.reference_data,
             "port_data": setup.port_data,
+            "port_fused": setup.port_fused,  # The ports' --fused-adam.
         }
         blocks, cpu, counts = time_interleaved(functions, args.repeats, args.warmup,
                                                args.iterations, args.block_seconds)  # fmt: skip
@@ -128,6 +130,7 @@ def bench_model(model, args, gflops, default_threads):
         for name, values in cpu.items():  # CPU time: what load inflates least (one thread).
             record[f"{name}_cpu_ms"] = statistics.median(values)
         record["ratio"] = record["port_ms"] / record["reference_ms"]
+        record["ratio_fused"] = record["port_fused_ms"] / record["reference_ms"]
         record["flops"] = flops.iteration_flops(model)
         record["floor_ms"] = flops.floor_ms(model, gflops)
         record["port_over_floor"] = record["port_ms"] / record["floor_ms"]
@@ -135,7 +138,7 @@ def bench_model(model, args, gflops, default_threads):
         record["background_load"] = load
         # The training loop alone, extrapolated; start-up, pictures and evaluations excluded.
         record["full_run_iterations"] = models.FULL_RUN_ITERATIONS[model]
-        for side in ("reference", "port"):
+        for side in ("reference", "port", "port_fused"):
             record[f"{side}_full_run_min"] = (
                 record[f"{side}_ms"] * record["full_run_iterations"] / 6e4
             )
@@ -176,14 +179,15 @@ def refuse_if_loaded(load, args, when):
 def format_table(records):
     """The printed table, one line per model."""
     lines = [
-        f"{'model':<18} {'TF1 ms':>8} {'port ms':>8} {'ratio':>6} {'floor ms':>9} "
-        f"{'TF1 data':>9} {'port data':>9} {'compiled':>9} {'load':>5}"
+        f"{'model':<18} {'TF1 ms':>8} {'port ms':>8} {'ratio':>6} {'fused ms':>8} {'ratio':>6} "
+        f"{'floor ms':>9} {'TF1 data':>9} {'port data':>9} {'compiled':>9} {'load':>5}"
     ]
     for r in records:
         compiled = f"{r['port_compiled_ms']:9.3f}" if "port_compiled_ms" in r else f"{'-':>9}"
         lines.append(
             f"{r['model']:<18} {r['reference_ms']:8.3f} {r['port_ms']:8.3f} {r['ratio']:6.2f} "
-            f"{r['floor_ms']:9.3f} {r['reference_data_ms']:9.3f} {r['port_data_ms']:9.3f} "
+            f"{r['port_fused_ms']:8.3f} {r['ratio_fused']:6.2f} {r['floor_ms']:9.3f} "
+            f"{r['reference_data_ms']:9.3f} {r['port_data_ms']:9.3f} "
             f"{compiled} {r['background_load']:5.2f}"
         )
     return "\n".join(lines)

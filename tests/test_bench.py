@@ -37,9 +37,11 @@ def test_json_schema_of_a_tiny_run_with_the_load_check_bypassed(tmp_path, monkey
     assert record["load_check"].startswith("bypassed")
     assert record["background_load_before"] == 0.75
     assert record["background_load"] >= 0.0
-    for key in ("reference_ms", "port_ms", "reference_data_ms", "port_data_ms", "floor_ms"):
+    for key in ("reference_ms", "port_ms", "reference_data_ms", "port_data_ms", "floor_ms",
+                "port_fused_ms"):  # fmt: skip
         assert isinstance(record[key], float) and record[key] > 0, key
     assert record["ratio"] == pytest.approx(record["port_ms"] / record["reference_ms"])
+    assert record["ratio_fused"] == pytest.approx(record["port_fused_ms"] / record["reference_ms"])
     gflops = record["matmul_gflops"]["best"]
     assert gflops == max(record["matmul_gflops"]["torch_mm"], record["matmul_gflops"]["tf_matmul"])
     assert record["floor_ms"] == pytest.approx(flops.iteration_flops("gaussian_gan") / gflops / 1e6)
@@ -204,7 +206,75 @@ def test_every_timed_iteration_runs_as_its_loop_does(model, mnist_dir):
     before `python -m bench` does (a merged loop change once broke ring_gan's closure)."""
     setup = models.SETUPS[model](0, str(mnist_dir))
     try:
-        for function in (setup.reference, setup.port, setup.reference_data, setup.port_data):
+        for function in (setup.reference, setup.port, setup.reference_data, setup.port_data,
+                         setup.port_fused):  # fmt: skip
             function()
     finally:
         setup.close()
+
+
+def test_the_fused_iteration_steps_the_fused_adams_only(mnist_dir):
+    setup = models.SETUPS["gaussian_gan"](0, str(mnist_dir))
+    try:
+        adams = setup.adams
+        setup.port_fused()
+        fused_D, default_D = adams.pairs[True][0], adams.pairs[False][0]
+        assert fused_D.defaults["fused"] and not default_D.defaults["fused"]
+        assert len(fused_D.state) == 6 and len(default_D.state) == 0 and not adams.fused
+        setup.port()
+        assert len(default_D.state) == 6
+    finally:
+        setup.close()
+
+
+def _two_steps(model, freeze):
+    """Two train_steps of `model`'s port from seed 0; returns (parameters, D's .grad after).
+
+    freeze=False replaces Module.requires_grad_ by a no-op, which is the loop as it was before
+    the ports froze D in the G step (D's weight gradients computed there, then thrown away).
+    """
+    import importlib
+
+    port = importlib.import_module(f"ports.{model}")
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+
+    def tensor(*shape):
+        return torch.as_tensor(rng.uniform(-1, 1, shape), dtype=torch.float32)
+
+    G, D, inputs = {
+        "gaussian_gan": lambda: (port.Generator(), port.Discriminator(1),
+                                 lambda: (tensor(4, 2), tensor(4, 2))),
+        "gaussian_cgan": lambda: (port.Generator(), port.Discriminator(),
+                                  lambda: (tensor(4, 2), tensor(4, 2), tensor(4, 2))),
+        "ring_gan": lambda: (port.Generator(8, 16), port.Discriminator(16),
+                             lambda: (tensor(32, 2), tensor(32, 8), tensor(32, 8))),
+        "mnist_vanilla_gan": lambda: (port.Generator(10, 16), port.Discriminator(16),
+                                      lambda: (tensor(8, 784), tensor(8, 10), tensor(8, 10))),
+        "mnist_mlp_gan": lambda: (port.Generator(10, 784), port.Discriminator(784),
+                                  lambda: (tensor(8, 784), tensor(8, 10), tensor(8, 10))),
+        "mnist_dcgan": lambda: (port.Generator(10), port.Discriminator(),
+                                lambda: (tensor(4, 1, 28, 28), tensor(4, 10))),
+    }[model]()  # fmt: skip
+    opt_D, opt_G = torch.optim.Adam(D.parameters(), 1e-3), torch.optim.Adam(G.parameters(), 1e-3)
+    original = torch.nn.Module.requires_grad_
+    if not freeze:
+        torch.nn.Module.requires_grad_ = lambda self, requires_grad=True: self
+    try:
+        for _ in range(2):
+            port.train_step(G, D, opt_D, opt_G, *inputs())
+    finally:
+        torch.nn.Module.requires_grad_ = original
+    params = [p.detach().clone() for p in [*G.parameters(), *D.parameters()]]
+    return params, [p.grad.clone() for p in D.parameters()], D
+
+
+@pytest.mark.parametrize("model", ["gaussian_gan", "gaussian_cgan", "ring_gan",
+                                   "mnist_vanilla_gan", "mnist_mlp_gan", "mnist_dcgan"])  # fmt: skip
+def test_freezing_d_in_the_g_step_changes_no_number_and_skips_ds_gradients(model):
+    frozen, frozen_grads, D = _two_steps(model, freeze=True)
+    unfrozen, unfrozen_grads, _ = _two_steps(model, freeze=False)
+    assert all(torch.equal(a, b) for a, b in zip(frozen, unfrozen))
+    # Frozen: D's .grad still holds its own step's gradients; unfrozen, the G step added to them.
+    assert any(not torch.equal(a, b) for a, b in zip(frozen_grads, unfrozen_grads))
+    assert all(p.requires_grad for p in D.parameters())  # D is trainable again after the step.
