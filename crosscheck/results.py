@@ -17,6 +17,7 @@ Skipping the pictures' extra noise draws changes which z each step sees, not the
 Run:
     python -m crosscheck results mnist_vanilla_gan                  # 20,000 steps, seeds 0 1 2
     python -m crosscheck results mnist_vanilla_gan --budget 2000 --out /tmp/q
+    python -m crosscheck results mnist_vanilla_gan --loss sce       # the repository's loss form
     python -m crosscheck results mnist_mlp_gan --budget 10epochs    # the seed's full run
     python -m crosscheck results mnist_dcgan --budget 2epochs --seeds 0 1 2
 """
@@ -74,7 +75,7 @@ def _tf1_session(graph):
     return tf.compat.v1.Session(graph=graph, config=config)
 
 
-def train_tf1(model, steps, seed, data_dir=None):
+def train_tf1(model, steps, seed, data_dir=None, loss=None):
     """Train the TF1 reference `steps` steps from `seed`; returns sample(n) -> (n, 784) in [0, 1]."""
     import tensorflow as tf
 
@@ -83,7 +84,7 @@ def train_tf1(model, steps, seed, data_dir=None):
 
     tf1 = tf.compat.v1
     reference = __import__(f"tf1_reference.{model}", fromlist=["HParams"])
-    hp = reference.HParams()
+    hp = reference.HParams(**({"loss": loss} if loss else {}))
     np.random.seed(seed)
     random.seed(seed)
     graph = tf.Graph()
@@ -134,14 +135,14 @@ def train_tf1(model, steps, seed, data_dir=None):
     return sample
 
 
-def train_pytorch(model, steps, seed, data_dir=None):
+def train_pytorch(model, steps, seed, data_dir=None, loss=None):
     """Train the PyTorch port `steps` steps from `seed`; returns sample(n) -> (n, 784) in [0, 1]."""
     import torch
 
     from inputs import mnist
 
     port = __import__(f"ports.{model}", fromlist=["HParams"])
-    hp = port.HParams()
+    hp = port.HParams(**({"loss": loss} if loss else {}))
     np.random.seed(seed)
     random.seed(seed)
     torch.manual_seed(seed)
@@ -292,6 +293,9 @@ def parser():
         default=list(TRAINERS),
         help="which frameworks to train (default: both)",
     )
+    result.add_argument("--loss", choices=("log", "sce", "bce"), default=None,
+                        help="mnist_vanilla_gan only: its loss form (default: the blog's log, "
+                        "whose raw logs can reach inf; sce is the repository's stable form)")  # fmt: skip
     result.add_argument(
         "--samples",
         type=int,
@@ -310,6 +314,10 @@ def parser():
 def main(argv=None):
     args = parser().parse_args(argv)
     steps, budget_words = parse_budget(args.budget or DEFAULT_BUDGET[args.model], args.model)
+    if args.loss and args.model != "mnist_vanilla_gan":
+        raise cli.UserError(f"--loss applies to mnist_vanilla_gan only, not {args.model}.")
+    if args.loss:
+        budget_words += f", --loss {args.loss}"
     if args.samples < 2:
         raise cli.UserError(f"--samples must be at least 2, got {args.samples}.")
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -331,7 +339,7 @@ def main(argv=None):
             began = time.time()
             record = {"framework": framework, "seed": seed}
             try:
-                sample = TRAINERS[framework](args.model, steps, seed, args.data_dir)
+                sample = TRAINERS[framework](args.model, steps, seed, args.data_dir, args.loss)
             except Diverged as stop:
                 record.update(seconds=round(time.time() - began, 1), stopped=str(stop))
                 runs.append(record)

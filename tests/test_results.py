@@ -51,10 +51,10 @@ def test_a_run_that_diverges_is_counted_and_named_and_the_others_go_on(
 ):
     real_tf1 = results.TRAINERS["tf1"]
 
-    def diverges_at_seed_1(model, steps, seed, data_dir=None):
+    def diverges_at_seed_1(model, steps, seed, *rest):
         if seed == 1:
             results._finite(6, 0.5, float("inf"))
-        return real_tf1(model, steps, seed, data_dir)
+        return real_tf1(model, steps, seed, *rest)
 
     monkeypatch.setitem(results.TRAINERS, "tf1", diverges_at_seed_1)
     out = tmp_path / "out"
@@ -67,6 +67,33 @@ def test_a_run_that_diverges_is_counted_and_named_and_the_others_go_on(
     text = (out / "results.md").read_text()
     assert "| 1 of 2 |" in text and "PyTorch port" not in text
     assert "- TF1 reference, seed 1: G_loss became inf at step 7; the run stopped there." in text
+
+
+def test_the_vanilla_loss_form_is_passed_to_both_frameworks(tmp_path, fixed_classifier,
+                                                             monkeypatch):  # fmt: skip
+    seen = []
+    for framework in ("tf1", "pytorch"):
+        real = results.TRAINERS[framework]
+
+        def spy(model, steps, seed, data_dir, loss, real=real, framework=framework):
+            seen.append((framework, loss))
+            return real(model, steps, seed, data_dir, loss)
+
+        monkeypatch.setitem(results.TRAINERS, framework, spy)
+    out = tmp_path / "out"
+    argv = ["mnist_vanilla_gan", "--budget", "2", "--seeds", "0", "--loss", "sce", "--samples",
+            "300", "--out", str(out)]  # fmt: skip
+    assert results.main(argv) == 0
+    assert seen == [("tf1", "sce"), ("pytorch", "sce")]
+    assert "2 steps, --loss sce per run" in (out / "results.md").read_text()
+
+
+def test_loss_is_refused_for_the_other_models(tmp_path):
+    from harness import cli
+
+    with pytest.raises(cli.UserError, match="--loss applies to mnist_vanilla_gan only"):
+        results.main(["mnist_mlp_gan", "--loss", "sce", "--out", str(tmp_path)])
+    assert not (tmp_path / "results.json").exists()
 
 
 def test_finite_losses_pass_and_nan_names_the_step():
