@@ -193,6 +193,10 @@ def main(argv, model, hparams, doc, train, default_seed=None, data_dir=False):
     if data_dir:
         cli.add_data_dir_argument(result)
     args = result.parse_args(argv)
+    if data_dir:  # Read (or download) MNIST first: a bad --data-dir leaves no run folder behind.
+        from inputs import mnist
+
+        mnist.read_raw(args.data_dir)
     hp, seed, device, out, control = start(args, hparams, model, result)
     extra = {"data_dir": args.data_dir} if data_dir else {}
     with out:

@@ -342,6 +342,7 @@ def main(argv=None):
             "--resume continues a train or train-d run; test has no loop to resume."
         )
     restore = checkpoint_of(args.restore) if args.phase != "train" and not resuming else None
+    mnist.read_raw(args.data_dir)  # First: a bad --data-dir leaves no run folder behind.
     hp, seed, device, out, control = command.start(args, HParams, MODEL, arguments,
                                                    phase=args.phase)  # fmt: skip
     with out:

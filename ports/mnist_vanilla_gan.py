@@ -266,6 +266,7 @@ def main(argv=None):
     hp = resolve(cli.hparams_from_args(HParams, args), args.preset, given)
     for field in dataclasses.fields(HParams):
         setattr(args, field.name, getattr(hp, field.name))
+    mnist.read_raw(args.data_dir)  # First: a bad --data-dir leaves no run folder behind.
     hp, seed, device, out, control = command.start(args, HParams, MODEL, parser,
                                                    preset=args.preset)  # fmt: skip
     with out:

@@ -167,6 +167,7 @@ def test_broken_data_folder(command, kind, capsys, tmp_path, mnist_dir, no_downl
         sorted((p.name, p.stat().st_size) for p in folder.iterdir()) if folder.exists() else None
     )
     assert after == before  # Nothing half-downloaded or rewritten in the data folder.
+    assert not (tmp_path / "r").exists()  # Refused before the run folder was made.
 
 
 def test_truncated_data_in_a_real_subprocess(tmp_path, mnist_dir):

@@ -120,6 +120,10 @@ def main(argv, model, hparams, doc, train, original_config=None, default_seed=No
     if data_dir:
         cli.add_data_dir_argument(result)
     args = result.parse_args(argv)
+    if data_dir:  # Read (or download) MNIST first: a bad --data-dir leaves no run folder behind.
+        from inputs import mnist
+
+        mnist.read_raw(args.data_dir)
     hp, seed, config, out, control = start(args, hparams, model, original_config, result)
     extra = {"data_dir": args.data_dir} if data_dir else {}
     with out:
