@@ -197,6 +197,15 @@ def train_pytorch(model, steps, seed, data_dir=None, loss=None):
     return sample
 
 
+def save_grid(images, path):
+    """The first 100 scored digits of a run as a 10 x 10 PNG; returns its file name."""
+    from figures import image_grid
+
+    figure = image_grid.tiled(images, nrow=10)
+    run_folder.atomic_write(path, lambda p: figure.savefig(p, format="png"))
+    return path.name
+
+
 class Diverged(Exception):
     """A run whose loss became NaN or infinite; the message names the step."""
 
@@ -265,6 +274,10 @@ def table(model, budget_words, runs, real, seeds, machine):
                      f" | {len(scored)} of {len(mine)} | {seconds:.0f} |")  # fmt: skip
     lines.append(f"| real test images (ceiling) | {real['inception_score']:.2f} | 0 | "
                  f"{real['classes']} | - | - |")  # fmt: skip
+    pictures = [f"[{r['framework']} seed {r['seed']}]({r['picture']})" for r in runs
+                if "picture" in r]  # fmt: skip
+    if pictures:
+        notes.append("- The first 100 digits of each run: " + ", ".join(pictures) + ".")
     return "\n".join(lines + ([""] + notes if notes else []))
 
 
@@ -346,7 +359,9 @@ def main(argv=None):
                 print(f"   stopped: {stop}; no samples scored", flush=True)
                 continue
             record["seconds"] = round(time.time() - began, 1)
-            quality = metrics.evaluate(classifier_model, sample(args.samples), reference)
+            images = sample(args.samples)
+            quality = metrics.evaluate(classifier_model, images, reference)
+            record["picture"] = save_grid(images[:100], folder / f"{framework}_seed{seed}.png")
             runs.append({**record, "quality": dataclasses.asdict(quality)})
             print(f"   IS {quality.inception_score:.2f}, FD {quality.frechet_distance:.2f}, "
                   f"classes {quality.classes}, counts {quality.counts}, {record['seconds']:.0f} s",

@@ -7,6 +7,7 @@ The real budgets run outside CI; their tables are in the README.
 
 import json
 
+import imageio.v2 as imageio
 import pytest
 import torch
 
@@ -38,6 +39,10 @@ def test_every_seed_and_framework_is_trained_scored_and_tabled(model, tmp_path, 
         ("tf1", 0), ("pytorch", 0), ("tf1", 1), ("pytorch", 1)]  # fmt: skip
     for run in saved["runs"]:
         assert sum(run["quality"]["counts"]) == 300 and 1.0 <= run["quality"]["inception_score"]
+        picture = imageio.imread(out / run["picture"])  # 10 x 10 cells of 28 + 2 pixels
+        assert (
+            picture.shape[:2] == (302, 302) and run["picture"] in (out / "results.md").read_text()
+        )
     text = (out / "results.md").read_text()
     assert f"`{model}`, 2 steps per run, seeds 0, 1" in text
     rows = [line for line in text.splitlines() if line.startswith("| TF1") or
