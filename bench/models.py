@@ -97,11 +97,9 @@ class _Adams:
     builds it, and fused (the ports' --fused-adam). `fused` says which pair steps."""
 
     def __init__(self, D, G, D_options, G_options=None):
+        from ports.command import fused
+
         G_options = D_options if G_options is None else G_options
-
-        def fused(options):
-            return {**{k: v for k, v in options.items() if k != "foreach"}, "fused": True}
-
         adam = torch.optim.Adam
         self.pairs = {
             False: (adam(D.parameters(), **D_options), adam(G.parameters(), **G_options)),

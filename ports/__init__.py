@@ -10,3 +10,20 @@ and mnist_vanilla_gan 18.9 against 9.5. The ports therefore keep the default; th
 which shares its cores with TensorFlow's thread pools in one process, sets PASSIVE
 (tests/conftest.py). The policy changes no number, only how idle threads wait.
 """
+
+import contextlib
+
+
+@contextlib.contextmanager
+def frozen(module):
+    """`module`'s parameters with requires_grad False inside the block, trainable again after.
+
+    Every port runs its G step's loss and backward under `frozen(D)`: TF's G step (minimize
+    over G's variables) never computes D's weight gradients, and with D's parameters frozen
+    autograd skips them too. G's gradients are the same, bit for bit (tests/test_bench.py).
+    """
+    module.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        module.requires_grad_(True)

@@ -36,7 +36,7 @@ from torch import nn
 from figures import scatter
 from harness import checkpoints
 from inputs import gaussian
-from ports import command
+from ports import command, frozen
 from ports.gaussian_gan import HParams, accuracy_of, discriminator_loss, generator_loss
 
 MODEL = "gaussian_cgan"
@@ -106,14 +106,10 @@ def train_step(G, D, opt_D, opt_G, x_batch, x1_batch, z_batch):
     loss_D.backward()
     opt_D.step()
     opt_G.zero_grad()
-    # TF's G step (minimize over G's variables) computes no gradient for D's weights; with D's
-    # parameters frozen PyTorch skips them too. G's gradients are the same, bit for bit.
-    D.requires_grad_(False)
-    try:
+    # D frozen: no gradient for D's weights, which TF's G step never computes.
+    with frozen(D):
         loss_G = generator_loss(D(fake, x_batch))
         loss_G.backward()
-    finally:
-        D.requires_grad_(True)
     opt_G.step()
     return loss_D.item(), loss_G.item()
 

@@ -52,7 +52,7 @@ from torch import nn
 from figures import scatter
 from harness import checkpoints
 from inputs import gaussian
-from ports import command
+from ports import command, frozen
 
 MODEL = "gaussian_gan"
 PRESETS = ("tf1", "xyang35-pytorch", "mxnet-gan-intro")
@@ -158,15 +158,11 @@ def train_step(G, D, opt_D, opt_G, x_batch, z_batch):
     loss_D.backward()
     opt_D.step()
     opt_G.zero_grad()
-    # TF's G step (minimize over G's variables) computes no gradient for D's weights; with D's
-    # parameters frozen PyTorch skips them too. G's gradients are the same, bit for bit.
-    D.requires_grad_(False)
-    try:
+    # D frozen: no gradient for D's weights, which TF's G step never computes.
+    with frozen(D):
         # G's weights did not change in the D step, so `fake` is G(z) as TF's G step recomputes it.
         loss_G = generator_loss(D(fake))
         loss_G.backward()
-    finally:
-        D.requires_grad_(True)
     opt_G.step()
     return loss_D.item(), loss_G.item(), real_logits.detach(), fake_logits.detach()
 

@@ -52,7 +52,7 @@ from torch import nn
 from figures import digits
 from harness import checkpoints, cli, run_folder
 from inputs import mnist
-from ports import command
+from ports import command, frozen
 
 MODEL = "mnist_dcgan"
 PHASES = ("train", "train-d", "test")  # The seed's three sessions, as in the TF1 reference.
@@ -208,15 +208,11 @@ def train_step(G, D, opt_D, opt_G, images, noise, train_G=True):
     if not train_G:
         return loss_D.item(), None
     opt_G.zero_grad()
-    # TF's G step (minimize over G's variables) computes no gradient for D's weights; with D's
-    # parameters frozen PyTorch skips them too. G's gradients are the same, bit for bit.
-    D.requires_grad_(False)
-    try:
+    # D frozen: no gradient for D's weights, which TF's G step never computes.
+    with frozen(D):
         # G did not change in the D step, so `fake` is the G(z) that TF's G step recomputes.
         loss_G = generator_loss(D(fake)[1])
         loss_G.backward()
-    finally:
-        D.requires_grad_(True)
     opt_G.step()
     return loss_D.item(), loss_G.item()
 

@@ -51,7 +51,7 @@ from torch.nn import functional as F
 from figures import image_grid
 from harness import checkpoints, run_folder
 from inputs import mnist
-from ports import command
+from ports import command, frozen
 
 MODEL = "mnist_mlp_gan"
 
@@ -137,15 +137,11 @@ def train_step(G, D, D_optimizer, G_optimizer, x, z_D, z_G, masks=None):
 
     G.zero_grad()
     # The original also backpropagates into D's weights here; D.zero_grad() throws those
-    # gradients away before D's next step. With D's parameters frozen they are never computed
-    # (as in TF's G step); G's gradients are the same, bit for bit.
-    D.requires_grad_(False)
-    try:
+    # gradients away before D's next step. With D frozen they are never computed (as in TF).
+    with frozen(D):
         D_output = D(G(z_G), masks.get("G"))
         G_loss = criterion(D_output, torch.ones_like(D_output))
         G_loss.backward()
-    finally:
-        D.requires_grad_(True)
     G_optimizer.step()
     return D_loss.item(), G_loss.item()
 

@@ -51,7 +51,7 @@ from torch import nn
 from figures import animation, image_grid
 from harness import checkpoints, cli
 from inputs import mnist
-from ports import command
+from ports import command, frozen
 
 MODEL = "mnist_vanilla_gan"
 LOSSES = ("log", "sce", "bce")
@@ -163,15 +163,11 @@ def train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, loss="log"):
     D_loss.backward()
     D_solver.step()
     G_solver.zero_grad()
-    # TF's G step (minimize over G's variables) computes no gradient for D's weights; with D's
-    # parameters frozen PyTorch skips them too. G's gradients are the same, bit for bit.
-    D.requires_grad_(False)
-    try:
+    # D frozen: no gradient for D's weights, which TF's G step never computes.
+    with frozen(D):
         G_sample = G(Z_G)
         G_loss = G_loss_of(D(G_sample), loss)
         G_loss.backward()
-    finally:
-        D.requires_grad_(True)
     G_solver.step()
     return D_loss.item(), G_loss.item(), G_sample.detach()
 

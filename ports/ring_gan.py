@@ -42,7 +42,7 @@ from torch import nn
 
 from harness import checkpoints, ring_display
 from inputs import ring
-from ports import command
+from ports import command, frozen
 
 MODEL = "ring_gan"
 SEED = 6789  # GAN.__init__ random_seed=6789; main.py passes 6789 too.
@@ -137,14 +137,10 @@ def d_step(G, D, opt_D, x, z):
 def g_step(G, D, opt_G, z, form="blog"):
     """fit()'s G update on its own fresh z; D is not stepped. Returns g_loss before the update."""
     opt_G.zero_grad()
-    # TF's G step (minimize over G's variables) computes no gradient for D's weights; with D's
-    # parameters frozen PyTorch skips them too. G's gradients are the same, bit for bit.
-    D.requires_grad_(False)
-    try:
+    # D frozen: no gradient for D's weights, which TF's G step never computes.
+    with frozen(D):
         g_loss = generator_loss(D(G(z)), form)
         g_loss.backward()
-    finally:
-        D.requires_grad_(True)
     opt_G.step()
     return g_loss.detach()
 
