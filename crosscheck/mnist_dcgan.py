@@ -86,14 +86,15 @@ def _as_tf_layout(tensor, tf_shape):
     return array
 
 
-def compare_forward(reference_side, port_side, batch):
-    """Max |TF - PyTorch| of every layer of G, D(real) and D(fake), and of the four losses."""
+def layer_values(reference_side, port_side, batch):
+    """Every layer of G, D(real) and D(fake) in both frameworks (PyTorch's in TF's layout), and
+    the four losses: ({name: TF value}, {name: PyTorch value})."""
     g = reference_side.g
     tensors = {f"{net}/{name}": t for net, layers in g.layers.items() for name, t in layers.items()}
     for name in ("loss_D_real", "loss_D_fake", "loss_D", "loss_G"):
         tensors[name] = getattr(g, name)
     feed = {g.real_images_placeholder: batch["x"], g.z_placeholder: batch["z"]}
-    tf_values = dict(zip(tensors, reference_side.sess.run(list(tensors.values()), feed)))
+    tf_values = dict(zip(tensors, reference_side.run_layers(list(tensors.values()), feed)))
 
     pt = _nchw(port_side.tensors(batch))
     layers = {"G": {}, "D_real": {}, "D_fake": {}}
@@ -102,21 +103,34 @@ def compare_forward(reference_side, port_side, batch):
         _, real_logits = port_side.D(pt["x"], layers["D_real"])
         _, fake_logits = port_side.D(fake, layers["D_fake"])
         bce = torch.nn.functional.binary_cross_entropy_with_logits
-        losses = {
-            "loss_D_real": bce(real_logits, torch.ones_like(real_logits)),
-            "loss_D_fake": bce(fake_logits, torch.zeros_like(fake_logits)),
-            "loss_D": port.discriminator_loss(real_logits, fake_logits),
-            "loss_G": port.generator_loss(fake_logits),
+        torch_values = {
+            "loss_D_real": bce(real_logits, torch.ones_like(real_logits)).item(),
+            "loss_D_fake": bce(fake_logits, torch.zeros_like(fake_logits)).item(),
+            "loss_D": port.discriminator_loss(real_logits, fake_logits).item(),
+            "loss_G": port.generator_loss(fake_logits).item(),
         }
-    diffs = {}
     for name, tf_value in tf_values.items():
-        if name in losses:
-            diffs[f"forward {name}"] = abs(float(tf_value) - losses[name].item())
-            continue
-        net, layer = name.split("/")
-        ours = _as_tf_layout(layers[net][layer], tf_value.shape)
-        diffs[f"forward {name}"] = float(np.max(np.abs(np.float64(tf_value) - ours)))
-    return diffs
+        if name not in torch_values:
+            net, layer = name.split("/")
+            torch_values[name] = _as_tf_layout(layers[net][layer], tf_value.shape)
+    return tf_values, torch_values
+
+
+def compare_forward(reference_side, port_side, batch):
+    """Max |TF - PyTorch| of every layer of G, D(real) and D(fake), and of the four losses."""
+    tf_values, torch_values = layer_values(reference_side, port_side, batch)
+    return {f"forward {name}": float(np.max(np.abs(np.float64(tf_value) - torch_values[name])))
+            for name, tf_value in tf_values.items()}  # fmt: skip
+
+
+# Leaky ReLUs keep their input's sign, so their outputs tell which branch each unit took.
+KINKS = ("G/fc1", "G/fc2", "G/deconv1", "D_real/lrelu1", "D_real/lrelu2", "D_fake/lrelu1",
+         "D_fake/lrelu2")  # fmt: skip
+
+
+def kinks(reference_side, port_side, batch):
+    tf_values, torch_values = layer_values(reference_side, port_side, batch)
+    return [(name, tf_values[name], torch_values[name]) for name in KINKS]
 
 
 CASE = engine.Case(
@@ -130,5 +144,6 @@ CASE = engine.Case(
     var_lists=lambda g: (g.d_vars, g.g_vars),
     compare_forward=compare_forward,
     gradient_free=("discriminator/conv2d_1/bias",),
+    kinks=kinks,
     tol_before_update_float32=TOL_FORWARD_FLOAT32,
 )

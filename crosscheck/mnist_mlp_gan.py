@@ -58,6 +58,32 @@ def torch_losses(G, D, batch):
     return D_loss, bce(D_fake_G, port.torch.ones_like(D_fake_G))
 
 
+def _torch_pre_activations(layers, x, masks=None):
+    """The inputs of the three leaky ReLUs of G or D (D with its dropout masks)."""
+    out = []
+    for i, fc in enumerate(layers):
+        out.append(fc(x))
+        x = port.F.leaky_relu(out[-1], 0.2)
+        x = x if masks is None else x * masks[i]
+    return out
+
+
+def kinks(reference_side, port_side, batch):
+    """The input of every leaky ReLU in the D step: G(z_D), D(x) and D(G(z_D)), masks as fed."""
+    g, t, m = reference_side.g, port_side.tensors(batch), masks_of(batch)
+    names = [f"{scope}/fc{i}/BiasAdd:0" for scope in ("generator", "discriminator",
+                                                      "discriminator_1") for i in (1, 2, 3)]  # fmt: skip
+    tf_values = reference_side.run_layers(names, tf_feeds(g, batch)[0])
+    G, D = port_side.G, port_side.D
+    tm = {call: [port.torch.as_tensor(a, dtype=t["x"].dtype) for a in arrays]
+          for call, arrays in m.items()}  # fmt: skip
+    with port.torch.no_grad():
+        torch_values = (_torch_pre_activations((G.fc1, G.fc2, G.fc3), t["z_D"])
+                        + _torch_pre_activations((D.fc1, D.fc2, D.fc3), t["x"], tm["real"])
+                        + _torch_pre_activations((D.fc1, D.fc2, D.fc3), G(t["z_D"]), tm["fake"]))  # fmt: skip
+    return [(n, a, b.numpy()) for n, a, b in zip(names, tf_values, torch_values)]
+
+
 CASE = engine.Case(
     reference=reference,
     port=port,
@@ -74,4 +100,5 @@ CASE = engine.Case(
     make_modules=lambda: (port.Generator(HP.z_dim, 784), port.Discriminator(784, HP.dropout)),
     losses=lambda g: (g.D_loss, g.G_loss),
     adam=lambda hp: ((hp.lr, 0.9), (hp.lr, 0.9)),
+    kinks=kinks,
 )

@@ -36,6 +36,23 @@ def torch_losses(G, D, batch):
     return D_loss, port.G_loss_of(D(G(batch["Z_G"])), HP.loss)
 
 
+def kinks(reference_side, port_side, batch):
+    """The input of every ReLU: G(z) for both z's, D(X) and D(G(Z_D)) (one hidden layer each)."""
+    g, t = reference_side.g, port_side.tensors(batch)
+    G, D = port_side.G, port_side.D
+    out = []
+    for key in ("Z_D", "Z_G"):
+        # Graph order: add (G's hidden layer), add_2 (D on X), add_4 (D on G(Z)).
+        tf_g, tf_real, tf_fake = reference_side.run_layers(
+            ["add:0", "add_2:0", "add_4:0"], {g.X: batch["X"], g.Z: batch[key]})
+        with port.torch.no_grad():
+            out += [(f"G({key}) h", tf_g, G.fc1(t[key]).numpy()),
+                    (f"D(G({key})) h", tf_fake, D.fc1(G(t[key])).numpy())]  # fmt: skip
+            if key == "Z_D":
+                out.append(("D(X) h", tf_real, D.fc1(t["X"]).numpy()))
+    return out
+
+
 CASE = engine.Case(
     reference=reference,
     port=port,
@@ -48,4 +65,5 @@ CASE = engine.Case(
     torch_losses=torch_losses,
     var_lists=lambda g: (g.theta_D, g.theta_G),
     losses=lambda g: (g.D_loss, g.G_loss),
+    kinks=kinks,
 )

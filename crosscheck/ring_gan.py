@@ -56,6 +56,29 @@ def torch_step(G, D, opt_D, opt_G, batch):
     return d_loss.item(), port.g_step(G, D, opt_G, batch["z_g"], HP.g_loss).item()
 
 
+def kinks(reference_side, port_side, batch):
+    """The input of every ReLU: G on both z's, D on the real points and on G(z_d)."""
+    names = ["generator/g_hidden1/add:0", "generator/g_hidden2/add:0"]
+    d_names = ["discriminator/d_hidden1/add:0", "discriminator/d_hidden2/add:0",
+               "discriminator/d_hidden1_1/add:0", "discriminator/d_hidden2_1/add:0"]  # fmt: skip
+    gan = reference_side.g
+    tf_values = reference_side.run_layers(names, {gan.z: batch["z_g"]})
+    tf_values += reference_side.run_layers(names + d_names, {gan.z: batch["z_d"], gan.x: batch["x"]})
+    t = port_side.tensors(batch)
+    G, D = port_side.G, port_side.D
+    torch_values = []
+    with port.torch.no_grad():
+        for z in (t["z_g"], t["z_d"]):
+            h1 = G.g_hidden1(z)
+            torch_values += [h1, G.g_hidden2(port.torch.relu(h1))]
+        for x in (t["x"], G(t["z_d"])):
+            h1 = D.d_hidden1(x)
+            torch_values += [h1, D.d_hidden2(port.torch.relu(h1))]
+    labels = ["G(z_g) h1", "G(z_g) h2", "G(z_d) h1", "G(z_d) h2", "D(x) h1", "D(x) h2",
+              "D(G(z_d)) h1", "D(G(z_d)) h2"]  # fmt: skip
+    return [(n, a, b.numpy()) for n, a, b in zip(labels, tf_values, torch_values)]
+
+
 CASE = engine.Case(
     reference=reference,
     port=port,
@@ -67,4 +90,5 @@ CASE = engine.Case(
     var_lists=lambda gan: (gan.d_params, gan.g_params),
     losses=lambda gan: (gan.d_loss, gan.g_loss),
     adam=lambda hp: ((hp.learning_rate, hp.beta1), (hp.learning_rate, hp.beta1)),
+    kinks=kinks,
 )

@@ -257,68 +257,59 @@ def test_tf_float32_sigmoid_is_eigens_polynomial_not_torchs():
     assert relative.max() >= 0.5
 
 
-def _relu_inputs_tf(side, batch):
-    """Every ReLU's input in the reference graph: G on both z's, D on the real points."""
-    names = ["generator/g_hidden1/add:0", "generator/g_hidden2/add:0"]
-    g_pre = [side.sess.run(names, {side.g.z: batch[key]}) for key in ("z_d", "z_g")]
-    d_names = ["discriminator/d_hidden1/add:0", "discriminator/d_hidden2/add:0"]
-    return [*g_pre[0], *g_pre[1], *side.sess.run(d_names, {side.g.x: batch["x"]})]
+def test_float32_excess_before_tfs_own_drift_is_a_relu_flip(record_property):
+    """Why float32 ring_gan can leave 1e-5 before TF drifts from itself (a property, any CPU).
 
-
-def _relu_inputs_torch(side, batch):
-    G, D = side.G, side.D
-    out = []
-    with torch.no_grad():
-        for key in ("z_d", "z_g"):
-            h1 = G.g_hidden1(torch.tensor(batch[key], dtype=torch.float32))
-            out += [h1, G.g_hidden2(torch.relu(h1))]
-        h1 = D.d_hidden1(torch.tensor(batch["x"], dtype=torch.float32))
-        out += [h1, D.d_hidden2(torch.relu(h1))]
-    return [t.numpy() for t in out]
-
-
-def test_float32_divergence_starts_where_matmul_rounding_flips_a_relu():
-    """Why float32 ring_gan passes 1e-5 for a few steps, then jumps past it (measured).
-
-    TF's float32 MatMul (oneDNN) and PyTorch's (MKL) sum in different orders, so every
-    pre-activation differs by up to ~1e-6. A ReLU input closer to zero than that can be
-    positive in one framework and negative in the other: one unit of one sample then adds
-    to one gradient and not the other, a jump of ~1e-5 where rounding gave ~1e-7. TF against
-    itself (one weight one ulp off) has no such flip yet, so the floor rule cannot excuse it.
-    Swapping in TF's bit-exact float32 sigmoid (crosscheck.tf_math) leaves the jump where it was:
-    the frameworks' sigmoids, which differ by an ulp, are not the cause.
+    TF's float32 MatMul and PyTorch's sum in different orders (oneDNN or Eigen against MKL, at
+    the widths this CPU offers), so every pre-activation differs by up to ~1e-6. A ReLU input
+    closer to zero than that can be positive in one framework and negative in the other: one
+    unit of one sample then adds to one gradient and not the other, a jump of ~1e-5 where
+    rounding gave ~1e-7. On the AMD AVX2 machine this happened at step 10 of seed 0; where it
+    happens (or whether it does within the window) depends on the CPU's kernels. What must hold
+    everywhere: an excess over the tolerance before TF's own drift reaches it comes with a ReLU
+    input of opposite signs at that step, within rounding of zero, and TF's bit-exact float32
+    sigmoid (crosscheck.tf_math) does not remove it.
     """
-    steps = 20
+    steps, tol = 20, engine.TOL_FLOAT32_TF_ADAM
     result = engine.run(ring_case.CASE, steps, dtype="float32", adam="tf", seed=0)
-    over = [i for i, s in enumerate(result.per_step) if s["variables"] > engine.TOL_FLOAT32_TF_ADAM]
-    assert over, "float32 stayed within 1e-5 for 20 steps: update the README and this test"
+    assert result.passed, engine.format_table("ring_gan", result)
+    window = next((i for i, s in enumerate(result.per_step) if s["floor"] > tol / 10), steps)
+    over = [i for i in range(window) if result.per_step[i]["variables"] > tol]
+    if not over:
+        # No excess on this CPU within the window: the two stay within the tolerance there and
+        # within the floor rule after it (result.passed above), and no flip far from zero.
+        record_property("ring_gan float32", f"no excess in the first {window} steps")
+        assert max(s["variables"] for s in result.per_step[:window]) <= tol
+        assert result.kink_step is None
+        return
     first = over[0]
-    assert result.per_step[first]["floor"] < engine.TOL_FLOAT32_TF_ADAM / 10
-    assert max(s["variables"] for s in result.per_step[:first]) < engine.TOL_FLOAT32_TF_ADAM / 10
+    record_property("ring_gan float32", f"excess at step {first + 1}, explained by a flip")
+    assert result.kink_step == first + 1
+    assert 1 <= result.per_step[first]["kink_flips"]
+    assert result.per_step[first]["kink_nearest"] <= tol  # Only units at the kink flip.
+    assert max(s["variables"] for s in result.per_step[:first]) <= tol
     with tf_math.tf_exact_elementwise():
         exact = engine.run(ring_case.CASE, first + 1, dtype="float32", adam="tf", seed=0)
-    assert exact.per_step[first]["variables"] > engine.TOL_FLOAT32_TF_ADAM
+    # With TF's own sigmoid in PyTorch, an excess within these steps is again a ReLU flip.
+    assert exact.passed, engine.format_table("ring_gan (TF's sigmoid)", exact)
+    assert all(s["kink_flips"] for s in exact.per_step if s["variables"] > tol)
 
-    case, hp = ring_case.CASE, reference.HParams()
-    tf_side = engine.TFSide(case, hp, "float32")
-    torch_side = engine.TorchSide(case, hp, "float32", "tf")
-    rng = np.random.default_rng(0)  # The engine's draws, in the engine's order.
-    weights = engine.initial_weights(rng, tf_side.variables)
-    batches = case.make_batches(rng, steps)
-    tf_side.load(weights)
-    torch_side.load(weights)
-    for step in range(first):
-        tf_side.step(batches[step])
-        torch_side.step(batches[step])
-    pairs = zip(
-        _relu_inputs_tf(tf_side, batches[first]), _relu_inputs_torch(torch_side, batches[first])
-    )
-    flips, gap = 0, 0.0
-    for tf_pre, torch_pre in pairs:
-        gap = max(gap, float(np.abs(tf_pre - torch_pre).max()))
-        flipped = (tf_pre > 0) != (torch_pre > 0)
-        flips += int(flipped.sum())
-        assert np.all(np.abs(tf_pre[flipped]) <= 1e-5)  # Only units at the kink flip.
-    tf_side.sess.close()
-    assert flips >= 1
-    assert 1e-8 < gap < 1e-5  # Matmul rounding: no framework computes a different function.
+
+def test_kink_flip_rule_explains_only_flips_near_zero():
+    """The verdict rule on made-up records: an excess with a flip near zero is explained; an
+    excess with no flip fails; a flip far from zero fails even without an excess."""
+    tol = engine.TOL_FLOAT32_TF_ADAM
+
+    def record(variables, flips=0, nearest=0.0):
+        return {"loss_D": 0.0, "loss_G": 0.0, "variables": variables, "floor": 1e-9,
+                "kink_flips": flips, "kink_nearest": nearest}  # fmt: skip
+
+    def verdicts(per_step):
+        return {verdict for *_, verdict in engine.judge(per_step)}
+
+    calm = [record(1e-7)] * 3
+    assert "FAIL" not in verdicts(calm + [record(3e-5, flips=1, nearest=1e-7), record(3e-4)])
+    assert "explained" in verdicts(calm + [record(3e-5, flips=1, nearest=1e-7)])
+    assert "FAIL" in verdicts(calm + [record(3e-5)])
+    assert "FAIL" in verdicts(calm + [record(1e-7, flips=1, nearest=0.3)])
+    assert "FAIL" in verdicts([record(1e-7, flips=1, nearest=tol * 2)] + calm)
