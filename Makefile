@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 MNIST_DATA_DIR ?= $(if $(wildcard ../shared/data/mnist/train-images-idx3-ubyte.gz),$(abspath ../shared/data/mnist),$(abspath data/mnist))
 export MNIST_DATA_DIR
 
-.PHONY: demo test test-slow bench lessons clean
+.PHONY: demo test test-slow test-cpus bench lessons clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON_SYSTEM) -m venv $(VENV)
@@ -21,6 +21,10 @@ test: $(VENV)/.installed  ## The CI suite: fast tests (multi-seed result runs ar
 
 test-slow: $(VENV)/.installed  ## Result reproduction: multi-seed training runs (minutes).
 	$(PY) -m pytest -q -m slow
+
+test-cpus: $(VENV)/.installed  ## The CI suite again on the other CPU kind's kernel paths (harness/cpu.py PATHS).
+	$(PY) -m harness.cpu --path avx2 -- $(PY) -m pytest -q
+	$(PY) -m harness.cpu --path onednn -- $(PY) -m pytest -q
 
 lessons: $(VENV)/.installed  ## Run every lesson and render it, with its real output, into lessons/*.md.
 	$(PY) -m lessons.render
