@@ -23,6 +23,8 @@ import time
 
 import numpy as np
 
+from harness import cpu
+
 # /proc/stat's "cpu" line counts clock ticks in these columns; the rest are idle or iowait.
 _BUSY_COLUMNS = (0, 1, 2, 5, 6, 7)  # user, nice, system, irq, softirq, steal
 _TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -68,40 +70,16 @@ def background_load(seconds=1.0):
     return meter.cores()
 
 
-def cpu_model():
-    """The CPU's model name from /proc/cpuinfo, else platform.processor()."""
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def cpu_flags():
-    """The vector extensions that matter for float32 matmuls (avx2, avx512f, amx...)."""
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    wanted = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")
-                    return [flag for flag in wanted if flag in flags]
-    except OSError:
-        pass
-    return []
-
-
 def describe():
     """The machine and software as a JSON-ready dict (versions, cores, threads, oneDNN)."""
     import tensorflow as tf
     import torch
 
     return {
-        "cpu": cpu_model(),
-        "cpu_flags": cpu_flags(),
+        **cpu.describe(),  # CPU model, ISA, flags, TensorFlow's oneDNN state, kernel switches.
+        "label": cpu.label(torch.get_num_threads()),
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "torch_parallel": torch.__config__.parallel_info().splitlines()[:6],
         "logical_cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "platform": platform.platform(),
@@ -112,7 +90,7 @@ def describe():
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
         "torch_mkldnn": torch.backends.mkldnn.is_available(),
-        "tf_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (on by default)"),
+        "tf_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (TensorFlow's default)"),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset"),
         "load_method": LoadMeter.method,
     }

@@ -23,8 +23,9 @@ def markdown(records):
     machine = first["machine"]
     loads = ", ".join(f"{r['background_load']:.2f}" for r in records)
     lines = [
-        f"Measured {first['measured_at']} on {machine['cpu']} ({machine['usable_cores']} cores, "
-        f"{', '.join(machine['cpu_flags']) or 'no AVX'}), TensorFlow {machine['tensorflow']}, "
+        f"Measured {first['measured_at']} on {machine['label']} ({machine['usable_cores']} usable "
+        f"cores; flags {', '.join(machine['flags']) or 'no AVX'}; PyTorch kernels "
+        f"{machine['torch_cpu_capability']}), TensorFlow {machine['tensorflow']}, "
         f"PyTorch {machine['torch']}, by `{first['command']}`: median of {first['repeats']} "
         f"interleaved blocks after a warm-up; background load {loads} cores over the models "
         f"(load check {first['load_check']}); float32 matmul peak "

@@ -22,14 +22,13 @@ import importlib
 import json
 import os
 import pathlib
-import platform
 import sys
 import time
 
 import imageio.v2 as imageio
 
 from crosscheck import MODELS
-from harness import cli, run_folder
+from harness import cpu, cli, run_folder
 
 # The three settings of the cross-check, in the report's order: (dtype, PyTorch side's Adam).
 SETTINGS = (("float64", "tf"), ("float32", "tf"), ("float32", "torch"))
@@ -360,8 +359,8 @@ def write_report(folder, reports, quality, budget, seed, started):
         "",
         f"Written {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC by "
         f"`python -m crosscheck --all --budget {budget} --seed {seed}` in "
-        f"{time.time() - started:.0f} s on {platform.machine()} with {os.cpu_count()} CPU cores "
-        f"(load average at the end {os.getloadavg()[0]:.1f}).",
+        f"{time.time() - started:.0f} s on {cpu.label()} (load average at the end "
+        f"{os.getloadavg()[0]:.1f}).",
         "",
         "## Summary: max |TF - PyTorch| over every variable, all steps",
         "",
@@ -369,8 +368,12 @@ def write_report(folder, reports, quality, budget, seed, started):
         "",
         "PASS/FAIL is the engine's verdict: with TF-exact Adam the tolerance (1e-12 in float64, "
         "1e-5 in float32) holds while TF's own one-ulp drift stays ten times below it, and the "
-        "port must stay within 100x of that drift after; with torch.optim.Adam the differences "
-        "come from where epsilon is added and are reported, not judged.",
+        "port must stay within 100x of that drift after. A step past the tolerance before that "
+        "is explained, and ends the judged window, only when a (leaky) ReLU input had opposite "
+        "signs in the two frameworks at that step, within rounding of zero (a kink flip: the "
+        "two then follow different branches); any flip farther from zero fails. With "
+        "torch.optim.Adam the differences come from where epsilon is added and are reported, "
+        "not judged. These figures depend on the CPU's kernels (see the line above).",
         "",
     ]
     for report in reports:
