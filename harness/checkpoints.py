@@ -122,6 +122,21 @@ def set_numpy_states(rng):
     set_python_random_state(rng["python_random"])
 
 
+def streams(reader, **arrays):
+    """The random streams a loop continues: NumPy's and Python's global generators, a reader's
+    order and position (`inputs.mnist.DataSet.state()`), and fixed arrays drawn from them once."""
+    return dict(numpy_states(), reader=reader.state(),
+                **{name: np.asarray(array).tolist() for name, array in arrays.items()})  # fmt: skip
+
+
+def set_streams(state, reader, **arrays):
+    """Put `streams` back; returns `arrays` with the saved ones in their place (float32)."""
+    set_numpy_states(state)
+    reader.set_state(state["reader"])
+    return {name: np.asarray(state.get(name, array), dtype=np.float32)
+            for name, array in arrays.items()}  # fmt: skip
+
+
 def read_hparams(run_dir, model, framework):
     """The hparams.json of a run folder given to --resume; one sentence when it is not one."""
     path = pathlib.Path(run_dir)

@@ -25,23 +25,29 @@ Deviations: (from the TF1 reference, which lists the seed's own fixes)
 - PyTorch updates BatchNorm's running statistics in every training-mode forward (running_var
   with Bessel's correction); TF's are never updated here. Neither is ever used: D always
   normalises with the batch's own statistics, as the seed's `training=True`.
-- Checkpoint: `<out>/models/gan.pt` (G, D and both Adam states), written then renamed.
-- Speed (issue 9), no number changed: Adam is `foreach=True` (multi-tensor kernels) and D's
+- Checkpoint: `<out>/models/gan.pt` (G, D, both Adam states and the random streams the next
+  phase continues, as the reference's `gan.ckpt.streams.json`), written then renamed.
+- The printed `cost` is computed as the reference computes it (`cost_of`), so the same losses
+  print the same digits in both frameworks.
+- Speed, no number changed: Adam is `foreach=True` (multi-tensor kernels) and D's
   parameters are frozen in the G step (TF's G step computes no gradient for D's weights).
   `--fused-adam` swaps in `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step
   off the default's rounding.
-- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
-  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
-  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter).
-  None changes a number.
+- Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
+  (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
+  the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
+  folder (torch.utils.tensorboard.SummaryWriter) and a tqdm progress bar on a terminal. None
+  changes a number.
 - `--resume` continues a `train` or `train-d` phase; its checkpoints are separate from
   the seed's `models/` checkpoint, which `--restore` reads as before.
+- Added for the cross-check: `Generator.forward` and `Discriminator.forward` take `layers=`
+  (a dict that receives each layer's output).
 """
 
 import dataclasses
 import pathlib
 import random
+import sys
 import time
 
 import numpy as np
@@ -217,17 +223,31 @@ def train_step(G, D, opt_D, opt_G, images, noise, train_G=True):
     return loss_D.item(), loss_G.item()
 
 
+def cost_of(loss_D, loss_G=None):
+    """The seed's `cost` as the NumPy of its day computed it: `(loss_D + loss_G) / 2` adds the
+    two float32 losses in float32 and halves in float64 (NumPy 1.x promoted np.float32 / int to
+    float64; NumPy 2 keeps float32), or `loss_D` alone in train-d; the seed's running
+    `avg_cost += cost / total_batch` is then float64. Both frameworks print the same for the
+    same losses."""
+    if loss_G is None:
+        return float(loss_D)
+    return float(np.float32(loss_D) + np.float32(loss_G)) / 2
+
+
 def real_batch(batch_xs, hp, device):
     """The flat (B, 784) batch as (B, 1, 28, 28) NCHW; optionally mapped to [-1, 1]."""
     images = torch.as_tensor(batch_xs.reshape(-1, 1, 28, 28), device=device)
     return images * 2.0 - 1.0 if hp.real_scale == "tanh" else images
 
 
-def save_checkpoint(G, D, opt_D, opt_G, out):
+def save_checkpoint(G, D, opt_D, opt_G, out, streams):
+    """`<out>/models/gan.pt`: G, D, both Adams and the random streams the next phase continues
+    (`harness.checkpoints.streams`), written under a temporary name, then renamed."""
     final = out.path / CHECKPOINT
     final.parent.mkdir(exist_ok=True)
     state = {"generator": G.state_dict(), "discriminator": D.state_dict(),
-             "optimizer_D": opt_D.state_dict(), "optimizer_G": opt_G.state_dict()}  # fmt: skip
+             "optimizer_D": opt_D.state_dict(), "optimizer_G": opt_G.state_dict(),
+             "streams": streams}  # fmt: skip
     run_folder.atomic_write(final, lambda p: torch.save(state, p))
     return final
 
@@ -273,7 +293,7 @@ def run_epochs(G, D, opt_D, opt_G, hp, datasets, out, phase, max_steps, sample_n
             loss_D, loss_G = train_step(G, D, opt_D, opt_G, real_batch(batch_xs, hp, device),
                                         torch.as_tensor(noise, device=device), phase == "train")  # fmt: skip
             control.check_finite(f"epoch {epoch + 1} step {i + 1}", loss_D=loss_D, loss_G=loss_G)
-            avg_cost += ((loss_D + loss_G) / 2 if phase == "train" else loss_D) / steps
+            avg_cost += cost_of(loss_D, loss_G) / total_batch
             loop.update(i=i + 1, avg_cost=avg_cost, loss_D=loss_D, loss_G=loss_G,
                         step=loop["step"] + 1)  # fmt: skip
             control.step_done(loop["step"], save)
@@ -363,28 +383,38 @@ def main(argv=None):
                 D.load_state_dict(state["discriminator"])
                 opt_D.load_state_dict(state["optimizer_D"])
                 opt_G.load_state_dict(state["optimizer_G"])
+                streams = state.get("streams")
             except Exception as error:  # noqa: BLE001  (unpickling, key and shape errors alike)
                 first = (str(error).strip().splitlines() or [""])[0][:200]
                 raise cli.UserError(f"--restore {restore}: not a mnist_dcgan checkpoint "
                                     f"({type(error).__name__} {first}); pass the run folder "
                                     "of a train or train-d run.") from None  # fmt: skip
+            # The seed's sessions share one process: continue the previous phase's streams.
+            if streams is None:  # A checkpoint converted from TF carries none.
+                print(f"{restore} holds no random streams: this phase's start from --seed "
+                      "instead of continuing the previous phase's.", file=sys.stderr)  # fmt: skip
+            else:
+                sample_noise = checkpoints.set_streams(streams, datasets.train,
+                                                       sample_noise=sample_noise)["sample_noise"]
         if args.phase == "test":
             return test(G, hp, datasets, out, device)
         if control.resumed:
             command.restore(control, G, D, opt_G, opt_D)
             command.set_rng_states(control.resumed["rng"])
-            datasets.train.set_state(control.resumed["rng"]["reader"])
+            sample_noise = checkpoints.set_streams(control.resumed["rng"], datasets.train,
+                                                   sample_noise=sample_noise)["sample_noise"]
         command.attach_board(control, purge_step=control.resumed["loop"]["epoch"] + 1
                              if control.resumed else None)  # fmt: skip
 
         def checkpoint(step, loop):
-            rng = command.rng_states(reader=datasets.train.state())
+            rng = command.rng_states(**checkpoints.streams(datasets.train, sample_noise=sample_noise))
             return command.save_checkpoint(control, step, G, D, opt_G, opt_D, loop, rng)
 
         with control.signals():
             run_epochs(G, D, opt_D, opt_G, hp, datasets, out, args.phase, args.max_steps,
                        sample_noise, device, control, checkpoint)  # fmt: skip
-        out.print("Model saved in path: %s" % save_checkpoint(G, D, opt_D, opt_G, out))
+        streams = checkpoints.streams(datasets.train, sample_noise=sample_noise)
+        out.print("Model saved in path: %s" % save_checkpoint(G, D, opt_D, opt_G, out, streams))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import torch
 import tf1_reference  # noqa: F401
 from crosscheck import engine
 from crosscheck import mnist_dcgan as case
-from harness import cli
+from harness import checkpoints, cli
 from inputs import mnist
 from ports import layouts
 from ports import mnist_dcgan as port
@@ -252,3 +252,47 @@ def test_corrupt_mnist_file_names_the_file(module, tmp_path, capsys):
         cli.run(module.main, ["train", "--data-dir", str(tmp_path / "mnist"),
                               "--out", str(tmp_path / "run")])  # fmt: skip
     assert mnist.TRAIN_IMAGES in capsys.readouterr().err
+
+
+def _streams(module, folder):
+    if module is ref:
+        return json.loads((folder / "models" / ref.STREAMS).read_text())
+    return torch.load(folder / "models" / "gan.pt", weights_only=False)["streams"]
+
+
+@pytest.mark.parametrize("module", [ref, port])
+def test_train_d_continues_the_train_phase_streams(module, tmp_path):
+    """The seed's second session runs in the first one's process: the reader goes on where it
+    was and NumPy's generator goes on drawing; nothing is replayed from the seed."""
+    data = str(mnist_dir())
+    common = ["--seed", "3", "--data-dir", data]
+    module.main(["train", "--epochs", "1", "--max-steps", "3", "--out", str(tmp_path / "a"),
+                 *common])  # fmt: skip
+    module.main(["train-d", "--max-steps", "2", "--restore", str(tmp_path / "a"),
+                 "--out", str(tmp_path / "b"), *common])  # fmt: skip
+    first, second = _streams(module, tmp_path / "a"), _streams(module, tmp_path / "b")
+    assert first["reader"]["index_in_epoch"] == 3 * 64
+    assert second["reader"]["index_in_epoch"] == 5 * 64  # Continued, not restarted at 0.
+    assert second["reader"]["rng"] == first["reader"]["rng"]  # Same epoch order.
+    assert second["sample_noise"] == first["sample_noise"]  # Drawn once, in the first phase.
+    # Two more noise batches of 64 x 100 uniform draws, continuing the first phase's stream.
+    checkpoints.set_numpy_global_state(first["numpy_global"])
+    np.random.uniform(-1.0, 1.0, size=[2, 64, 100])
+    assert checkpoints.numpy_global_state() == second["numpy_global"]
+
+
+def test_phase_checkpoint_is_one_tf_tools_read(tmp_path):
+    """The seed's saver.save writes the meta graph and TF's `checkpoint` file; both work after
+    the temporary folder is renamed into place."""
+    ref.main(["train", "--epochs", "1", "--max-steps", "2", "--seed", "1", "--data-dir",
+              str(mnist_dir()), "--out", str(tmp_path / "run")])  # fmt: skip
+    folder = str(tmp_path / "run" / "models")
+    prefix = tf.train.latest_checkpoint(folder)
+    assert prefix is not None and prefix.endswith("gan.ckpt")
+    names = dict(tf.train.list_variables(prefix))
+    assert names["discriminator/conv2d/kernel"] == [5, 5, 1, 64]
+    with tf.Graph().as_default(), tf1.Session() as sess:
+        saver = tf1.train.import_meta_graph(prefix + ".meta")
+        saver.restore(sess, prefix)
+        kernel = sess.run("generator/dense/kernel:0")
+    assert kernel.shape == (100, 128)

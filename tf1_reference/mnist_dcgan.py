@@ -36,24 +36,37 @@ Deviations: (each fix names the error the seed gives without it; originals.md 3.
   maps real images to [-1, 1]); BatchNorm's moving averages are never updated (UPDATE_OPS is
   never run), harmless since D always normalises with batch statistics; the meaningless
   "Errors" count (printed with one line saying so); the unused fake_images_placeholder.
-- The checkpoint lives in the run folder (`<out>/models/gan.ckpt`, written under a temporary
-  name, then renamed); `train-d` and `test` restore from `--restore` (a run folder or a
-  checkpoint prefix) and `train-d` saves into its own run folder, so no run is overwritten.
+- The seed's three sessions run in one process, so each continues the streams the one before
+  left: NumPy's and Python's global generators, the reader's order and position, and the one
+  `sample_noise`. Here they are three commands, so `models/` also holds
+  `gan.ckpt.streams.json`, and `train-d` and `test` continue those streams from it.
+- The seed's `saver.save(sess, "./models/gan.ckpt")` writes into the run folder
+  (`<out>/models/`: variables, `gan.ckpt.meta` and TF's `checkpoint` file, with relative paths
+  so that the folder written under a temporary name can be renamed into place); `train-d` and
+  `test` restore from `--restore` (a run folder or a checkpoint prefix) and `train-d` saves into
+  its own run folder, so no run is overwritten.
+- The printed `cost` is computed as NumPy 1.x did: the float32 losses' sum halved in float64
+  and `avg_cost` a float64 sum of `cost / total_batch` (NumPy 2 would keep float32), also when
+  `--max-steps` ends an epoch early.
 - `--seed` seeds NumPy's and Python's global generators, the batch order and TF's graph seed;
   `--max-steps` bounds a phase; `--data-dir` picks the MNIST folder; NaN losses stop the run.
-- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
-  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
-  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as
-  Summary protos, no graph ops). None changes a number.
-- `--resume` continues a `train` or `train-d` phase; its checkpoints are separate from
-  the seed's `models/` checkpoint, which `--restore` reads as before.
+- Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
+  (`<out>/checkpoints/`), `--resume RUN_DIR` to continue a `train` or `train-d` phase (on a
+  CPU the resumed run prints and writes what the uninterrupted one does), `--on-nan
+  stop|continue`, TensorBoard event files in the run folder (a FileWriter with the graph,
+  which holds the seed's own Saver ops; scalars as Summary protos, which add no op) and a tqdm
+  progress bar on a terminal. None changes a number.
+- Added for the cross-check: `generator` and `discriminator` take `layers=` (a dict that
+  receives each layer's tensor), `build_graph` returns the seed's globals as attributes of a
+  `Graph` holder, and `HParams.lr_D` / `lr_G` name the seed's one learning rate twice.
 """
 
 import dataclasses
+import json
 import pathlib
 import random
 import shutil
+import sys
 import time
 
 import numpy as np
@@ -74,6 +87,7 @@ ORIGINAL_CONFIG = None  # The seed opens a plain tf.Session().
 # as-written: real images in [0, 1] beside G's tanh output in [-1, 1]; tanh: x * 2 - 1.
 SCALES = {"choices": ("as-written", "tanh")}
 CHECKPOINT = pathlib.Path("models") / "gan.ckpt"  # seed: saver.save(sess, "./models/gan.ckpt")
+STREAMS = "gan.ckpt.streams.json"  # Beside it: the random streams the next phase continues.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,21 +197,48 @@ def train_step(sess, g, images, noise, train_G=True):
     return loss_value_D, loss_value_G
 
 
+def cost_of(loss_D, loss_G=None):
+    """The seed's `cost` as the NumPy of its day computed it: `(loss_D + loss_G) / 2` adds the
+    two float32 losses in float32 and halves in float64 (NumPy 1.x promoted np.float32 / int to
+    float64; NumPy 2 keeps float32), or `loss_D` alone in train-d; the seed's running
+    `avg_cost += cost / total_batch` is then float64. Both frameworks print the same for the
+    same losses."""
+    if loss_G is None:
+        return float(loss_D)
+    return float(np.float32(loss_D) + np.float32(loss_G)) / 2
+
+
 def plot_samples(samples, title=None):
     """FIX: the seed calls `plot_samples` but never defines it; a grid of digits (a Figure)."""
     return digits.grid(samples, titles=title)
 
 
-def save_checkpoint(sess, saver, out):
-    """Save to `<out>/models/gan.ckpt` via a temporary folder renamed into place."""
+def save_checkpoint(sess, saver, out, streams):
+    """The seed's `saver.save(sess, "./models/gan.ckpt")` into `<out>/models/`: the variables,
+    the meta graph and TF's `checkpoint` state file, plus `gan.ckpt.streams.json` (the random
+    streams the next phase continues), written in a temporary folder renamed into place."""
     final = out.path / CHECKPOINT
     temporary = out.path / ".models.tmp"
     shutil.rmtree(temporary, ignore_errors=True)
-    saver.save(sess, str(temporary / CHECKPOINT.name), write_meta_graph=False)
+    saver.save(sess, str(temporary / CHECKPOINT.name))
+    (temporary / STREAMS).write_text(json.dumps(streams))
     if final.parent.exists():
         shutil.rmtree(final.parent)
     temporary.rename(final.parent)
     return final
+
+
+def continue_streams(prefix, datasets, sample_noise):
+    """Continue the previous phase's random streams, as the seed's sessions share one process;
+    returns the sample noise. Without the file (a converted checkpoint) the phase keeps the
+    streams its --seed started, and says so."""
+    path = pathlib.Path(f"{prefix}{STREAMS[len(CHECKPOINT.name):]}")
+    if not path.is_file():
+        print(f"{path.name} not found beside {prefix}: this phase's random streams start from "
+              "--seed instead of continuing the previous phase's.", file=sys.stderr)  # fmt: skip
+        return sample_noise
+    state = json.loads(path.read_text())
+    return checkpoints.set_streams(state, datasets.train, sample_noise=sample_noise)["sample_noise"]
 
 
 def checkpoint_of(restore):
@@ -241,8 +282,7 @@ def run_epochs(sess, g, hp, datasets, out, phase, max_steps, sample_noise, contr
             noise = np.random.uniform(-1.0, 1.0, size=[hp.batch_size, hp.noise_dim]).astype(np.float32)  # fmt: skip
             loss_D, loss_G = train_step(sess, g, real_batch(batch_xs, hp), noise, phase == "train")
             control.check_finite(f"epoch {epoch + 1} step {i + 1}", loss_D=loss_D, loss_G=loss_G)
-            cost = (loss_D + loss_G) / 2 if phase == "train" else loss_D
-            avg_cost += cost / steps
+            avg_cost += cost_of(loss_D, loss_G) / total_batch
             loop.update(i=i + 1, avg_cost=float(avg_cost), loss_D=float(loss_D),
                         loss_G=None if loss_G is None else float(loss_G), step=loop["step"] + 1)  # fmt: skip
             control.step_done(loop["step"], save)
@@ -324,7 +364,8 @@ def main(argv=None):
         with graph.as_default():
             tf1.set_random_seed(seed)
             g = build_graph(hp)
-            saver = tf1.train.Saver()
+            # Relative paths in TF's `checkpoint` file, so that the folder can be renamed.
+            saver = tf1.train.Saver(save_relative_paths=True)
             init = tf1.global_variables_initializer()
         # FIX: the seed uses sample_noise but never defines it: 16 fixed U(-1, 1) draws.
         sample_noise = np.random.uniform(-1.0, 1.0, size=[16, hp.noise_dim]).astype(np.float32)
@@ -338,22 +379,24 @@ def main(argv=None):
                     raise cli.UserError(f"--restore {restore}: not a mnist_dcgan checkpoint "
                                         f"({first[:200]}); pass the run folder of a train or "
                                         "train-d run.") from None  # fmt: skip
+                sample_noise = continue_streams(restore, datasets, sample_noise)
             if args.phase == "test":
                 return test(sess, g, hp, datasets, out)
             if control.resumed:
                 command.restore(control, sess, saver)
-                checkpoints.set_numpy_states(control.resumed["rng"])
-                datasets.train.set_state(control.resumed["rng"]["reader"])
+                sample_noise = checkpoints.set_streams(control.resumed["rng"], datasets.train,
+                                                       sample_noise=sample_noise)["sample_noise"]
             command.attach_board(control, graph, purge_step=control.resumed["loop"]["epoch"] + 1
                                  if control.resumed else None)  # fmt: skip
 
             def checkpoint(step, loop):
-                rng = dict(checkpoints.numpy_states(), reader=datasets.train.state())
-                return command.save_checkpoint(control, sess, saver, step, loop, rng)
+                streams = checkpoints.streams(datasets.train, sample_noise=sample_noise)
+                return command.save_checkpoint(control, sess, saver, step, loop, streams)
 
             run_epochs(sess, g, hp, datasets, out, args.phase, args.max_steps, sample_noise,
                        control, checkpoint)  # fmt: skip
-            save_path = save_checkpoint(sess, saver, out)
+            streams = checkpoints.streams(datasets.train, sample_noise=sample_noise)
+            save_path = save_checkpoint(sess, saver, out, streams)
             out.print("Model saved in path: %s" % save_path)
 
 
