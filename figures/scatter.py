@@ -3,6 +3,14 @@
 import matplotlib.figure
 
 
+def data(real):
+    """xyang35's cell 0: the real points alone (colour C0), before any training."""
+    figure = matplotlib.figure.Figure()
+    axes = figure.add_subplot()
+    axes.scatter(real[:, 0], real[:, 1])
+    return figure
+
+
 def real_and_fake(real, fake, title=None):
     """xyang35's per-epoch plot: all real points (colour C0) then the fakes (C1), default style."""
     figure = matplotlib.figure.Figure()

@@ -18,14 +18,14 @@ Deviations: (from the TF1 reference)
   by about 1e-5 after one step; `python -m crosscheck gaussian_cgan` measures it.
 - As the reference: seeded, headless PNG per epoch, z rows = real batch rows, setup printed
   first, NaN losses stop the run, generated marginal mean and covariance in metrics.jsonl.
-- Speed (issue 9): D's parameters are frozen in the G step, so D's weight gradients, which
+- Speed: D's parameters are frozen in the G step, so D's weight gradients, which
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
-- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
-  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
-  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter).
-  None changes a number.
+- Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
+  (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
+  the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
+  folder (torch.utils.tensorboard.SummaryWriter) and a tqdm progress bar on a terminal. None
+  changes a number.
 """
 
 import numpy as np

@@ -29,16 +29,17 @@ Deviations: (from the TF1 reference; the presets also list theirs)
   `python -m crosscheck gaussian_gan` measures it, and `--adam tf` removes it there.
 - Presets: PyTorch 0.2's `Variable` / `volatile=True` become plain tensors and `no_grad`;
   MXNet's per-sample losses with `Trainer.step(4)` become batch means (the same gradients).
-- As the reference: seeded, headless PNG per epoch, z rows = real batch rows, setup printed
+- As the reference: seeded, headless PNGs (data.png, then one per epoch with an "epoch N"
+  title), z rows = real batch rows, setup printed
   first, NaN losses stop the run, generated mean and covariance in metrics.jsonl.
-- Speed (issue 9): D's parameters are frozen in the G step, so D's weight gradients, which
+- Speed: D's parameters are frozen in the G step, so D's weight gradients, which
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
-- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
-  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
-  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter).
-  None changes a number.
+- Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
+  (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
+  the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
+  folder (torch.utils.tensorboard.SummaryWriter) and a tqdm progress bar on a terminal. None
+  changes a number.
 """
 
 import dataclasses
@@ -209,6 +210,7 @@ def train(hp, out, seed, device, preset="tf1", control=None):
         control, step, G, D, opt_G, opt_D, loop
     )  # noqa: E731
     with control.signals():
+        out.save_figure(scatter.data(X), "data.png")  # Cell 0's scatter of the data.
         for epoch in range(loop["epoch"], hp.epochs):
             started = time.time()
             if loop["order"] is None:  # iterate_minibatch's shuffle, at the first batch.

@@ -14,7 +14,8 @@ Run:
 Deviations:
 - `tf.contrib.layers.xavier_initializer()` -> `tf.compat.v1.glorot_uniform_initializer()`:
   tf.contrib is gone; both draw U(+-sqrt(6 / (fan_in + fan_out))), so no number changes.
-- `plt.show()` after each epoch -> `epoch_NN.png` in the run folder (headless).
+- `plt.show()` after each epoch -> `epoch_NN.png` in the run folder (headless), with an
+  added "epoch N" title.
 - `--seed` seeds NumPy's global generator and the graph-level seed (the original never
   seeds; a seed is drawn and printed when none is given). Draws and their order are kept.
 - z is drawn with as many rows as the real batch (the original hard-codes 4, its batch size).
@@ -22,11 +23,18 @@ Deviations:
   run with a sentence naming the step.
 - metrics.jsonl also records the generated marginal's mean and covariance beside the true
   ones (b and A^T A), computed exactly from the weights and the condition's distribution.
-- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
-  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
-  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as
-  Summary protos, no graph ops). None changes a number.
+- `dtype` (the graph's float type, float32 by default) is the cross-check's seam: each
+  `tf.get_variable` call takes `dtype=` from its input, so that the same graph is built in
+  float64; the original's calls have no `dtype`.
+- The printed epoch loss is a float64 sum of the float32 losses, as on the NumPy of 2017
+  (NumPy 2 would keep a float32 sum); the port sums the same values the same way.
+- Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
+  (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
+  the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
+  folder (a FileWriter with the graph; scalars as Summary protos, which add no op) and a tqdm
+  progress bar on a terminal. The checkpoints' `tf.compat.v1.train.Saver` adds its `save/` ops
+  (and they show in TensorBoard's graph), built after the original's ops so that every name
+  and the creation order stay the original's. None changes a number.
 """
 
 import numpy as np
@@ -38,7 +46,7 @@ from figures import scatter
 from harness import checkpoints
 from inputs import gaussian
 from tf1_reference import command
-from tf1_reference.gaussian_gan import ORIGINAL_CONFIG, HParams, accuracy_of, get_variables
+from tf1_reference.gaussian_gan import ORIGINAL_CONFIG, HParams, accuracy_of
 
 tf1 = tf.compat.v1
 
@@ -75,19 +83,36 @@ class CGAN(object):
     def netG(self, z, x, name):
         """z (B, 2), x (B, 2) -> z g_W1 + x g_W2 + g_b (B, 2), linear."""
         with tf1.variable_scope(name):
-            v = get_variables(z.dtype, {"g_W1": [2, 2], "g_W2": [2, 2], "g_b": [2]})
-            return tf.matmul(z, v["g_W1"]) + tf.matmul(x, v["g_W2"]) + v["g_b"]
+            g_W1 = tf1.get_variable(name="g_W1", shape=[2, 2], dtype=z.dtype,
+                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
+            g_W2 = tf1.get_variable(name="g_W2", shape=[2, 2], dtype=z.dtype,
+                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
+            g_b = tf1.get_variable(name="g_b", shape=[2], dtype=z.dtype,
+                                   initializer=tf1.zeros_initializer(), trainable=True)
+            return tf.matmul(z, g_W1) + tf.matmul(x, g_W2) + g_b
 
     def netD(self, x1, x, reuse=False):
         """(x1, x) -> tanh(x d_W12 + x1 d_W11 + d_b1) (6) -> tanh (4) -> 1 logit (B, 1)."""
         with tf1.variable_scope("discriminator") as scope:
             if reuse:
                 scope.reuse_variables()
-            v = get_variables(x.dtype, {"d_W11": [2, 6], "d_W12": [2, 6], "d_b1": [6],
-                                     "d_W2": [6, 4], "d_b2": [4], "d_W3": [4, 1], "d_b3": [1]})  # fmt: skip
-            layer1 = tf.nn.tanh(tf.matmul(x, v["d_W12"]) + tf.matmul(x1, v["d_W11"]) + v["d_b1"])
-            layer2 = tf.nn.tanh(tf.matmul(layer1, v["d_W2"]) + v["d_b2"])
-            return tf.matmul(layer2, v["d_W3"]) + v["d_b3"]
+            d_W11 = tf1.get_variable(name="d_W11", shape=[2, 6], dtype=x.dtype,
+                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
+            d_W12 = tf1.get_variable(name="d_W12", shape=[2, 6], dtype=x.dtype,
+                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
+            d_b1 = tf1.get_variable(name="d_b1", shape=[6], dtype=x.dtype,
+                                   initializer=tf1.zeros_initializer(), trainable=True)
+            d_W2 = tf1.get_variable(name="d_W2", shape=[6, 4], dtype=x.dtype,
+                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
+            d_b2 = tf1.get_variable(name="d_b2", shape=[4], dtype=x.dtype,
+                                   initializer=tf1.zeros_initializer(), trainable=True)
+            d_W3 = tf1.get_variable(name="d_W3", shape=[4, 1], dtype=x.dtype,
+                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
+            d_b3 = tf1.get_variable(name="d_b3", shape=[1], dtype=x.dtype,
+                                   initializer=tf1.zeros_initializer(), trainable=True)
+            layer1 = tf.nn.tanh(tf.matmul(x, d_W12) + tf.matmul(x1, d_W11) + d_b1)
+            layer2 = tf.nn.tanh(tf.matmul(layer1, d_W2) + d_b2)
+            return tf.matmul(layer2, d_W3) + d_b3
 
 
 def build_graph(hp=HParams(), dtype=tf.float32):
@@ -159,7 +184,7 @@ def train(hp, out, seed, config=None, control=None):
                 z_batch = np.random.normal(size=(len(x_batch), 2))
                 loss_D, loss_G = train_step(sess, gan, x_batch, x1_batch, z_batch)
                 control.check_finite(f"epoch {epoch} step {count}", loss_D=loss_D, loss_G=loss_G)
-                avg_loss += loss_D
+                avg_loss += float(loss_D)  # float64, as NumPy 1.x summed np.float32 into 0.0.
                 loop.update(count=count + 1, avg_loss=float(avg_loss))
                 control.step_done(epoch * total + count + 1, save)
             avg_loss /= loop["count"]

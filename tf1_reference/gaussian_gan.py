@@ -15,8 +15,9 @@ Run:
 Deviations:
 - `tf.contrib.layers.xavier_initializer()` -> `tf.compat.v1.glorot_uniform_initializer()`:
   tf.contrib is gone; both draw U(+-sqrt(6 / (fan_in + fan_out))), so no number changes.
-- `plt.show()` after each epoch -> `epoch_NN.png` in the run folder (headless); same points,
-  same colours.
+- `plt.show()` -> PNGs in the run folder (headless): cell 0's scatter of the data as
+  `data.png`, then each epoch's as `epoch_NN.png` with the same points and colours and an
+  added "epoch N" title.
 - `--seed`: the original never seeds. We seed NumPy's global generator and the graph-level
   seed (a seed is drawn and printed when none is given), so any run can be repeated. The
   draws themselves are the original's, in the original's order.
@@ -26,11 +27,18 @@ Deviations:
   infinite loss stops the run with a sentence naming the step (the original printed nan on).
 - Each epoch also logs, to metrics.jsonl, the generated distribution's mean and covariance
   (exact for a linear G: g_b and g_W^T g_W) beside the true b and A^T A.
-- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
-  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
-  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as
-  Summary protos, no graph ops). None changes a number.
+- `dtype` (the graph's float type, float32 by default) is the cross-check's seam: each
+  `tf.get_variable` call takes `dtype=` from its input, so that the same graph is built in
+  float64; the original's calls have no `dtype`.
+- The printed epoch loss is a float64 sum of the float32 losses, as on the NumPy of 2017
+  (NumPy 2 would keep a float32 sum); the port sums the same values the same way.
+- Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
+  (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
+  the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
+  folder (a FileWriter with the graph; scalars as Summary protos, which add no op) and a tqdm
+  progress bar on a terminal. The checkpoints' `tf.compat.v1.train.Saver` adds its `save/` ops
+  (and they show in TensorBoard's graph), built after the original's ops so that every name
+  and the creation order stay the original's. None changes a number.
 """
 
 import dataclasses
@@ -95,35 +103,32 @@ class GAN(object):
     def netG(self, z):
         """1-layer fully connected network: z (B, 2) -> z g_W + g_b (B, 2), no activation."""
         with tf1.variable_scope("generator"):
-            v = get_variables(z.dtype, {"g_W": [2, 2], "g_b": [2]})
-            return tf.matmul(z, v["g_W"]) + v["g_b"]
+            g_W = tf1.get_variable(name="g_W", shape=[2, 2], dtype=z.dtype,
+                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
+            g_b = tf1.get_variable(name="g_b", shape=[2], dtype=z.dtype,
+                                   initializer=tf1.zeros_initializer(), trainable=True)
+            return tf.matmul(z, g_W) + g_b
 
     def netD(self, x, reuse=False):
         """3-layer fully connected network: x (B, 2) -> tanh 5 -> tanh 3 -> 1 logit (B, 1)."""
         with tf1.variable_scope("discriminator") as scope:
             if reuse:
                 scope.reuse_variables()
-            v = get_variables(x.dtype, {"d_W1": [2, 5], "d_b1": [5], "d_W2": [5, 3],
-                                        "d_b2": [3], "d_W3": [3, 1], "d_b3": [1]})  # fmt: skip
-            layer1 = tf.nn.tanh(tf.matmul(x, v["d_W1"]) + v["d_b1"])
-            layer2 = tf.nn.tanh(tf.matmul(layer1, v["d_W2"]) + v["d_b2"])
-            return tf.matmul(layer2, v["d_W3"]) + v["d_b3"]
-
-
-def get_variables(dtype, shapes):
-    """xyang35's `tf.get_variable` calls, in order: weights Glorot-uniform, biases zeros.
-
-    Each weight's initializer was `tf.contrib.layers.xavier_initializer()` (uniform by default),
-    each bias's `tf.zeros_initializer()`; a name with "_b" is a bias.
-    """
-    return {
-        name: tf1.get_variable(
-            name=name, shape=shape, dtype=dtype, trainable=True,
-            initializer=tf1.zeros_initializer() if "_b" in name
-            else tf1.glorot_uniform_initializer(),
-        )
-        for name, shape in shapes.items()
-    }  # fmt: skip
+            d_W1 = tf1.get_variable(name="d_W1", shape=[2, 5], dtype=x.dtype,
+                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
+            d_b1 = tf1.get_variable(name="d_b1", shape=[5], dtype=x.dtype,
+                                   initializer=tf1.zeros_initializer(), trainable=True)
+            d_W2 = tf1.get_variable(name="d_W2", shape=[5, 3], dtype=x.dtype,
+                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
+            d_b2 = tf1.get_variable(name="d_b2", shape=[3], dtype=x.dtype,
+                                   initializer=tf1.zeros_initializer(), trainable=True)
+            d_W3 = tf1.get_variable(name="d_W3", shape=[3, 1], dtype=x.dtype,
+                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
+            d_b3 = tf1.get_variable(name="d_b3", shape=[1], dtype=x.dtype,
+                                   initializer=tf1.zeros_initializer(), trainable=True)
+            layer1 = tf.nn.tanh(tf.matmul(x, d_W1) + d_b1)
+            layer2 = tf.nn.tanh(tf.matmul(layer1, d_W2) + d_b2)
+            return tf.matmul(layer2, d_W3) + d_b3
 
 
 def build_graph(hp=HParams(), dtype=tf.float32):
@@ -192,6 +197,7 @@ def train(hp, out, seed, config=None, control=None):
             return command.save_checkpoint(control, sess, saver, step, loop,
                                            checkpoints.numpy_states())  # fmt: skip
 
+        out.save_figure(scatter.data(X), "data.png")  # Cell 0's scatter of the data.
         for epoch in range(loop["epoch"], hp.epochs):
             if loop["order"] is None:  # iterate_minibatch's shuffle, at the first batch.
                 loop["order"] = gaussian.epoch_order(len(X)).tolist()
@@ -202,7 +208,7 @@ def train(hp, out, seed, config=None, control=None):
                 z_batch = np.random.normal(size=(len(x_batch), 2))
                 loss_D, loss_G = train_step(sess, gan, x_batch, z_batch)
                 control.check_finite(f"epoch {epoch} step {count}", loss_D=loss_D, loss_G=loss_G)
-                avg_loss += loss_D
+                avg_loss += float(loss_D)  # float64, as NumPy 1.x summed np.float32 into 0.0.
                 loop.update(count=count + 1, avg_loss=float(avg_loss))
                 control.step_done(epoch * total + count + 1, save)
             avg_loss /= loop["count"]
