@@ -296,7 +296,7 @@ def setup_mnist_vanilla_gan(seed, data_dir=None, tf_threads=None):
 
     def port_iteration():
         X_mb, Z_D, Z_G = port_data()
-        D_loss, G_loss, _ = port.train_step(net.G, net.D, adams.D, adams.G, X_mb, Z_D, Z_G,
+        D_loss, G_loss = port.train_step(net.G, net.D, adams.D, adams.G, X_mb, Z_D, Z_G,
                                             hp.loss)  # fmt: skip
         cli.check_finite("bench", D_loss=D_loss, G_loss=G_loss)
 

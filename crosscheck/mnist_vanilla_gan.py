@@ -61,7 +61,7 @@ CASE = engine.Case(
     tf_feeds=tf_feeds,
     torch_step=lambda G, D, oD, oG, b: port.train_step(
         G, D, oD, oG, b["X"], b["Z_D"], b["Z_G"], HP.loss
-    )[:2],
+    ),
     torch_losses=torch_losses,
     var_lists=lambda g: (g.theta_D, g.theta_G),
     losses=lambda g: (g.D_loss, g.G_loss),

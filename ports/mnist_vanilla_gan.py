@@ -30,14 +30,14 @@ Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
   each backward (the same gradients); `input_data` -> inputs/mnist.py as in the reference.
 - As the reference: seeded, grids as NNN.png in the run folder, training.gif at the end,
   NaN losses stop the run.
-- Speed (issue 9): D's parameters are frozen in the G step, so D's weight gradients, which
+- Speed: D's parameters are frozen in the G step, so D's weight gradients, which
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
-- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
-  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
-  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter).
-  None changes a number.
+- Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
+  (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
+  the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
+  folder (torch.utils.tensorboard.SummaryWriter) and a tqdm progress bar on a terminal. None
+  changes a number.
 """
 
 import dataclasses
@@ -154,10 +154,7 @@ def G_loss_of(D_logit_fake, loss="log"):
 
 
 def train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, loss="log"):
-    """One D step on (X_mb, Z_D), then one G step on Z_G; returns both losses (pre-update).
-
-    Also returns the G step's samples G(Z_G), which gan_pytorch.py plots.
-    """
+    """One D step on (X_mb, Z_D), then one G step on Z_G; returns both losses (pre-update)."""
     D_solver.zero_grad()
     D_loss = D_loss_of(D(X_mb), D(G(Z_D).detach()), loss)
     D_loss.backward()
@@ -169,7 +166,7 @@ def train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, loss="log"):
         G_loss = G_loss_of(D(G_sample), loss)
         G_loss.backward()
     G_solver.step()
-    return D_loss.item(), G_loss.item(), G_sample.detach()
+    return D_loss.item(), G_loss.item()
 
 
 def train(hp, out, seed, device, data_dir=None, preset="tf1", control=None):
@@ -219,8 +216,7 @@ def train(hp, out, seed, device, data_dir=None, preset="tf1", control=None):
             X_mb, _ = datasets.train.next_batch(hp.mb_size)
             X_mb = torch.as_tensor(X_mb, device=device)
             Z_D, Z_G = sample_Z(hp.mb_size, hp.Z_dim), sample_Z(hp.mb_size, hp.Z_dim)
-            D_loss, G_loss, G_sample = train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G,
-                                                  hp.loss)  # fmt: skip
+            D_loss, G_loss = train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, hp.loss)
             control.check_finite(f"iteration {it}", D_loss=D_loss, G_loss=G_loss)
             if it % hp.sample_every == 0:
                 if preset == "tf1":
@@ -232,7 +228,8 @@ def train(hp, out, seed, device, data_dir=None, preset="tf1", control=None):
                     # torch >= 0.4 printed `.data.numpy()` of a loss as a 0-d float32 array.
                     D_np, G_np = np.asarray(D_loss, np.float32), np.asarray(G_loss, np.float32)
                     out.print("Iter-{}; D_loss: {}; G_loss: {}".format(it, D_np, G_np))
-                    save_grid(G_sample, it)
+                    with torch.no_grad():  # gan_pytorch.py: samples = G(z), after G's step.
+                        save_grid(G(Z_G), it)
                 out.metric(iteration=it, D_loss=D_loss, G_loss=G_loss)
                 out.scalars(it, D_loss=D_loss, G_loss=G_loss)
             loop["it"] = it + 1

@@ -27,12 +27,15 @@ Deviations:
   shows one. `--sample-every` makes the 1000 a flag.
 - `--seed` seeds NumPy's global generator (the z draws) and the graph-level seed (the initial
   weights); the original seeds nothing. A NaN or infinite loss stops the run with one sentence.
-- `tf.initialize_all_variables()` -> `global_variables_initializer()` (same op).
-- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
-  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
-  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as
-  Summary protos, no graph ops). None changes a number.
+- `build_graph(dtype=...)` (float32 by default) is the cross-check's seam: the same graph in
+  float64; the original has no such argument.
+- Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
+  (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
+  the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
+  folder (a FileWriter with the graph; scalars as Summary protos, which add no op) and a tqdm
+  progress bar on a terminal. The checkpoints' `tf.compat.v1.train.Saver` adds its `save/` ops
+  (and they show in TensorBoard's graph), built after the original's ops so that every name
+  and the creation order stay the original's. None changes a number.
 """
 
 import dataclasses
