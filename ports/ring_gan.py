@@ -23,14 +23,14 @@ Deviations: (from the TF1 reference; the reference lists its own from the origin
   correction (crosscheck/tf_adam.py). With lr 2e-4 the difference stays near 1e-7 per weight.
 - The G step recomputes D on G(z) with D's updated weights, as the TF graph does; the D step
   detaches G(z) instead of listing D's variables (the same gradients).
-- Speed (issue 9): D's parameters are frozen in the G step, so D's weight gradients, which
+- Speed: D's parameters are frozen in the G step, so D's weight gradients, which
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
-- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
-  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
-  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter).
-  None changes a number.
+- Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
+  (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
+  the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
+  folder (torch.utils.tensorboard.SummaryWriter) and a tqdm progress bar on a terminal. None
+  changes a number.
 """
 
 import dataclasses

@@ -15,10 +15,12 @@ Run:
     python -m tf1_reference.ring_gan --num-epochs 400 --disp-freq 200   # a smoke run (~4 s)
 
 Deviations:
-- The default prints are the original's: seeds 6789 (`np.random.seed` and the graph-level
-  seed, where `_init` sets them), ops created in `_build_model`'s order, and every NumPy draw
-  of fit(), live plot included. The setup line goes to stderr, not stdout.
-- `--g-loss blog` (default, the seed text: -mean(log d_g)) or `repo` (GAN.py: mean(log(1 - d_g))).
+- The default prints are those of See_GANs' GAN.py with its g_loss line replaced by the blog's
+  (the seed text): seeds 6789 (`np.random.seed` and the graph-level seed, where `_init` sets
+  them), ops created in `_build_model`'s order, and every NumPy draw of fit(), live plot
+  included. The setup line goes to stderr, not stdout.
+- `--g-loss blog` (default, the seed text: -mean(log d_g)) or `repo` (GAN.py at 57b3da7, line
+  88: mean(log(1 - d_g)), the repository's own, saturating form).
 - `--mixture ring` (default, main.py's, what every published image shows) or `two-gaussians`
   (the class defaults the blog text names).
 - The live window every 50 steps is drawn only with `--live` on a GUI backend; headless runs
@@ -31,11 +33,15 @@ Deviations:
   coverage.png), drawn from its own generator so the printed numbers do not move; a NaN or
   infinite loss stops the run naming the step (`--on-nan continue`: the original's behaviour);
   `--seed` (default 6789); the original's D2GAN/WGAN imports (an ImportError at HEAD) are gone.
-- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
-  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
-  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as
-  Summary protos, no graph ops). None changes a number.
+- `build_graph(dtype=...)` (float32 by default) is the cross-check's seam: the same graph in
+  float64; the original has no such argument.
+- Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
+  (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
+  the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
+  folder (a FileWriter with the graph; scalars as Summary protos, which add no op) and a tqdm
+  progress bar on a terminal. The checkpoints' `tf.compat.v1.train.Saver` adds its `save/` ops
+  (and they show in TensorBoard's graph), built after the original's ops so that every name
+  and the creation order stay the original's. None changes a number.
 """
 
 import dataclasses
