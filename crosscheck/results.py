@@ -28,7 +28,6 @@ import itertools
 import json
 import os
 import pathlib
-import platform
 import random
 import re
 import sys
@@ -36,7 +35,7 @@ import time
 
 import numpy as np
 
-from harness import cli, run_folder
+from harness import cli, cpu, run_folder
 
 MODELS = ("mnist_vanilla_gan", "mnist_mlp_gan", "mnist_dcgan")
 # Steps (one D and one G step) per pass over the training data, as each original counts them.
@@ -366,7 +365,7 @@ def main(argv=None):
             print(f"   IS {quality.inception_score:.2f}, FD {quality.frechet_distance:.2f}, "
                   f"classes {quality.classes}, counts {quality.counts}, {record['seconds']:.0f} s",
                   flush=True)  # fmt: skip
-    machine = (f"{platform.machine()} CPU, {os.cpu_count()} cores, load average "
+    machine = (f"{cpu.label()}, load average "
                f"{os.getloadavg()[0]:.1f} at the end, {time.time() - started:.0f} s in all, "
                f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d}")  # fmt: skip
     text = table(args.model, budget_words, runs, real, args.seeds, machine)
