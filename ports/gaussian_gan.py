@@ -29,6 +29,17 @@ Deviations: (from the TF1 reference; the presets also list theirs)
   `python -m crosscheck gaussian_gan` measures it, and `--adam tf` removes it there.
 - Presets: PyTorch 0.2's `Variable` / `volatile=True` become plain tensors and `no_grad`;
   MXNet's per-sample losses with `Trainer.step(4)` become batch means (the same gradients).
+- xyang35-pytorch preset, random draws: after `np.random.seed(S)` and `torch.manual_seed(S)`
+  all but one are the notebook's, in its order. NumPy's global generator draws the 1,000
+  points, each epoch's `np.random.shuffle`, each batch's z (4 x 2) and each epoch's 100
+  evaluation z and `randint` excerpt; torch's generator draws `nn.Linear`'s default weights
+  and biases (netG, then netD's three layers). The one that differs is the order of the
+  N(0, 0.02) weights: `initialize` draws G's weight, then D's three, where the notebook
+  calls `netD.apply(init_weights)` before `netG.apply(init_weights)`. So with the same seeds
+  the four weight matrices (not the biases) and every later number differ from the
+  notebook's. No data reader stands in the way here: with D's weights drawn first, a run
+  ends with the notebook's weights, bit for bit on a CPU (checked over two epochs against
+  the notebook's cells on current PyTorch).
 - As the reference: seeded, headless PNG per epoch, z rows = real batch rows, setup printed
   first, NaN losses stop the run, generated mean and covariance in metrics.jsonl.
 - Speed (issue 9): D's parameters are frozen in the G step, so D's weight gradients, which
