@@ -27,8 +27,6 @@ Deviations: (from the TF1 reference; the presets also list theirs)
 - `torch.optim.Adam` adds epsilon to sqrt(v_hat); TF1 adds it to sqrt(v) before the bias
   correction. With gradients near 1e-3 the weights differ by about 1e-5 after one step;
   `python -m crosscheck gaussian_gan` measures it, and `--adam tf` removes it there.
-- Presets: PyTorch 0.2's `Variable` / `volatile=True` become plain tensors and `no_grad`;
-  MXNet's per-sample losses with `Trainer.step(4)` become batch means (the same gradients).
 - xyang35-pytorch preset, random draws: after `np.random.seed(S)` and `torch.manual_seed(S)`
   all but one are the notebook's, in its order. NumPy's global generator draws the 1,000
   points, each epoch's `np.random.shuffle`, each batch's z (4 x 2) and each epoch's 100
@@ -40,6 +38,8 @@ Deviations: (from the TF1 reference; the presets also list theirs)
   notebook's. No data reader stands in the way here: with D's weights drawn first, a run
   ends with the notebook's weights, bit for bit on a CPU (checked over two epochs against
   the notebook's cells on current PyTorch).
+- Presets: PyTorch 0.2's `Variable` / `volatile=True` become plain tensors and `no_grad`;
+  MXNet's per-sample losses with `Trainer.step(4)` become batch means (the same gradients).
 - As the reference: seeded, headless PNG per epoch, z rows = real batch rows, setup printed
   first, NaN losses stop the run, generated mean and covariance in metrics.jsonl.
 - Speed (issue 9): D's parameters are frozen in the G step, so D's weight gradients, which
