@@ -13,31 +13,46 @@ Run:
     python -m ports.mnist_mlp_gan --n-epoch 1    # a smoke run (~40 s)
 
 Deviations:
+- None in the training numbers: `torch.manual_seed(S)` and then the seed's program on a CPU
+  write the same loss.txt lines and end with the same parameters, bit for bit, as
+  `--seed S`, after any number of epochs (tests/test_seed004_exact.py runs the seed's own code
+  beside the port). Every training draw comes from torch's global generator in the seed's
+  order: G's and then D's initial weights; at each epoch's first batch the DataLoader's two
+  draws (its iterator's base seed, then RandomSampler's shuffling seed, from which it builds
+  the epoch's permutation); in each step D(real)'s three dropout masks, z for the D step,
+  D(fake)'s masks, then z for the G step and D's masks. z is `torch.randn(bs, z_dim)` moved to
+  the device, as the seed's, so on a GPU z comes from the CPU's generator and the masks from
+  the GPU's, as in the seed (the GPU's kernels round differently, so exactness is the CPU's).
+- `--seed` seeds torch's global generator (`torch.manual_seed`, drawn and printed when not
+  given); the original seeds nothing. A NaN or infinite loss stops the run with one sentence.
 - `F.dropout(x, 0.3)` stays always active, as in the original: F.dropout's `training`
   defaults to True, so even `D.eval()` would not switch it off. `Discriminator.forward` takes
   optional `masks` (the cross-check feeds the masks it draws); None, the default, is F.dropout.
 - `datasets.MNIST(download=True)` -> inputs/mnist.py's TorchMnist on the same 60,000 training
-  images with the same transform (ToTensor, Normalize((0.5,), (0.5,))); its DataLoader shuffles
-  with a torch.Generator seeded from --seed. The unused test loader is not built.
+  images with the seed's transform written out: float32(u8).div(255), then .sub(0.5).div(0.5)
+  (torchvision's ToTensor and Normalize((0.5,), (0.5,)): the same float32 operations), a
+  whole batch per call. The seed's `DataLoader(batch_size=128, shuffle=True)` is kept. The
+  unused test loader (it draws nothing) is not built.
 - `Variable(...)` wrappers are dropped (no-ops since torch 0.4); `.to(device)` as the original.
-- loss.txt is rewritten (atomically) after every epoch rather than held open; the same lines
-  also go to stdout and log.txt.
-- The seed imports `save_image` but never saves a picture; like lyeoni's README we save a grid
-  of 100 samples (8 per row, values clamped to [0, 1]) per epoch, sample_NN.png, drawn with
-  figures/image_grid.py instead of torchvision. Its 100 z use torch's generator after training
-  the epoch, so they do not change the training numbers.
-- `--seed` seeds torch (weights, z, dropout, shuffling); the original seeds nothing. A NaN or
-  infinite loss stops the run with one sentence.
-- Speed (issue 9), no number changed: G(z) for D's fake batch runs under `no_grad` (the
-  original backpropagated into G and discarded G's gradients), D's parameters are frozen in
-  the G step (the original computed D's gradients there and discarded them) and Adam is
-  `foreach=True`. `--fused-adam` swaps in `torch.optim.Adam(fused=True)`: faster, and about
-  1 ulp per step off the default's rounding.
-- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
-  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
-  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (torch.utils.tensorboard.SummaryWriter).
-  None changes a number.
+- Speed, bit for bit (tests/test_seed004_exact.py compares against the seed, which has none
+  of them): G(z) for D's fake batch runs under `no_grad` (the original backpropagated into G
+  and discarded G's gradients), D's parameters are frozen in the G step (the original
+  computed D's gradients there and discarded them) and Adam is `foreach=True` (the default
+  Adam on a CPU updates one tensor at a time, in the same arithmetic). `--fused-adam`
+  (opt-in) swaps in `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off.
+- Added, none of which draws from torch's global generator or writes a weight:
+  - the loss.txt lines also go to stdout and log.txt (the seed prints nothing), and loss.txt
+    is rewritten (atomically) after every epoch rather than held open until the end;
+  - a tqdm progress bar per epoch (on a terminal);
+  - a grid of 100 samples per epoch, sample_NN.png (8 per row, values clamped to [0, 1], as
+    lyeoni's README shows; the seed imports `save_image` but never calls it), drawn with
+    figures/image_grid.py instead of torchvision. Its z are the same every epoch, drawn once
+    from a `torch.Generator` of their own seeded with --seed;
+  - a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
+    (`<out>/checkpoints/`), holding torch's generator state now and at the epoch's start;
+    `--resume RUN_DIR` (on a CPU the resumed run prints and writes what the uninterrupted one
+    does); `--on-nan stop|continue`; TensorBoard event files in the run folder
+    (torch.utils.tensorboard.SummaryWriter); `--threads`, `--device`, `--out`, `--data-dir`.
 """
 
 import dataclasses
@@ -49,7 +64,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from figures import image_grid
-from harness import checkpoints, run_folder
+from harness import checkpoints, cli, run_folder
 from inputs import mnist
 from ports import command, frozen
 
@@ -112,18 +127,26 @@ NAME_MAP = {
 }
 
 
-def train_step(G, D, D_optimizer, G_optimizer, x, z_D, z_G, masks=None):
-    """lyeoni's D_train(x) then G_train(x) on given z; returns (D_loss, G_loss) as floats.
+def train_step(G, D, D_optimizer, G_optimizer, x, z_D=None, z_G=None, masks=None):
+    """lyeoni's D_train(x) then G_train(x); returns (D_loss, G_loss) as floats.
 
+    z_D, z_G: given tensors, or None to draw `torch.randn(len(x), z_dim)` on the CPU and move
+    it to x's device where the seed does, so torch's generator is drawn in the seed's order:
+    D(real)'s three dropout masks, z_D, D(fake)'s masks, then z_G, D's masks in the G step.
     `masks`: None, or {"real": [3], "fake": [3], "G": [3]} dropout masks for D's three calls.
     D_loss = BCE(D(x), 1) + BCE(D(G(z_D)), 0); G_loss = BCE(D(G(z_G)), 1); BCE = nn.BCELoss(),
     mean(-(y max(log p, -100) + (1 - y) max(log(1 - p), -100))).
     """
     masks = masks or {}
     criterion = nn.BCELoss()
+
+    def noise(z):
+        return torch.randn(len(x), G.fc1.in_features).to(x.device) if z is None else z
+
     D.zero_grad()
     D_output = D(x, masks.get("real"))
     D_real_loss = criterion(D_output, torch.ones_like(D_output))
+    z_D = noise(z_D)
     # The original builds G's graph here too and backpropagates into G, whose gradients
     # G.zero_grad() then throws away. Under no_grad D gets the same gradients, bit for bit,
     # and the step skips G's backward (about 1 GFLOP beyond the 4.1 an iteration needs).
@@ -136,6 +159,7 @@ def train_step(G, D, D_optimizer, G_optimizer, x, z_D, z_G, masks=None):
     D_optimizer.step()
 
     G.zero_grad()
+    z_G = noise(z_G)
     # The original also backpropagates into D's weights here; D.zero_grad() throws those
     # gradients away before D's next step. With D frozen they are never computed (as in TF).
     with frozen(D):
@@ -157,29 +181,39 @@ def loss_line(epoch, n_epoch, D_losses, G_losses):
 def train(hp, out, seed, device, data_dir=None, control=None):
     """The seed's loop: per epoch, D step and G step per full batch, then a loss.txt line.
 
+    Every training draw comes from torch's global generator in the seed program's order: G's
+    and then D's initial weights; per epoch the DataLoader's two draws (its iterator's base
+    seed, then RandomSampler's shuffling seed at the first batch); per batch train_step's.
     `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume, the
-    NaN stop and TensorBoard. A run resumed mid-epoch restarts the epoch's DataLoader from its
-    generator's state at the epoch's start and skips the batches already trained on.
+    NaN stop and TensorBoard. A run resumed mid-epoch sets torch's generator back to its state
+    at the epoch's start, lets the DataLoader draw the same order, continues from the
+    checkpoint's state and skips the batches already trained on.
     """
     control = control or checkpoints.Control()
     torch.manual_seed(seed)
     raw = mnist.read_raw(data_dir)
-    shuffler = torch.Generator().manual_seed(seed)
-    loader = mnist.torch_loader(mnist.TorchMnist(raw.train_images, raw.train_labels), hp.bs,
-                                generator=shuffler)  # fmt: skip
+    loader = mnist.torch_loader(mnist.TorchMnist(raw.train_images, raw.train_labels), hp.bs)
     mnist_dim = 28 * 28
     G = Generator(g_input_dim=hp.z_dim, g_output_dim=mnist_dim).to(device)
     D = Discriminator(mnist_dim, hp.dropout).to(device)
     # foreach: one multi-tensor kernel per Adam operation instead of one per parameter, the
-    # same arithmetic in the same order (bit for bit, tests/test_bench.py); D's Adam took 1.6x
-    # less CPU time (12.1 -> 7.6 ms per update, measured on the 2-core CPU under load).
+    # same arithmetic in the same order (bit for bit, tests/test_seed004_exact.py); D's Adam
+    # took 1.6x less CPU time (12.1 -> 7.6 ms per update, measured on the 2-core CPU under load).
     G_optimizer = torch.optim.Adam(G.parameters(), lr=hp.lr, **command.adam_options(foreach=True))
     D_optimizer = torch.optim.Adam(D.parameters(), lr=hp.lr, **command.adam_options(foreach=True))
+    # The grid's z, the same every epoch, from a generator of its own: drawn from torch's
+    # global one, they would move every later z, dropout mask and shuffle.
+    test_z = torch.randn(hp.samples, hp.z_dim, generator=torch.Generator().manual_seed(seed))
     steps_per_epoch = len(raw.train_images) // hp.bs  # Full batches; the last 96 are skipped.
-    # Position, the shuffler's state at the epoch's start, running losses and loss.txt's lines.
-    loop = {"epoch": 1, "batch": 0, "shuffler": None, "D_losses": [], "G_losses": [], "lines": []}
+    # Position, torch's generator at the epoch's start, running losses and loss.txt's lines.
+    loop = {"epoch": 1, "batch": 0, "epoch_rng": None, "D_losses": [], "G_losses": [],
+            "lines": []}  # fmt: skip
     if control.resumed:
         loop = command.restore(control, G, D, G_optimizer, D_optimizer)["loop"]
+        if "epoch_rng" not in loop:
+            raise cli.UserError(f"--resume {out.path}: its checkpoint comes from a version of "
+                                "the port that shuffled with a generator of its own; "
+                                "start a new run.")  # fmt: skip
         command.set_rng_states(control.resumed["rng"])
     command.attach_board(control, purge_step=loop["epoch"])
     lines = loop["lines"]
@@ -188,18 +222,22 @@ def train(hp, out, seed, device, data_dir=None, control=None):
     )  # noqa: E501, E731
     with control.signals():
         for epoch in range(loop["epoch"], hp.n_epoch + 1):
-            if loop["shuffler"] is None:
-                loop["shuffler"] = shuffler.get_state()
-            shuffler.set_state(loop["shuffler"])
+            if loop["epoch_rng"] is None:
+                loop["epoch_rng"] = torch.get_rng_state()
+            resumed_rng = None
+            if loop["batch"]:  # Resumed mid-epoch: the DataLoader redraws the epoch's order.
+                resumed_rng = torch.get_rng_state()
+                torch.set_rng_state(loop["epoch_rng"])
             D_losses, G_losses = loop["D_losses"], loop["G_losses"]
             batches = tqdm.tqdm(loader, desc=f"epoch {epoch}", disable=None, leave=False)
             for seen, (x, _) in enumerate(batches):
+                if resumed_rng is not None:  # The order is drawn; on from the checkpoint.
+                    torch.set_rng_state(resumed_rng)
+                    resumed_rng = None
                 if len(x) != hp.bs or seen < loop["batch"]:
                     continue  # A short batch (skipped by the seed) or one trained before a resume.
                 x = x.view(-1, mnist_dim).to(device)
-                z_D = torch.randn(hp.bs, hp.z_dim, device=device)
-                z_G = torch.randn(hp.bs, hp.z_dim, device=device)
-                D_loss, G_loss = train_step(G, D, D_optimizer, G_optimizer, x, z_D, z_G)
+                D_loss, G_loss = train_step(G, D, D_optimizer, G_optimizer, x)
                 control.check_finite(f"epoch {epoch} batch {len(D_losses)}", D_loss=D_loss,
                                      G_loss=G_loss)  # fmt: skip
                 D_losses.append(D_loss)
@@ -213,11 +251,10 @@ def train(hp, out, seed, device, data_dir=None, control=None):
             out.metric(epoch=epoch, loss_d=loss_d, loss_g=loss_g)
             out.scalars(epoch, loss_d=loss_d, loss_g=loss_g)
             with torch.no_grad():
-                test_z = torch.randn(hp.samples, hp.z_dim, device=device)
-                samples = G(test_z).cpu().numpy()
+                samples = G(test_z.to(device)).cpu().numpy()
             path = out.save_figure(image_grid.tiled(samples), f"sample_{epoch:02d}.png")
             out.image("samples", path, epoch)
-            loop = {"epoch": epoch + 1, "batch": 0, "shuffler": None, "D_losses": [],
+            loop = {"epoch": epoch + 1, "batch": 0, "epoch_rng": None, "D_losses": [],
                     "G_losses": [], "lines": lines}  # fmt: skip
         control.finish(hp.n_epoch * steps_per_epoch, save)
     return lines

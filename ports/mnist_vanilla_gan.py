@@ -28,6 +28,20 @@ Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
   `nn.Linear` layers (same maths: `x @ W + b.repeat(...)` equals `x W^T + b`); `Variable`,
   `.data.numpy()` and `reset_grad()` become plain tensors, `.item()` and `zero_grad()` before
   each backward (the same gradients); `input_data` -> inputs/mnist.py as in the reference.
+- wiseodd-pytorch preset, random draws: gan_pytorch.py cannot be repeated number for number,
+  because of its data reader. TF's `input_data.read_data_sets` reseeds NumPy's global
+  generator from the operating system's entropy and shuffles with it, so no seed repeats its
+  batch order; the preset's batches come from inputs/mnist.py (the same 55,000 images and
+  `next_batch`), shuffled by a NumPy Generator seeded with --seed. Its torch draws are
+  gan_pytorch.py's calls in its order: `torch.randn` of Wzh [100, 128], Whx [128, 784], Wxh
+  [784, 128] and Why [128, 1] (times sqrt(2 / fan_in)), then per iteration
+  `torch.randn(64, 100)` for the D step and again for the G step. They start further along
+  torch's stream, though: `nn.Linear`'s constructors first draw their default
+  U(+-1/sqrt(fan_in)) weights and biases (G's two layers, then D's two), which `initialize`
+  overwrites. So after the same `torch.manual_seed(S)` every weight and every z differs from
+  gan_pytorch.py's; after those constructor draws gan_pytorch.py's calls give the preset's
+  weights and z bit for bit. On a GPU the preset draws z from the GPU's generator, where
+  gan_pytorch.py drew them on the CPU.
 - As the reference: seeded, grids as NNN.png in the run folder, training.gif at the end,
   NaN losses stop the run.
 - Speed: D's parameters are frozen in the G step, so D's weight gradients, which

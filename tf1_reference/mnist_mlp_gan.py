@@ -16,7 +16,7 @@ Deviations: (a translation, so these are the choices of the translation)
 - Layers are `tf.compat.v1.layers.dense` named fc1..fc4 under `variable_scope("generator")` /
   `("discriminator")`; the second D call reuses the variables (`reuse=True`); var lists are
   the trainable variables of each scope. Initializers are PyTorch's `nn.Linear` defaults,
-  U(+-1/sqrt(fan_in)) for kernels and biases, drawn by TF's generator.
+  U(+-1/sqrt(fan_in)) for kernels and biases.
 - Leaky ReLU is `tf.maximum(x, 0.2 * x)` (as many 2018 TF GANs wrote it): the same values
   as `F.leaky_relu(x, 0.2)`; `tf.nn.leaky_relu` rounds 0.2 to float32 even in float64.
 - Dropout: `x * mask` with the mask `tf.nn.dropout(ones, rate=0.3)` (0 or 1/0.7), held in a
@@ -26,16 +26,35 @@ Deviations: (a translation, so these are the choices of the translation)
   -100)), PyTorch's forward formula, and a custom gradient with PyTorch's backward formula
   (p - y) / max((1 - p) p, 1e-12) / N. Plain autodiff through the clamp would give 0 * inf =
   NaN once p rounds to exactly 0 or 1 (a sigmoid logit beyond about +-17 in float32).
-- Data: the 60,000 training images (`datasets.MNIST(train=True)`) from inputs/mnist.py, scaled
-  as ToTensor and Normalize((0.5,), (0.5,)) do, in float32, to [-1, 1]; each epoch one
-  `np.random.permutation`, 468 batches of 128 and the last 96 images skipped, as the seed.
-- z ~ N(0, I) from NumPy's global generator (fed), where the original used torch.randn.
-- `--seed` seeds NumPy's global generator and the graph-level seed; NaN losses stop the run.
-- Added (issues 8, 10): a checkpoint every `--checkpoint-every` steps, at the end and on
-  Ctrl-C/SIGTERM (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run
-  prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
-  TensorBoard event files in the run folder (a FileWriter with the graph; scalars as
-  Summary protos, no graph ops). None changes a number.
+- Data: `datasets.MNIST(train=True)` and `DataLoader(batch_size=128, shuffle=True)` -> the
+  60,000 training images from inputs/mnist.py, scaled as ToTensor and Normalize((0.5,),
+  (0.5,)) do, in float32, to [-1, 1]; each epoch one `np.random.permutation` of them, 468
+  batches of 128 and the last 96 images skipped, as the seed.
+- Every random draw differs from the seed program's, in value, not in distribution: the
+  original draws all of them from torch's global generator, which a TF1 program does not
+  have. The initial weights come from TF's initializer ops (seeded by the graph-level seed),
+  each epoch's order from NumPy's global generator (`np.random.permutation`, where the
+  DataLoader draws a shuffling seed from torch's generator and permutes with it), z for the
+  D step and then for the G step from NumPy's global generator (`np.random.normal`, fed,
+  where the original calls torch.randn), and the dropout masks from the graph's own
+  RandomUniform ops (where the original's F.dropout draws from torch's generator). The
+  cross-check feeds both frameworks the same draws to compare the function itself.
+- `--seed` seeds NumPy's global generator and the graph-level seed (drawn and printed when
+  not given); the original seeds nothing. NaN losses stop the run with one sentence.
+- Added, none of which draws from NumPy's global generator or TF's, or writes a weight:
+  - each loss.txt line also goes to stdout and log.txt (the seed prints nothing; the same
+    line as the port's), and loss.txt is rewritten (atomically) after every epoch;
+  - a tqdm progress bar per epoch (on a terminal);
+  - a grid of 100 samples per epoch, sample_NN.png (8 per row, values clamped to [0, 1], as
+    lyeoni's README shows; the seed imports `save_image` but never calls it), its z the same
+    every epoch, drawn once from a NumPy Generator of their own seeded with --seed;
+  - a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
+    (`<out>/checkpoints/`, a `tf.train.Saver` built after the original's ops: its save and
+    restore ops join the graph and draw nothing), `--resume RUN_DIR` (on a CPU the resumed
+    run prints and writes what the uninterrupted one does), `--on-nan stop|continue`, and
+    TensorBoard event files in the run folder (a FileWriter with the graph, the Saver's ops
+    included; scalars and images as Summary protos, no graph ops); `--device`, `--out`,
+    `--data-dir`.
 - Resuming: TF1 cannot save the state of the in-graph dropout generators, so a resumed
   run replays their draws (`fast_forward_dropout`, about a millisecond per step done)
   and continues with the same masks as the uninterrupted run.
@@ -178,7 +197,7 @@ def train_step(sess, gan, x, z_D, z_G, masks=None):
 
 
 def normalized(images):
-    """uint8 images -> float32 (N, 784) in [-1, 1]: (x / 255 - 0.5) / 0.5, as ToTensor, Normalize."""
+    """uint8 images -> float32 (N, 784) in [-1, 1], (x / 255 - 0.5) / 0.5: ToTensor, Normalize."""
     x = images.reshape(len(images), 784).astype(np.float32) / np.float32(255.0)
     return (x - np.float32(0.5)) / np.float32(0.5)
 
@@ -240,6 +259,9 @@ def train(hp, out, seed, data_dir=None, config=None, control=None):
         init = tf1.global_variables_initializer()
         saver = tf1.train.Saver() if control.enabled else None  # Built after the original's ops.
     starts = range(0, len(images) - hp.bs + 1, hp.bs)  # Full batches only, as the seed.
+    # The grid's z, the same every epoch, from a generator of its own: drawn from NumPy's
+    # global one, they would move every later z and epoch order.
+    test_z = np.random.default_rng(seed).normal(size=(hp.samples, hp.z_dim))
     # Position, the epoch's order and running losses, and loss.txt's lines: a checkpoint's loop.
     loop = {"epoch": 1, "batch": 0, "order": None, "D_losses": [], "G_losses": [], "lines": []}
     with tf1.Session(graph=graph, config=config) as sess, control.signals():
@@ -282,7 +304,6 @@ def train(hp, out, seed, data_dir=None, config=None, control=None):
             run_folder.atomic_write(out.path / "loss.txt", lambda p: p.write_text("".join(lines)))
             out.metric(epoch=epoch, loss_d=float(loss_d), loss_g=float(loss_g))
             out.scalars(epoch, loss_d=loss_d, loss_g=loss_g)
-            test_z = np.random.normal(size=(hp.samples, hp.z_dim))
             samples = sess.run(gan.G_output, feed_dict={gan.z: test_z})
             path = out.save_figure(image_grid.tiled(samples), f"sample_{epoch:02d}.png")
             out.image("samples", path, epoch)
