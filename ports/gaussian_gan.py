@@ -28,16 +28,12 @@ Deviations: (from the TF1 reference; the presets also list theirs)
   correction. With gradients near 1e-3 the weights differ by about 1e-5 after one step;
   `python -m crosscheck gaussian_gan` measures it, and `--adam tf` removes it there.
 - xyang35-pytorch preset, random draws: after `np.random.seed(S)` and `torch.manual_seed(S)`
-  all but one are the notebook's, in its order. NumPy's global generator draws the 1,000
-  points, each epoch's `np.random.shuffle`, each batch's z (4 x 2) and each epoch's 100
-  evaluation z and `randint` excerpt; torch's generator draws `nn.Linear`'s default weights
-  and biases (netG, then netD's three layers). The one that differs is the order of the
-  N(0, 0.02) weights: `initialize` draws G's weight, then D's three, where the notebook
-  calls `netD.apply(init_weights)` before `netG.apply(init_weights)`. So with the same seeds
-  the four weight matrices (not the biases) and every later number differ from the
-  notebook's. No data reader stands in the way here: with D's weights drawn first, a run
-  ends with the notebook's weights, bit for bit on a CPU (checked over two epochs against
-  the notebook's cells on current PyTorch).
+  every draw is the notebook's, in its order. NumPy's global generator draws the 1,000 points,
+  each epoch's `np.random.shuffle`, each batch's z (4 x 2) and each epoch's 100 evaluation z
+  and `randint` excerpt; torch's generator draws `nn.Linear`'s default weights and biases
+  (netG, then netD's three layers), then the N(0, 0.02) weights, netD's before netG's as the
+  notebook's `apply(init_weights)` calls. A run ends with the notebook's weights, bit for bit
+  on a CPU (checked over two epochs against the notebook's cells on current PyTorch).
 - Presets: PyTorch 0.2's `Variable` / `volatile=True` become plain tensors and `no_grad`;
   MXNet's per-sample losses with `Trainer.step(4)` become batch means (the same gradients).
 - As the reference: seeded, headless PNGs (data.png, then one per epoch with an "epoch N"
@@ -206,7 +202,8 @@ def train(hp, out, seed, device, preset="tf1", control=None):
     X = gaussian.gaussian_data(np.random)
     true_mean, true_cov = gaussian.true_moments()
     G, D = Generator().to(device), Discriminator(1 if preset == "tf1" else 2).to(device)
-    initialize([G, D], preset)
+    # The notebook initialises netD before netG (`netD.apply(init_weights)` comes first).
+    initialize([D, G] if preset == "xyang35-pytorch" else [G, D], preset)
     opt_D = torch.optim.Adam(D.parameters(), lr=hp.lr_D, **command.adam_options())
     opt_G = torch.optim.Adam(G.parameters(), lr=hp.lr_G, **command.adam_options())
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
