@@ -38,3 +38,16 @@ def test_every_hparams_field_has_a_source_comment(package):
         comments = cli.field_comments(hparams)
         missing = [f.name for f in dataclasses.fields(hparams) if f.name not in comments]
         assert not missing, f"{path.name}: HParams fields without a source comment: {missing}"
+
+
+def test_deviations_page_is_fresh():
+    """docs/deviations.md is written from the module docstrings; it must match them."""
+    from report import deviations
+
+    assert deviations.PAGE.read_text() == deviations.page(), (
+        "docs/deviations.md is stale: run python -m report.deviations"
+    )
+    for model in deviations.MODELS:
+        for package, _ in deviations.SIDES:
+            _, bullets = deviations.deviations(ROOT / package / f"{model}.py")
+            assert bullets, f"{package}/{model}.py lists no deviation"

@@ -13,6 +13,10 @@ Run:
     python -m tf1_reference.mnist_mlp_gan --n-epoch 1    # a smoke run (~40 s)
 
 Deviations: (a translation, so these are the choices of the translation)
+- The loss.txt means are float32 means of the float32 losses, NumPy's (pairwise summation),
+  where the seed's `torch.mean(torch.FloatTensor(list))` sums in torch's order: the two can
+  differ in the last float32 bit, which moves the printed third decimal only when a mean lies
+  within that bit of a rounding boundary. (The port prints the seed's own torch.mean.)
 - Layers are `tf.compat.v1.layers.dense` named fc1..fc4 under `variable_scope("generator")` /
   `("discriminator")`; the second D call reuses the variables (`reuse=True`); var lists are
   the trainable variables of each scope. Initializers are PyTorch's `nn.Linear` defaults,

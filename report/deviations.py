@@ -1,0 +1,89 @@
+"""docs/deviations.md, written from the "Deviations:" list of every model module's docstring.
+
+The module docstrings are the one source of truth for how each reference and port differs from
+its original; this page gathers them per model, so a reader sees the TF1 reference's list beside
+the port's, and a test fails when the page is stale.
+
+Source: the archive's own module docstrings (tf1_reference/<model>.py, ports/<model>.py).
+
+Run:
+    python -m report.deviations            # rewrite docs/deviations.md
+    python -m report.deviations --check    # exit 1 and say so when the page is stale
+
+Deviations: none (a project tool).
+"""
+
+import argparse
+import ast
+import pathlib
+import sys
+
+from harness import run_folder
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PAGE = ROOT / "docs" / "deviations.md"
+MODELS = ("gaussian_gan", "gaussian_cgan", "ring_gan", "mnist_dcgan", "mnist_vanilla_gan",
+          "mnist_mlp_gan")  # fmt: skip
+SIDES = (("tf1_reference", "TF1 reference"), ("ports", "PyTorch port"))
+
+
+def deviations(path):
+    """(the line after "Deviations:", [bullet text, ...]) of a module's docstring."""
+    doc = ast.get_docstring(ast.parse(pathlib.Path(path).read_text()))
+    if not doc or "\nDeviations:" not in doc:
+        raise ValueError(f"{path}: its docstring has no 'Deviations:' section.")
+    section = doc.split("\nDeviations:", 1)[1]
+    note, _, body = section.partition("\n")
+    bullets = []
+    for line in body.splitlines():
+        if line.startswith("- "):
+            bullets.append(line[2:].strip())
+        elif line.startswith("  ") and bullets:
+            bullets[-1] += " " + line.strip()
+        elif line.strip():
+            break  # The list ends at the first line that is neither a bullet nor its tail.
+    return note.strip(), bullets
+
+
+def page():
+    lines = [
+        "# Deviations from the originals",
+        "",
+        "*Written by `python -m report.deviations` from the module docstrings; edit those.*",
+        "",
+        "Every difference between a reference or port and its original, with its reason and its",
+        "effect on the numbers, as the module that makes it lists it. A port's list is relative",
+        "to its TF1 reference (or, for a preset, to the program the preset runs).",
+        "",
+    ]
+    for model in MODELS:
+        lines += [f"## `{model}`", ""]
+        for package, title in SIDES:
+            note, bullets = deviations(ROOT / package / f"{model}.py")
+            lines.append(f"**{title}** (`{package}/{model}.py`){' ' + note if note else ''}")
+            lines.append("")
+            lines += [f"- {bullet}" for bullet in bullets]
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m report.deviations", description=__doc__
+                                     .splitlines()[0])  # fmt: skip
+    parser.add_argument("--check", action="store_true",
+                        help="do not write: exit 1 when docs/deviations.md is stale")
+    args = parser.parse_args(argv)
+    text = page()
+    if args.check:
+        if not PAGE.exists() or PAGE.read_text() != text:
+            print(f"{PAGE.relative_to(ROOT)} is stale: run python -m report.deviations.",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        return 0
+    run_folder.atomic_write(PAGE, lambda p: p.write_text(text))
+    print(f"wrote {PAGE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
