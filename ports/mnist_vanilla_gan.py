@@ -25,23 +25,21 @@ Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
 - `torch.optim.Adam` adds epsilon to sqrt(v_hat), TF1 to sqrt(v); `python -m crosscheck
   mnist_vanilla_gan` measures the difference and `--adam tf` removes it there.
 - wiseodd-pytorch preset: raw tensors `Wzh, bzh, Whx, bhx, Wxh, bxh, Why, bhy` become
-  `nn.Linear` layers (same maths: `x @ W + b.repeat(...)` equals `x W^T + b`); `Variable`,
+  `nn.Linear` layers built without drawing from torch's generator, whose biases keep
+  gan_pytorch.py's shape: `create_bias` makes a (mb_size, size) matrix, so every place in the
+  batch has its own bias row with its own gradient and Adam state. `Variable`,
   `.data.numpy()` and `reset_grad()` become plain tensors, `.item()` and `zero_grad()` before
-  each backward (the same gradients); `input_data` -> inputs/mnist.py as in the reference.
+  each backward (the same gradients); `ones_label` of shape (mb_size,) against D's (mb_size,
+  1) output, which PyTorch 0.x compared element by element, becomes `ones_like` of the output.
 - wiseodd-pytorch preset, random draws: gan_pytorch.py cannot be repeated number for number,
   because of its data reader. TF's `input_data.read_data_sets` reseeds NumPy's global
   generator from the operating system's entropy and shuffles with it, so no seed repeats its
   batch order; the preset's batches come from inputs/mnist.py (the same 55,000 images and
   `next_batch`), shuffled by a NumPy Generator seeded with --seed. Its torch draws are
-  gan_pytorch.py's calls in its order: `torch.randn` of Wzh [100, 128], Whx [128, 784], Wxh
-  [784, 128] and Why [128, 1] (times sqrt(2 / fan_in)), then per iteration
-  `torch.randn(64, 100)` for the D step and again for the G step. They start further along
-  torch's stream, though: `nn.Linear`'s constructors first draw their default
-  U(+-1/sqrt(fan_in)) weights and biases (G's two layers, then D's two), which `initialize`
-  overwrites. So after the same `torch.manual_seed(S)` every weight and every z differs from
-  gan_pytorch.py's; after those constructor draws gan_pytorch.py's calls give the preset's
-  weights and z bit for bit. On a GPU the preset draws z from the GPU's generator, where
-  gan_pytorch.py drew them on the CPU.
+  gan_pytorch.py's calls in its order after the same `torch.manual_seed(S)`: `torch.randn` of
+  Wzh [100, 128], Whx [128, 784], Wxh [784, 128] and Why [128, 1] (times sqrt(2 / fan_in)),
+  then per iteration `torch.randn(64, 100)` for the D step and again for the G step. On a GPU
+  the preset draws z from the GPU's generator, where gan_pytorch.py drew them on the CPU.
 - As the reference: seeded, grids as NNN.png in the run folder, training.gif at the end,
   NaN losses stop the run.
 - Speed: D's parameters are frozen in the G step, so D's weight gradients, which
@@ -193,7 +191,15 @@ def train(hp, out, seed, device, data_dir=None, preset="tf1", control=None):
     np.random.seed(seed)
     torch.manual_seed(seed)
     datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
-    G, D = Generator(hp.Z_dim, hp.h_dim), Discriminator(hp.h_dim)
+    if preset == "wiseodd-pytorch":
+        # gan_pytorch.py makes raw tensors: no constructor draws from torch's generator, and
+        # each bias is `create_bias`'s (mb_size, size) matrix, one row per place in the batch.
+        with torch.random.fork_rng(devices=[]):
+            G, D = Generator(hp.Z_dim, hp.h_dim), Discriminator(hp.h_dim)
+        for layer in (G.fc1, G.fc2, D.fc1, D.fc2):
+            layer.bias = nn.Parameter(torch.zeros(hp.mb_size, layer.out_features))
+    else:
+        G, D = Generator(hp.Z_dim, hp.h_dim), Discriminator(hp.h_dim)
     initialize([G, D])
     G, D = G.to(device), D.to(device)
     D_solver = torch.optim.Adam(D.parameters(), lr=hp.lr_D, **command.adam_options())
