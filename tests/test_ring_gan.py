@@ -200,35 +200,32 @@ def _result_run(module, seed, tmp_path):
         return module.train(hp, out, seed=seed)
 
 
-# The original program itself, run on TF 2.21 beside the reference to 10,000 epochs at its
-# default seed, prints the same 50 loss lines and draws a pixel-identical frame in which the mode
-# at (0, 2) has no generated point (README, seed 001). The bound is kept; this run is expected to
-# miss it, and strict=True fails the suite if it ever stops missing it.
-ORIGINAL_MISSES_A_MODE = pytest.mark.xfail(
-    strict=True, reason="See_GANs at seed 6789 on TF 2.21 leaves mode (0, 2) empty at 10,000"
-)
+# GAN training is chaotic: which seeds cover all 8 modes by 10,000 epochs depends on the CPU's
+# kernels, not only on the model (seed 6789: the reference left mode (0, 2) empty on the AVX2
+# AMD EPYC and covered all 8 on the AVX-512 Intel Xeon and AMD Zen 5; the port collapsed to one
+# mode on the Intel Xeon and covered all 8 on both AMD machines). So the test judges each
+# framework over seeds, with one bound for both: measured over 8 seeds per framework on the
+# Zen 5 machine natively and on its AVX2 paths, and 3 seeds on each of the other two machines
+# (docs/results.md), a run misses the bound about once in 14; at least 5 of 8 must reach it.
+RESULT_SEEDS = (6789, 1, 2, 3, 4, 5, 6, 7)
+RESULT_MIN_RUNS = 5
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "module, seed",
-    [
-        pytest.param(reference, 6789, id="tf1-6789", marks=ORIGINAL_MISSES_A_MODE),
-        pytest.param(reference, 1, id="tf1-1"),
-        pytest.param(reference, 2, id="tf1-2"),
-        pytest.param(port, 6789, id="pytorch-6789"),
-        pytest.param(port, 1, id="pytorch-1"),
-        pytest.param(port, 2, id="pytorch-2"),
-    ],
-)
-def test_result_all_modes_by_10000_epochs(module, seed, tmp_path):
-    record = _result_run(module, seed, tmp_path)
-    results = pathlib.Path("runs") / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    name = module.__name__.replace(".", "_")
-    (results / f"{name}_{seed}.json").write_text(json.dumps(record, default=float))
-    assert record["modes_covered"] == 8
-    assert record["high_quality_fraction"] >= 0.75
+@pytest.mark.parametrize("module", [reference, port], ids=["tf1", "pytorch"])
+def test_result_most_seeds_cover_all_modes_by_10000_epochs(module, tmp_path):
+    records = []
+    for seed in RESULT_SEEDS:
+        record = _result_run(module, seed, tmp_path)
+        results = pathlib.Path("runs") / "results"
+        results.mkdir(parents=True, exist_ok=True)
+        name = module.__name__.replace(".", "_")
+        (results / f"{name}_{seed}.json").write_text(json.dumps(record, default=float))
+        records.append(record)
+    good = [r["modes_covered"] == 8 and r["high_quality_fraction"] >= 0.75 for r in records]
+    summary = [(s, r["modes_covered"], round(r["high_quality_fraction"], 3))
+               for s, r in zip(RESULT_SEEDS, records)]  # fmt: skip
+    assert sum(good) >= RESULT_MIN_RUNS, summary
 
 
 def test_tf_float32_sigmoid_is_eigens_polynomial_not_torchs():
