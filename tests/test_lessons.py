@@ -92,8 +92,15 @@ def test_lesson_2_reuse_errors(outputs):
     ) in text
     assert "ValueError: Variable wiseodd_style/D_W1 does not exist" in text
     assert "but specified shape (3, 1) and found shape (2, 1)" in text
+    assert "but specified dtype float64 and found dtype float32_ref." in text
     assert text.count("-> discriminator/d_W:0, same object: True") == 4
     assert "same object: False" not in text
+    # The title's count of ValueErrors is the count the lesson provokes.
+    assert "4 kinds of ValueError provoked" in text
+    assert "the four ValueErrors" in render.title_of(render.LESSONS_DIR / "02_reuse.py")
+    # What AUTO_REUSE costs: a misspelt scope creates; initializer and trainable are ignored.
+    assert "trainable variables: ['discriminator/d_W:0', 'discriminater/d_W:0']" in text
+    assert "| trainable: True | all zeros: False" in text
 
 
 def test_lesson_3_scopes(outputs):
