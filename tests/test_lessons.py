@@ -111,6 +111,8 @@ def test_lesson_3_scopes(outputs):
     assert "discriminator_1/MatMul <- discriminator/d_W1:0" in text
     assert "fake_logits: discriminator_2/logits:0" in text
     assert "ops under discriminator_1/: []" in text
+    assert "tf.Variable('v') three times: ['net/v:0', 'net/v_1:0', 'net_1/v:0']" in text
+    assert "real_logits: discriminator/logits:0 | fake_logits: discriminator/logits_1:0" in text
 
 
 def test_lesson_4_var_lists_and_generator_drift(outputs):
