@@ -133,6 +133,9 @@ def test_lesson_4_var_lists_and_generator_drift(outputs):
     assert drift > 1e-3
     assert "['generator/conv2d_transpose/kernel'" in substring_part
     assert "generator unchanged after five D steps: True" in text
+    assert ("scope=\"discriminator\":  ['discriminator/w', 'discriminator/scale', "
+            "'discriminator_1/scale', 'discriminator2/w', 'discriminator2/scale']") in text
+    assert "scope=\"discriminator/\": ['discriminator/w', 'discriminator/scale']" in text
 
 
 def test_lesson_5_root_scope_trap(outputs):
