@@ -148,8 +148,18 @@ def test_lesson_5_root_scope_trap(outputs):
     for name in ("discriminator/d_w/Adam:0", "discriminator/d_w/Adam_1:0", "beta1_power:0",
                  "beta2_power:0", "beta1_power_1:0", "generator/g_W/Adam_1:0"):  # fmt: skip
         assert f"    {name}\n" in text + "\n", name
-    assert "'d_w/Adam_1:0', 'd_w/Adam_2:0'" in text
+    assert "'d_w/Adam_1:0', 'd_w/Adam_2:0', 'd_b/Adam:0', 'd_b/Adam_1:0'" in text
     assert "beta1_power before and after two steps: [0.9, 0.81, 0.729]" in text
+    # Only d_w's name was used up by the failed minimize; d_b's is free.
+    assert "next op name for 'd_w/Adam': d_w/Adam_1 | for 'd_b/Adam': d_b/Adam" in text
+    assert "three times: ['d_w/Adam', 'd_w/Adam_1', 'd_w/Adam_2']" in text
+    # AUTO_REUSE creates under an inherited reuse=True.
+    assert "under AUTO_REUSE: fresh/w:0 created" in text
+    # The beta powers follow the name scope; opt.variables() says whose they are.
+    assert "['discriminator/d_w:0', 'd_train/beta1_power:0', 'd_train/beta2_power:0'," in text
+    assert ("{\"D's Adam\": ['beta1_power:0', 'beta2_power:0'], "
+            "\"G's Adam\": ['beta1_power_1:0', 'beta2_power_1:0']}") in text
+    assert "get_variable('discriminator/d_w/Adam/') -> discriminator/d_w/Adam:0" in text
 
 
 def test_lesson_6_eager(outputs):
