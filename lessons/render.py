@@ -4,8 +4,9 @@ Each `lessons/NN_topic.py` is a percent-format file: cells start at `# %%` lines
 at `# %% [markdown]` lines, whose lines are markdown behind `# `. The renderer runs the cells in
 order, captures what each prints, and writes `lessons/NN_topic.md` (header, prose, code, output)
 plus the index `lessons/README.md`. Running a lesson needs a process of the right kind:
-importing `tf1_reference` switches the whole process to graph mode, so all lessons that import
-it share one worker process, and every other lesson (the eager one) runs in a process of its own.
+importing `tf1_reference` switches the whole process to graph mode, so the lessons that
+`import tf1_reference` share one worker process, and every other lesson runs in a process of
+its own (the eager lessons, which import its modules only to switch back to TF2 at once).
 
 The pages must not change from run to run, so that a stale rendering can be detected: only
 Python's stdout is captured (TensorFlow's C++ log lines go to stderr), memory addresses are

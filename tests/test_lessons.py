@@ -165,11 +165,17 @@ def test_lesson_5_root_scope_trap(outputs):
 def test_lesson_6_eager(outputs):
     text = printed(outputs, "06_tf2_eager.py")
     assert "executing eagerly: True" in text
-    assert text.count("same object as the first: False") == 4
+    assert text.count("same object as the first: False") == 5
     assert "same object as the first: True" not in text
     assert "TRAINABLE_VARIABLES collection: []" in text
-    assert "variables after two calls: ['discriminator/d_W1:0'" in text
     assert "weights after two calls: ['dense/kernel:0', 'dense/bias:0', 'dense_1/kernel:0'" in text
+    # The shim runs the archive's netD, all six variables, and acts as AUTO_REUSE.
+    assert ("variables after two layer calls: ['discriminator/d_W1:0', 'discriminator/d_W2:0', "
+            "'discriminator/d_W3:0', 'discriminator/d_b1:0', 'discriminator/d_b2:0', "
+            "'discriminator/d_b3:0']") in text
+    assert "reuse of a scope opened without reuse: _ReuseMode.AUTO_REUSE" in text
+    assert "reuse=True, misspelt scope: discriminater/d_W1:0" in text
+    assert "two reuse=False calls, same logits: True" in text
 
 
 def test_graph_lessons_share_a_process_and_the_eager_one_runs_alone():
