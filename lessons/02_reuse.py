@@ -245,6 +245,81 @@ print("same logits:", torch.equal(real_logits, fake_logits))
 assert [name for name, _ in D.named_parameters()] == ["weight"]
 
 # %% [markdown]
+# ## Exercises
+#
+# ### Exercise 2.1: predict, then run
+#
+# `netD` has been called with `reuse=tf.AUTO_REUSE` on 2-D points, creating
+# `discriminator/d_W` of shape (2, 1). A colleague calls the same scope with
+# `reuse=tf.AUTO_REUSE` for 3-D points, asking for shape (3, 1). A new variable, or an
+# error?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+    netD(tf1.placeholder(tf.float32, shape=[None, 2]), reuse=tf1.AUTO_REUSE)
+    try:
+        with tf1.variable_scope("discriminator", reuse=tf1.AUTO_REUSE):
+            tf1.get_variable("d_W", shape=[3, 1])
+        outcome = "a new variable"
+    except ValueError as error:
+        outcome = f"{type(error).__name__}: {message(error)}"
+print("Exercise 2.1:", outcome)
+assert outcome.startswith("ValueError: Trying to share variable discriminator/d_W, but specified")
+
+# %% [markdown]
+# An error. `AUTO_REUSE` decides only between creating and looking up; a name that exists
+# is looked up, and the lookup still checks shape and dtype.
+#
+# </details>
+#
+# ### Exercise 2.2: predict, then run
+#
+# Inside `variable_scope("outer")`, open `variable_scope("inner")` and call
+# `scope.reuse_variables()` there, as xyang35's `netD` does. After the inner block closes,
+# is reuse on in `outer`?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+    with tf1.variable_scope("outer"):
+        with tf1.variable_scope("inner") as scope:
+            scope.reuse_variables()
+            inner_reuse = tf1.get_variable_scope().reuse
+        outer_reuse = tf1.get_variable_scope().reuse
+print("Exercise 2.2: reuse in inner:", inner_reuse, "| in outer afterwards:", outer_reuse)
+assert inner_reuse is True and outer_reuse is False
+
+# %% [markdown]
+# No. `reuse_variables()` flips the scope it is called on, and the flag lives as long as
+# that `with` block. This is why `netD` is safe, and why the same call on the root scope,
+# which never closes, is the trap of lesson 5.
+#
+# </details>
+#
+# ### Exercise 2.3: predict, then run
+#
+# With reuse on, does `get_variable("d_W")` need its shape again?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+    netD(tf1.placeholder(tf.float32, shape=[None, 2]))
+    with tf1.variable_scope("discriminator", reuse=True):
+        found = tf1.get_variable("d_W")
+print("Exercise 2.3: get_variable('d_W') without a shape ->", found.name, found.shape)
+assert found.name == "discriminator/d_W:0" and found.shape == (2, 1)
+
+# %% [markdown]
+# No: a lookup returns the stored variable, and a shape, if given, is only checked against
+# it. Creating is what needs a shape (or an initializer that implies one).
+#
+# </details>
+
+# %% [markdown]
 # ## Takeaways
 #
 # - With reuse off, `get_variable` only creates: a second call fails with "Variable

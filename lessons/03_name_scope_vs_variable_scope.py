@@ -215,6 +215,63 @@ print("parameters after three calls:", names)
 assert names == ["discriminator.weight"]
 
 # %% [markdown]
+# ## Exercises
+#
+# ### Exercise 3.1: predict, then run
+#
+# What are the names of the variable and of the op?
+#
+# ```python
+# with tf1.name_scope("ns"):
+#     with tf1.variable_scope("vs"):
+#         w = tf1.get_variable("w", shape=[])
+#         total = tf.add(w, 1.0, name="add")
+# ```
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+    with tf1.name_scope("ns"):
+        with tf1.variable_scope("vs"):
+            w = tf1.get_variable("w", shape=[])
+            total = tf.add(w, 1.0, name="add")
+print("Exercise 3.1:", w.name, total.name)
+assert (w.name, total.name) == ("vs/w:0", "ns/vs/add:0")
+
+# %% [markdown]
+# `vs/w:0` and `ns/vs/add:0`. The variable scope opens a name scope inside the current one,
+# so ops get both prefixes; `get_variable` ignores name scopes and takes only `vs/`.
+#
+# </details>
+#
+# ### Exercise 3.2: predict, then run
+#
+# Section 5 re-entered the *captured* scope with `auxiliary_name_scope=False`. What if the
+# scope is re-entered by its *name*, with `auxiliary_name_scope=False` and nothing else:
+# where does an op made inside land?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+    with tf1.variable_scope("discriminator"):
+        tf1.get_variable("d_W", shape=[2, 1])
+    with tf1.variable_scope("discriminator", reuse=True, auxiliary_name_scope=False) as scope:
+        d_W = tf1.get_variable("d_W", shape=[2, 1])
+        doubled = tf.multiply(d_W, 2.0, name="doubled")
+print("Exercise 3.2:", doubled.name, "| original_name_scope:", repr(scope.original_name_scope))
+assert doubled.name == "doubled:0" and d_W.name == "discriminator/d_W:0"
+
+# %% [markdown]
+# At the root, `doubled:0`. `auxiliary_name_scope=False` opens no name scope at all, so ops
+# take whatever name scope is current, here none; the variable scope still finds
+# `discriminator/d_W`. Opened by name, the scope does not know its first name scope either
+# (`original_name_scope` is empty), which is why the idiom re-enters the captured object.
+#
+# </details>
+
+# %% [markdown]
 # ## Takeaways
 #
 # - `variable_scope` prefixes variables made by `get_variable` and ops; `name_scope` prefixes

@@ -83,6 +83,7 @@ tf1.reset_default_graph()
 tf1.set_random_seed(4)
 hp = mnist_dcgan.HParams()
 dcgan = mnist_dcgan.build_graph(hp)
+dcgan_graph = tf1.get_default_graph()
 t_vars = tf1.trainable_variables()
 print(f"{len(t_vars)} trainable variables:")
 for name in names(t_vars):
@@ -248,6 +249,68 @@ assert g_unchanged
 # %% [markdown]
 # `G(z).detach()` stops the gradient at D's input, the PyTorch counterpart of D's var_list:
 # even without it, an optimizer built on `D.parameters()` never updates G.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise reads the seed-002 DCGAN graph of section 2, whose trainable variables are
+# listed there.
+#
+# ### Exercise 4.1: predict, then run
+#
+# How many variables does `tf1.get_collection(TRAINABLE, scope="gen")` return?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with dcgan_graph.as_default():
+    gen = names(tf1.get_collection(TRAINABLE, scope="gen"))
+print(f"Exercise 4.1: {len(gen)} variables, all of G: {gen == names(dcgan.g_vars)}")
+assert gen == names(dcgan.g_vars) and len(gen) == 8
+
+# %% [markdown]
+# All 8 of G's: `re.match("gen", name)` only asks whether the name starts with `gen`.
+#
+# </details>
+#
+# ### Exercise 4.2: predict, then run
+#
+# And `scope="discriminator/conv2d"`, meant for D's first convolution?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with dcgan_graph.as_default():
+    conv = names(tf1.get_collection(TRAINABLE, scope="discriminator/conv2d"))
+print("Exercise 4.2:", conv)
+assert conv == ["discriminator/conv2d/kernel", "discriminator/conv2d/bias",
+                "discriminator/conv2d_1/kernel", "discriminator/conv2d_1/bias"]  # fmt: skip
+
+# %% [markdown]
+# Both convolutions: `conv2d_1` starts with `conv2d`. The trap of section 4 one level
+# down; `scope="discriminator/conv2d/"` takes the first one only.
+#
+# </details>
+#
+# ### Exercise 4.3: predict, then run
+#
+# `scope` is a regular expression. What does `scope="(generator|discriminator)/dense/"`
+# return?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with dcgan_graph.as_default():
+    dense = names(tf1.get_collection(TRAINABLE, scope="(generator|discriminator)/dense/"))
+print("Exercise 4.3:", dense)
+assert dense == ["generator/dense/kernel", "generator/dense/bias",
+                 "discriminator/dense/kernel", "discriminator/dense/bias"]  # fmt: skip
+
+# %% [markdown]
+# The first dense layer of each network, four variables: the alternation picks either
+# network, and the closing slash leaves out G's `dense_1`.
+#
+# </details>
 
 # %% [markdown]
 # ## Takeaways

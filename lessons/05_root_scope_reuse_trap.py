@@ -295,6 +295,61 @@ for name, parameter in D.named_parameters():
 assert sorted(optimizer.state[D.weight]) == ["exp_avg", "exp_avg_sq", "step"]
 
 # %% [markdown]
+# ## Exercises
+#
+# ### Exercise 5.1: predict, then run
+#
+# In a clean graph, a second `AdamOptimizer` minimizes the same loss over the same
+# discriminator variable. What are the names of its slots and its beta powers?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+    with tf1.variable_scope("discriminator"):
+        d_w = tf1.get_variable("d_w", shape=[2, 1])
+    loss = tf.reduce_sum(d_w)
+    tf1.train.AdamOptimizer(learning_rate=1e-3).minimize(loss, var_list=[d_w])
+    second = tf1.train.AdamOptimizer(learning_rate=1e-3)
+    second.minimize(loss, var_list=[d_w])
+    second_names = sorted(v.name for v in second.variables())
+print("Exercise 5.1:", second_names)
+assert second_names == ["beta1_power_1:0", "beta2_power_1:0", "discriminator/d_w/Adam_2:0",
+                        "discriminator/d_w/Adam_3:0"]  # fmt: skip
+
+# %% [markdown]
+# `discriminator/d_w/Adam_2` and `Adam_3`, `beta1_power_1` and `beta2_power_1`. Each slot
+# opens `variable_scope(None, default_name="discriminator/d_w/Adam")`, whose counter the
+# first optimizer had taken to 2; the powers are uniquified like any `tf.Variable`.
+#
+# </details>
+#
+# ### Exercise 5.2: predict, then run
+#
+# `AdamOptimizer(learning_rate=1e-3, name="D_Adam")`: which names change?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+    with tf1.variable_scope("discriminator"):
+        d_w = tf1.get_variable("d_w", shape=[2, 1])
+    tf1.train.AdamOptimizer(learning_rate=1e-3, name="D_Adam").minimize(
+        tf.reduce_sum(d_w), var_list=[d_w]
+    )
+    named = [v.name for v in tf1.global_variables()][1:]
+print("Exercise 5.2:", named)
+assert named == ["beta1_power:0", "beta2_power:0", "discriminator/d_w/D_Adam:0",
+                 "discriminator/d_w/D_Adam_1:0"]  # fmt: skip
+
+# %% [markdown]
+# The slots, `d_w/D_Adam` and `d_w/D_Adam_1`: the optimizer's name is the slot name. The
+# beta powers keep theirs, so two optimizers still tell their pairs apart only by `_1`
+# (or by `opt.variables()`).
+#
+# </details>
+
+# %% [markdown]
 # ## Takeaways
 #
 # - `tf.get_variable_scope().reuse_variables()` outside a scope of your own turns reuse on

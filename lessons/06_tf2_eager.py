@@ -5,7 +5,7 @@ call creates a new variable, `reuse=True` finds nothing and complains about noth
 shares the way PyTorch does: an object (`tf.Module`, a Keras layer) creates its variables
 once and owns them, and sharing is calling the same object twice. For old scope-based code
 TF2 keeps a shim, `track_tf1_style_variables`, that gives `get_variable` a store again inside
-a layer: variables are made once and then shared, but as if every scope had
+a layer: variables are made once and then shared, but, called eagerly, as if every scope had
 `reuse=tf.AUTO_REUSE`, so lesson 2's errors about existence do not come back.
 
 Source: API docstring of `tf.compat.v1.variable_scope` (the TF2 note: without
@@ -189,11 +189,12 @@ assert shim_names == after_first_call == sorted(
 assert bool(tf.reduce_all(shim_real == shim_fake))
 
 # %% [markdown]
-# This is not TF1's reuse back, though. Inside the decorated `call`, every `variable_scope`
-# behaves as if it were opened with `reuse=tf.AUTO_REUSE`: calling `netD` twice with
-# `reuse=False` shares instead of raising "already exists", and `reuse=True` on a misspelt
-# scope creates instead of raising "does not exist". Lesson 2's errors about existence do
-# not come back (its shape and dtype checks do, as under `AUTO_REUSE`).
+# This is not TF1's reuse back, though. When the layer is called eagerly, as here, every
+# `variable_scope` inside the decorated `call` behaves as if it were opened with
+# `reuse=tf.AUTO_REUSE`: calling `netD` twice with `reuse=False` shares instead of raising
+# "already exists", and `reuse=True` on a misspelt scope creates instead of raising "does
+# not exist". Lesson 2's errors about existence do not come back (its shape and dtype checks
+# do, as under `AUTO_REUSE`). Under `tf.function` the shim differs again (lesson 11).
 
 # %%
 
@@ -246,6 +247,79 @@ print("same logits from both calls:", torch.equal(D(points), D(points)))
 assert len(list(D.parameters())) == 6
 
 # %% [markdown]
+# ## Exercises
+#
+# ### Exercise 6.1: predict, then run
+#
+# A `tf.Module` that makes its weight in `__call__` instead of `__init__`. After two calls,
+# how many variables does it track, and is the first call's weight among them?
+#
+# ```python
+# class LazyD(tf.Module):
+#     def __call__(self, x):
+#         self.d_W = tf.Variable(tf.ones([2, 1]), name="d_W")
+#         return tf.matmul(x, self.d_W)
+# ```
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+
+
+class LazyD(tf.Module):
+    def __call__(self, x):
+        self.d_W = tf.Variable(tf.ones([2, 1]), name="d_W")
+        return tf.matmul(x, self.d_W)
+
+
+lazy = LazyD()
+lazy(x)
+first_d_W = lazy.d_W
+lazy(x)
+tracked = lazy.trainable_variables
+print(f"Exercise 6.1: {len(tracked)} tracked | the first call's weight among them:",
+      any(v is first_d_W for v in tracked))  # fmt: skip
+assert len(tracked) == 1 and not any(v is first_d_W for v in tracked)
+
+# %% [markdown]
+# One, and not the first call's: the second call replaced the attribute with a new
+# variable. A module shares only what it makes once; `tf.Module` does not stop you from
+# making more, and a training step would update a weight the next call throws away.
+#
+# </details>
+#
+# ### Exercise 6.2: predict, then run
+#
+# Inside a shim layer, the first thing `call` does is `netD(x, reuse=True)`, before any
+# variable exists. In TF1 graph mode that is "does not exist". Here?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+
+
+class ReuseFirst(tf.keras.layers.Layer):
+    @tf1.keras.utils.track_tf1_style_variables
+    def call(self, x):
+        return gaussian_gan.GAN.netD(None, x, reuse=True)
+
+
+reuse_first = ReuseFirst()
+reuse_first(x)
+print("Exercise 6.2: no error;", len(reuse_first.trainable_variables), "variables created")
+assert len(reuse_first.trainable_variables) == 6
+
+# %% [markdown]
+# No error: the six variables are created, although `scope.reuse_variables()` did set the
+# scope's flag to `True`. Under eager execution TF1's `get_variable` hands the store
+# `reuse=False` whatever the scope says, and the shim's store reads that as `AUTO_REUSE`:
+# it creates what it cannot find. Code that relied on "does not exist" to catch a wrong
+# scope name loses that check when called eagerly (under `tf.function` the flag counts
+# again, lesson 11).
+#
+# </details>
+
+# %% [markdown]
 # ## Takeaways
 #
 # - Eager TF2 keeps `variable_scope` for names only: `get_variable` always creates, `reuse`
@@ -254,6 +328,7 @@ assert len(list(D.parameters())) == 6
 # - TF2 shares by ownership: a `tf.Module` or Keras layer makes its variables once, and
 #   `trainable_variables` is the var_list. This is PyTorch's `nn.Module` model.
 # - `track_tf1_style_variables` (Keras 2, tf-keras) gives TF1 code a variable store inside
-#   one layer, enough to run xyang35's `netD` unchanged. It is not TF1 reuse: every scope
-#   acts as `reuse=tf.AUTO_REUSE`, so a second `reuse=False` call shares and a misspelt
-#   `reuse=True` scope creates, both in silence; only shape and dtype are still checked.
+#   one layer, enough to run xyang35's `netD` unchanged. It is not TF1 reuse: called
+#   eagerly, every scope acts as `reuse=tf.AUTO_REUSE`, so a second `reuse=False` call
+#   shares and a misspelt `reuse=True` scope creates, both in silence; only shape and dtype
+#   are still checked.

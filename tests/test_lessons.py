@@ -1,12 +1,15 @@
 """Every lesson runs, prints what it claims, ends with Takeaways, and its rendered page is fresh.
 
 The lessons are executed once, by the renderer's own worker processes (graph-mode lessons in
-one process, the eager lesson in another), and every test below reads that one run: the
-claims are checked on the very output a reader sees on the rendered pages.
+one process, each eager lesson in another), and every test below reads that one run: the
+claims are checked on the very output a reader sees on the rendered pages. Each lesson's
+exercises ("predict, then run") carry a worked solution in a collapsed <details> section; the
+solution prints its answer as a line "Exercise N.K: ...", which EXERCISE_ANSWERS checks.
 """
 
 import ast
 import pathlib
+import re
 
 import pytest
 
@@ -14,6 +17,32 @@ from lessons import render
 
 LESSONS = render.lesson_paths()
 NAMES = [path.name for path in LESSONS]
+EXERCISE = re.compile(r"^# ### Exercise (\d+\.\d+): predict, then run$", re.MULTILINE)
+SOLUTION_OPEN = "<details><summary>Worked solution</summary>"
+
+# The right answer of every exercise, as its worked solution prints it.
+EXERCISE_ANSWERS = {
+    "1.1": "Exercise 1.1: 8 trainable variables | third call's ops under: discriminator_2/",
+    "1.2": "Exercise 1.2: ['discriminator/d_W:0', 'discriminator/calls:0', "
+    "'discriminator_1/calls:0']",
+    "2.1": "Exercise 2.1: ValueError: Trying to share variable discriminator/d_W, but specified "
+    "shape (3, 1) and found shape (2, 1).",
+    "2.2": "Exercise 2.2: reuse in inner: True | in outer afterwards: False",
+    "2.3": "Exercise 2.3: get_variable('d_W') without a shape -> discriminator/d_W:0 (2, 1)",
+    "3.1": "Exercise 3.1: vs/w:0 ns/vs/add:0",
+    "3.2": "Exercise 3.2: doubled:0 | original_name_scope: ''",
+    "4.1": "Exercise 4.1: 8 variables, all of G: True",
+    "4.2": "Exercise 4.2: ['discriminator/conv2d/kernel', 'discriminator/conv2d/bias', "
+    "'discriminator/conv2d_1/kernel', 'discriminator/conv2d_1/bias']",
+    "4.3": "Exercise 4.3: ['generator/dense/kernel', 'generator/dense/bias', "
+    "'discriminator/dense/kernel', 'discriminator/dense/bias']",
+    "5.1": "Exercise 5.1: ['beta1_power_1:0', 'beta2_power_1:0', 'discriminator/d_w/Adam_2:0', "
+    "'discriminator/d_w/Adam_3:0']",
+    "5.2": "Exercise 5.2: ['beta1_power:0', 'beta2_power:0', 'discriminator/d_w/D_Adam:0', "
+    "'discriminator/d_w/D_Adam_1:0']",
+    "6.1": "Exercise 6.1: 1 tracked | the first call's weight among them: False",
+    "6.2": "Exercise 6.2: no error; 6 variables created",
+}
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +205,32 @@ def test_lesson_6_eager(outputs):
     assert "reuse of a scope opened without reuse: _ReuseMode.AUTO_REUSE" in text
     assert "reuse=True, misspelt scope: discriminater/d_W1:0" in text
     assert "two reuse=False calls, same logits: True" in text
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=NAMES)
+def test_two_or_three_exercises_each_with_a_collapsed_worked_solution(path):
+    source = path.read_text()
+    numbers = EXERCISE.findall(source)
+    lesson = str(int(path.name[:2]))
+    assert numbers == [f"{lesson}.{k}" for k in range(1, len(numbers) + 1)], numbers
+    assert 2 <= len(numbers) <= 3, f"{path.name}: {len(numbers)} exercises"
+    # On the rendered page each solution is a <details> section holding code and its output.
+    rendered = path.with_suffix(".md").read_text()
+    sections = re.findall(re.escape(SOLUTION_OPEN) + r"\n(.*?)\n</details>", rendered, re.S)
+    assert len(sections) == len(numbers) == rendered.count("</details>")
+    for number, section in zip(numbers, sections):
+        assert "```python" in section and f"Exercise {number}:" in section, number
+
+
+def test_every_exercise_has_a_checked_answer():
+    numbers = [n for path in LESSONS for n in EXERCISE.findall(path.read_text())]
+    assert sorted(numbers) == sorted(EXERCISE_ANSWERS)
+
+
+@pytest.mark.parametrize("number", sorted(EXERCISE_ANSWERS))
+def test_exercise_solution_is_right(outputs, number):
+    name = next(n for n in NAMES if int(n[:2]) == int(number.split(".")[0]))
+    assert EXERCISE_ANSWERS[number] in printed(outputs, name)
 
 
 def test_graph_lessons_share_a_process_and_the_eager_one_runs_alone():
