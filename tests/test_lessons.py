@@ -42,6 +42,8 @@ EXERCISE_ANSWERS = {
     "'discriminator/d_w/D_Adam_1:0']",
     "6.1": "Exercise 6.1: 1 tracked | the first call's weight among them: False",
     "6.2": "Exercise 6.2: no error; 6 variables created",
+    "7.1": "Exercise 7.1: after three G steps, moving_mean all 0: True",
+    "7.2": "Exercise 7.2: eval() forward moved running_mean: True | num_batches_tracked: 0",
 }
 
 
@@ -205,6 +207,19 @@ def test_lesson_6_eager(outputs):
     assert "reuse of a scope opened without reuse: _ReuseMode.AUTO_REUSE" in text
     assert "reuse=True, misspelt scope: discriminater/d_W1:0" in text
     assert "two reuse=False calls, same logits: True" in text
+
+
+def test_lesson_7_batch_norm(outputs):
+    text = printed(outputs, "07_batch_norm_update_ops.py")
+    assert "54 global variables, 16 trainable" in text
+    assert "after three seed steps: moving_mean all 0: True | moving_variance all 1: True" in text
+    assert "moving_mean     == 0.01 * batch mean of D(real): True" in text
+    assert "moving_variance == 0.99 + 0.01 * batch variance of D(real): True" in text
+    assert "moving_variance after one update on 0, 10, 20, 30: 2.6567" in text
+    assert 'scope="discriminator/"         -> 2 update ops' in text
+    assert 'scope="discriminator(_\\d+)?/"  -> 4 update ops' in text
+    assert "four update ops: moving_mean is still the real-only update: False" in text
+    assert "an eval() forward leaves the buffers alone: True" in text
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=NAMES)
