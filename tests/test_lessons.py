@@ -44,6 +44,9 @@ EXERCISE_ANSWERS = {
     "6.2": "Exercise 6.2: no error; 6 variables created",
     "7.1": "Exercise 7.1: after three G steps, moving_mean all 0: True",
     "7.2": "Exercise 7.2: eval() forward moved running_mean: True | num_batches_tracked: 0",
+    "8.1": "Exercise 8.1: 8 entries, moving statistics among them: False",
+    "8.2": "Exercise 8.2: size mismatch for dense.weight: copying a param with shape "
+    "torch.Size([1, 10]) from checkpoint, the shape in current model is torch.Size([1, 6272]).",
 }
 
 
@@ -220,6 +223,21 @@ def test_lesson_7_batch_norm(outputs):
     assert 'scope="discriminator(_\\d+)?/"  -> 4 update ops' in text
     assert "four update ops: moving_mean is still the real-only update: False" in text
     assert "an eval() forward leaves the buffers alone: True" in text
+
+
+def test_lesson_8_checkpoints(outputs):
+    text = printed(outputs, "08_checkpoints_by_name.py")
+    assert ("54 entries: {'weights': 16, 'Adam slots': 32, 'beta powers': 4, "
+            "'moving statistics': 2}") in text
+    assert "restored 26 variables of D's; D(real) as saved: True | G(z) as saved: False" in text
+    assert "Key critic/discriminator/batch_normalization/beta not found in checkpoint" in text
+    assert "Saver({old name: variable}): D(real) as saved: True" in text
+    assert ("init_from_checkpoint({'discriminator/': 'critic/discriminator/'}): "
+            "D(real) as saved: True") in text
+    assert "Saver().restore: NotFoundError: Key beta1_power_1 not found in checkpoint" in text
+    assert "names the file lacks: ['beta1_power_1', 'beta2_power_1', 'd_w/Adam_2']" in text
+    assert "restoring the common names loads the file's v into this graph's m: True" in text
+    assert "strict=False: missing_keys = ['dense.weight', 'dense.bias']" in text
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=NAMES)
