@@ -47,6 +47,10 @@ EXERCISE_ANSWERS = {
     "8.1": "Exercise 8.1: 8 entries, moving statistics among them: False",
     "8.2": "Exercise 8.2: size mismatch for dense.weight: copying a param with shape "
     "torch.Size([1, 10]) from checkpoint, the shape in current model is torch.Size([1, 6272]).",
+    "9.1": "Exercise 9.1: [5, 5, 1, 64] -> (64, 1, 5, 5)",
+    "9.2": "Exercise 9.2: eval() logits equal the train() logits: True",
+    "9.3": "Exercise 9.3: TF checkpoint <prefix> is not a mnist_dcgan checkpoint, first mismatch "
+    "'critic/discriminator/batch_normalization/beta'",
 }
 
 
@@ -238,6 +242,18 @@ def test_lesson_8_checkpoints(outputs):
     assert "names the file lacks: ['beta1_power_1', 'beta2_power_1', 'd_w/Adam_2']" in text
     assert "restoring the common names loads the file's v into this graph's m: True" in text
     assert "strict=False: missing_keys = ['dense.weight', 'dense.bias']" in text
+
+
+def test_lesson_9_tf1_checkpoint_in_pytorch(outputs):
+    text = printed(outputs, "09_tf1_checkpoint_in_pytorch.py")
+    assert "beta1_power = 0.8100 -> Adam updates: {'D': 1, 'G': 1}" in text
+    for check in ("dense.weight == kernel.T: True", "HWIO.permute(3, 2, 0, 1): True",
+                  "-> same permutation: True", "moving_mean -> running_mean: True",
+                  "moving_variance -> running_var: True"):  # fmt: skip
+        assert check in text, check
+    assert "dense.weight == kernel.T: False | == kernel rows in (c, h, w) order" in text
+    assert "running_var after one update: {0.01: 2.6567, 0.99: 165.01}" in text
+    assert "D(real) logits agree within 1e-05: True | G(z) images agree within 1e-05: True" in text
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=NAMES)
