@@ -51,6 +51,9 @@ EXERCISE_ANSWERS = {
     "9.2": "Exercise 9.2: eval() logits equal the train() logits: True",
     "9.3": "Exercise 9.3: TF checkpoint <prefix> is not a mnist_dcgan checkpoint, first mismatch "
     "'critic/discriminator/batch_normalization/beta'",
+    "10.1": "Exercise 10.1: zero: False | within +-sqrt(3) = +-1.732: True",
+    "10.2": "Exercise 10.2: a, b, c = [0.5, 2.0, 1.0]",
+    "10.3": "Exercise 10.3: [('embedding/w', [4, 3])]",
 }
 
 
@@ -254,6 +257,22 @@ def test_lesson_9_tf1_checkpoint_in_pytorch(outputs):
     assert "dense.weight == kernel.T: False | == kernel rows in (c, h, w) order" in text
     assert "running_var after one update: {0.01: 2.6567, 0.99: 165.01}" in text
     assert "D(real) logits agree within 1e-05: True | G(z) images agree within 1e-05: True" in text
+
+
+def test_lesson_10_scope_defaults(outputs):
+    text = printed(outputs, "10_scope_defaults_and_getters.py")
+    assert "discriminator/dense/kernel                         distinct values: [0.01]" in text
+    assert "discriminator/dense/bias                           distinct values: [0.0]" in text
+    assert "default == glorot_uniform_initializer(): True" in text
+    assert "inherited: half/inner/w:0 float16_ref | explicit: half/v:0 float32_ref" in text
+    assert ("penalties that reach loss_D: 0 | that reach loss_D + get_regularization_loss(): 10"
+            in text)
+    assert "the regularized gradient = data gradient + 1e-3 * w: True" in text
+    assert "50 penalties, 32 of them on Adam slots" in text
+    assert ("logits: float16 | MatMuls in: ['float16'] | variables stored as: ['float32_ref'] | "
+            "gradients: ['float32']") in text
+    assert "two calls: discriminator/logits:0 discriminator_1/logits:0" in text
+    assert "[('embedding/w/part_0:0', [2, 3]), ('embedding/w/part_1:0', [2, 3])]" in text
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=NAMES)
