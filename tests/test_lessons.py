@@ -54,6 +54,8 @@ EXERCISE_ANSWERS = {
     "10.1": "Exercise 10.1: zero: False | within +-sqrt(3) = +-1.732: True",
     "10.2": "Exercise 10.2: a, b, c = [0.5, 2.0, 1.0]",
     "10.3": "Exercise 10.3: [('embedding/w', [4, 3])]",
+    "11.1": "Exercise 11.1: discriminator/conv2d/kernel:0 | same name: True | same variable: False",
+    "11.2": "Exercise 11.2: traced 2 times, 18 variables",
 }
 
 
@@ -67,8 +69,8 @@ def printed(outputs, name):
     return "\n".join(outputs[name])
 
 
-def test_there_are_at_least_six_lessons():
-    assert len(LESSONS) >= 6, NAMES
+def test_there_are_eleven_lessons_in_course_order():
+    assert [int(name[:2]) for name in NAMES] == list(range(1, 12)), NAMES
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=NAMES)
@@ -275,6 +277,18 @@ def test_lesson_10_scope_defaults(outputs):
     assert "[('embedding/w/part_0:0', [2, 3]), ('embedding/w/part_1:0', [2, 3])]" in text
 
 
+def test_lesson_11_shim_in_depth(outputs):
+    text = printed(outputs, "11_tf2_shim_in_depth.py")
+    assert "executing eagerly: False\nexecuting eagerly: True" in text
+    assert "variables after one call: 18, after two: 18 (16 trainable; D's var_list: 8)" in text
+    assert "layer variables not in the checkpoint: [] | entries left unused: 36" in text
+    for label in ("G(z)           ", "D(real) logits ", "D(G(z)) logits "):
+        assert f"{label} equal to the TF1 graph's: True" in text, label
+    assert "tf.function(gan): outputs equal to the graph's: True | variables: 18" in text
+    assert "| body ran 2 times" in text
+    assert "under tf.function: Variable discriminator/conv2d/kernel does not exist" in text
+
+
 @pytest.mark.parametrize("path", LESSONS, ids=NAMES)
 def test_two_or_three_exercises_each_with_a_collapsed_worked_solution(path):
     source = path.read_text()
@@ -301,9 +315,9 @@ def test_exercise_solution_is_right(outputs, number):
     assert EXERCISE_ANSWERS[number] in printed(outputs, name)
 
 
-def test_graph_lessons_share_a_process_and_the_eager_one_runs_alone():
+def test_graph_lessons_share_a_process_and_the_eager_ones_run_alone():
     groups = [[p.name for p in group] for group in render.groups(LESSONS)]
-    assert ["06_tf2_eager.py"] in groups
-    assert any(
-        "01_sharing_variables.py" in g and "05_root_scope_reuse_trap.py" in g for g in groups
-    )
+    assert ["06_tf2_eager.py"] in groups and ["11_tf2_shim_in_depth.py"] in groups
+    eager = ("06_tf2_eager.py", "11_tf2_shim_in_depth.py")
+    graph_mode = [name for name in NAMES if name not in eager]
+    assert graph_mode in groups and len(groups) == 3
