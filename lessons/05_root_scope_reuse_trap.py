@@ -130,11 +130,12 @@ with tf.Graph().as_default():
         with tf1.variable_scope(None, default_name="d_w/Adam") as slot_scope:
             slot_scopes.append(slot_scope.name)
 print("variable_scope(None, default_name='d_w/Adam') three times:", slot_scopes)
-graph = tf1.get_default_graph()
-print("next op name for 'd_w/Adam':", graph.unique_name("d_w/Adam", mark_as_used=False),
-      "| for 'd_b/Adam':", graph.unique_name("d_b/Adam", mark_as_used=False))  # fmt: skip
+trap_graph = tf1.get_default_graph()  # The graph of the failed minimize above.
+print("next op name for 'd_w/Adam':", trap_graph.unique_name("d_w/Adam", mark_as_used=False),
+      "| for 'd_b/Adam':", trap_graph.unique_name("d_b/Adam", mark_as_used=False))  # fmt: skip
 assert slot_scopes == ["d_w/Adam", "d_w/Adam_1", "d_w/Adam_2"]
-assert graph.unique_name("d_b/Adam", mark_as_used=False) == "d_b/Adam"
+assert trap_graph.unique_name("d_w/Adam", mark_as_used=False) == "d_w/Adam_1"
+assert trap_graph.unique_name("d_b/Adam", mark_as_used=False) == "d_b/Adam"
 
 # %% [markdown]
 # The failed `minimize` stopped at the first variable, `d_w`: it used up `d_w/Adam` (the

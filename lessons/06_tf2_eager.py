@@ -42,6 +42,7 @@ from tf1_reference import gaussian_gan  # noqa: E402  (TF1 behaviour and Keras 2
 
 tf1 = tf.compat.v1
 print("executing eagerly after importing tf1_reference:", tf.executing_eagerly())
+assert not tf.executing_eagerly()
 tf1.enable_v2_behavior()  # Back to TF2: eager execution, resource variables.
 tf.random.set_seed(6)
 print("executing eagerly:", tf.executing_eagerly())

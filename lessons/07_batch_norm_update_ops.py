@@ -74,6 +74,8 @@ print("batch norm's trainable pair:", [n for n in names(trainable) if "batch_nor
 assert (len(global_vars), len(trainable), len(adam_state)) == (54, 16, 2 * 16 + 4)
 assert names(batch_norm_state) == ["discriminator/batch_normalization/moving_mean",
                                    "discriminator/batch_normalization/moving_variance"]  # fmt: skip
+assert [n for n in names(trainable) if "batch_norm" in n] == [
+    "discriminator/batch_normalization/gamma", "discriminator/batch_normalization/beta"]
 
 # %% [markdown]
 # ## 2. Who updates the moving statistics: `UPDATE_OPS`, if anyone runs it
@@ -150,6 +152,7 @@ print("moving_mean     == 0.01 * batch mean of D(real):",
       np.allclose(mean_after, 0.01 * batch_mean, rtol=1e-5, atol=1e-9))  # fmt: skip
 print("moving_variance == 0.99 + 0.01 * batch variance of D(real):",
       np.allclose(variance_after, 0.99 + 0.01 * batch_variance, rtol=1e-6, atol=0))  # fmt: skip
+assert names(d_updates) == names(update_ops)[:2]
 assert np.abs(mean_after).max() > 1e-4
 assert np.allclose(mean_after, 0.01 * batch_mean, rtol=1e-5, atol=1e-9)
 assert np.allclose(variance_after, 0.99 + 0.01 * batch_variance, rtol=1e-6, atol=0)
@@ -188,6 +191,7 @@ for scope in ("discriminator/", "discriminator", r"discriminator(_\d+)?/"):
     print(f'scope="{scope}"'.ljust(30), f"-> {len(found)} update ops")
 every_d_update = tf1.get_collection(KEYS.UPDATE_OPS, scope=r"discriminator(_\d+)?/")
 assert len(d_updates) == 2 and len(every_d_update) == 4
+assert len(tf1.get_collection(KEYS.UPDATE_OPS, scope="discriminator")) == 4
 assert {op.inputs[0].op.name for op in every_d_update} == set(names(batch_norm_state))
 
 # %% [markdown]
@@ -234,6 +238,7 @@ print("after one train() forward: num_batches_tracked =", after_train[1],
       "| running_mean moved:", bool(after_train[0].abs().max() > 0))  # fmt: skip
 print("an eval() forward leaves the buffers alone:", unchanged,
       "| and normalises differently:", not torch.allclose(train_out, eval_out))  # fmt: skip
+assert len(list(D.parameters())) == 8
 assert [name for name, _ in D.named_buffers()] == [
     "batch_normalization.running_mean", "batch_normalization.running_var",
     "batch_normalization.num_batches_tracked",

@@ -89,6 +89,8 @@ print(f"{len(entries)} entries:", {kind: len(found) for kind, found in kinds.ite
 for name in ("discriminator/conv2d/kernel", "discriminator/conv2d/kernel/Adam",
              "discriminator/conv2d/kernel/Adam_1", "beta1_power", "beta1_power_1"):  # fmt: skip
     print(f"    {name:36} {entries[name]}")
+assert sorted(p.name for p in pathlib.Path(FOLDER.name).iterdir()) == [
+    "checkpoint", "gan.ckpt.data-00000-of-00001", "gan.ckpt.index"]
 assert len(entries) == 54 and [len(v) for v in kinds.values()] == [16, 32, 4, 2]
 assert entries["discriminator/conv2d/kernel/Adam_1"] == [5, 5, 1, 64]
 
@@ -179,6 +181,7 @@ print("two entries of the dict:", [(k, v.name) for k, v in list(by_old_name.item
 print("Saver({old name: variable}): D(real) as saved:", np.array_equal(from_dict, saved_logits))
 print("init_from_checkpoint({'discriminator/': 'critic/discriminator/'}): D(real) as saved:",
       np.array_equal(from_map, saved_logits))  # fmt: skip
+assert list(by_old_name)[0] == "discriminator/conv2d/kernel"
 assert np.array_equal(from_dict, saved_logits) and np.array_equal(from_map, saved_logits)
 
 # %% [markdown]
@@ -221,6 +224,8 @@ with tf.Graph().as_default():
                                               write_meta_graph=False)  # fmt: skip
 clean = dict(tf.train.list_variables(clean_prefix))
 print("the clean checkpoint:", sorted(clean))
+assert sorted(clean) == ["beta1_power", "beta2_power", "d_b", "d_b/Adam", "d_b/Adam_1", "d_w",
+                         "d_w/Adam", "d_w/Adam_1"]  # fmt: skip
 
 with tf.Graph().as_default():
     x = tf1.placeholder(tf.float32, shape=[None, 2], name="x")

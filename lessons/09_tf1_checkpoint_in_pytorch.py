@@ -76,6 +76,7 @@ with tf.Graph().as_default():
         tf_logits, tf_images = sess.run([g.D_logit_real, g.G], feed)
 reader = tf.train.load_checkpoint(PREFIX)
 print("saved:", len(reader.get_variable_to_shape_map()), "entries")
+assert len(reader.get_variable_to_shape_map()) == 54
 
 # %% [markdown]
 # ## 2. The table: TF name -> PyTorch key, and a layout
@@ -104,6 +105,8 @@ print("keys:", sorted(checkpoint))
 print(f"beta1_power = {reader.get_tensor('beta1_power'):.4f} -> Adam updates:", updates)
 print("torch.optim.Adam step of D's first parameter:",
       int(checkpoint["opt_D"]["state"][0]["step"]))  # fmt: skip
+assert sorted(checkpoint) == ["D", "G", "format", "model", "opt_D", "opt_G", "step"]
+assert abs(reader.get_tensor("beta1_power") - 0.9**2) < 1e-6
 assert updates == {"D": 1, "G": 1} and int(checkpoint["opt_D"]["state"][0]["step"]) == 1
 
 # %% [markdown]
@@ -164,6 +167,7 @@ print("dense.weight == kernel.T:", np.array_equal(weight, kernel.T),
 print("the layout function agrees:",
       np.array_equal(layouts.to_torch("dense_nhwc_in:7,7,128", kernel), weight))  # fmt: skip
 assert not np.array_equal(weight, kernel.T) and np.array_equal(weight, rows.T)
+assert np.array_equal(layouts.to_torch("dense_nhwc_in:7,7,128", kernel), weight)
 
 # %% [markdown]
 # Momentum: TF's batch norm moves `moving = momentum * moving + (1 - momentum) * batch`
@@ -274,11 +278,13 @@ except convert.Mismatch as error:
 print("Exercise 9.3:", refusal[:118] + "...")
 print("the rest of the sentence:", "..." + refusal[refusal.index("; missing"):][:90] + "...")
 assert "is not a mnist_dcgan checkpoint, first mismatch 'critic/discriminator/" in refusal
+assert "; missing (26): discriminator/batch_normalization/beta," in refusal
 
 # %% [markdown]
 # It refuses, before converting anything, with a sentence that names the first name it
-# does not know, then counts and lists the missing and the unexpected names. A converter that goes by name can only map the names it
-# has in its table; rename back first (lesson 8), then convert.
+# does not know, then counts and lists the missing and the unexpected names. A converter
+# that goes by name can only map the names in its table; rename back first (lesson 8), then
+# convert.
 #
 # </details>
 

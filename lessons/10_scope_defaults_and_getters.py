@@ -159,6 +159,7 @@ print("the regularized gradient = data gradient + 1e-3 * w:",
       np.allclose(regularized_gradient, data_gradient + 1e-3 * kernel_value, rtol=1e-5,
                   atol=1e-9))  # fmt: skip
 assert len(penalties) == 10 and reaches == [] and len(reaches_regularized) == 10
+assert "discriminator/batch_normalization/moving_mean" in reaches_regularized
 assert np.allclose(regularized_gradient, data_gradient + 1e-3 * kernel_value, rtol=1e-5,
                    atol=1e-9)  # fmt: skip
 assert not np.allclose(regularized_gradient, data_gradient, rtol=1e-5, atol=1e-9)
@@ -248,6 +249,7 @@ with tf.Graph().as_default():
         table = tf1.get_variable("w", shape=[4, 3])
     parts = [(v.name, v.shape.as_list()) for v in tf1.global_variables()]
 print(type(table).__name__, parts)
+assert type(table).__name__ == "PartitionedVariable"
 assert parts == [("embedding/w/part_0:0", [2, 3]), ("embedding/w/part_1:0", [2, 3])]
 
 # %% [markdown]

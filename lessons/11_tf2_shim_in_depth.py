@@ -58,6 +58,7 @@ NOISE = rng.uniform(-1.0, 1.0, size=(16, 100)).astype(np.float32)
 
 # %%
 print("executing eagerly:", tf.executing_eagerly())
+assert not tf.executing_eagerly()
 with tf.Graph().as_default():
     tf1.set_random_seed(8)
     g = mnist_dcgan.build_graph()
@@ -104,6 +105,10 @@ print(f"variables after one call: {created}, after two: {len(gan.variables)}",
 print("non-trainable:", [v.name for v in gan.non_trainable_variables])
 assert created == len(gan.variables) == 18
 assert len(gan.trainable_variables) == 16 and len(d_vars) == 8
+assert [v.name for v in gan.non_trainable_variables] == [
+    "discriminator/batch_normalization/moving_mean:0",
+    "discriminator/batch_normalization/moving_variance:0",
+]  # fmt: skip
 
 # %% [markdown]
 # ## 3. Lesson 8's checkpoint, loaded by name
