@@ -86,6 +86,17 @@ def test_header_cells_and_takeaways(path):
     assert cells[-1].kind == "markdown" and cells[-1].source.startswith("# ## Takeaways")
 
 
+def test_index_is_the_course_in_order_with_one_line_per_lesson():
+    index = render.index(LESSONS)
+    items = re.findall(r"^(\d+)\. \[(.+)\]\((\d\d_\w+)\.md\) \(`\3\.py`\)$", index, re.M)
+    assert [int(number) for number, _, _ in items] == list(range(1, 12))
+    assert [stem for _, _, stem in items] == [path.stem for path in LESSONS]
+    for (_, line, _), path in zip(items, LESSONS):
+        assert line == render.teaches(path) and line.endswith("."), line
+        assert not line.startswith("Lesson"), line
+    assert [f"## {part}" in index for part in render.PARTS.values()] == [True] * len(render.PARTS)
+
+
 def test_rendering_is_fresh(outputs):
     diffs = render.stale(render.pages(outputs))
     assert not diffs, "stale lessons/*.md; run `python -m lessons.render`:\n" + "".join(diffs)
