@@ -120,7 +120,7 @@ assert not mean_after.any() and np.all(variance_after == 1.0)
 # %% [markdown]
 # Harmless in the seed, which always calls batch norm with `training=True` and so never
 # reads them; but anyone who evaluates that D with `training=False`, or exports it, gets a
-# normalisation by mean 0 and variance 1, that is none at all.
+# normalisation by mean 0 and variance 1, which leaves the activations as they are.
 #
 # ## 3. The fix: make D's train op depend on the update ops
 #

@@ -128,8 +128,8 @@ assert left_out == ["beta1_power", "beta2_power", "beta1_power_1", "beta2_power_
 
 # %% [markdown]
 # D's weights come back exactly. Its optimizer does not, quite: the beta powers sit at the
-# root (lesson 5), so a scope-based list leaves them out and D's Adam restarts its bias
-# correction. Restore them by name if training goes on.
+# root here (lesson 5), so a scope-based list leaves them out and D's Adam restarts its
+# bias correction. Restore them by name if training goes on.
 #
 # ## 3. Restoring into a renamed scope
 #
@@ -257,7 +257,7 @@ assert np.array_equal(m_of_d_w, reader.get_tensor("d_w/Adam_1"))
 assert not np.array_equal(m_of_d_w, reader.get_tensor("d_w/Adam"))
 
 # %% [markdown]
-# Three names are missing and the restore fails on the first in sorted order. The usual
+# Three names are missing, and the restore fails naming one of them. The usual
 # patch, restoring the names both sides have, runs and is worse: `d_w/Adam_1` is the second
 # moment v in the file and the first moment m in the trapped graph, and nothing checks
 # meanings, only names and shapes. Fix the names (lesson 5), not the restore.

@@ -151,7 +151,7 @@ print("the moving mean carries D(real)'s update:", bool(np.abs(moving_mean).max(
 assert all(checks.values()) and np.abs(moving_mean).max() > 0
 
 # %% [markdown]
-# Two layouts are more than a transpose. D flattens a `(7, 7, 128)` map before its dense
+# Two layers need more than a transpose. D flattens a `(7, 7, 128)` map before its dense
 # layer: TF flattens NHWC in (h, w, c) order, PyTorch NCHW in (c, h, w) order, so the
 # kernel's 6272 rows must be permuted as well as transposed (`dense_nhwc_in:7,7,128`);
 # G's reshape after its second dense layer needs the same on the columns and the bias.

@@ -184,9 +184,9 @@ assert slots[0] == "discriminator/conv2d/kernel/Adam//Regularizer/mul:0"
 # ## 3. A custom getter: float16 compute, float32 storage
 #
 # `custom_getter` wraps `get_variable` itself: it receives the real getter and the
-# arguments, and returns whatever the network should see. The classic use is mixed
-# precision in TF1 code: store every variable in float32, so that small updates are not
-# rounded away, and hand the network a float16 copy. xyang35's netD asks for variables of
+# arguments, and returns whatever the network should see. One use is mixed precision:
+# store every variable in float32, so that small updates are not rounded away, and hand the
+# network a float16 copy. xyang35's netD asks for variables of
 # its input's dtype, so fed float16 it computes in float16 over float32 variables.
 
 # %%

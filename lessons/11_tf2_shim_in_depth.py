@@ -172,8 +172,8 @@ assert len(gan.variables) == 18
 # %% [markdown]
 # Pitfall 1: the networks *without* the shim. A `tf.function` around the seed's functions
 # fails on its very first call, and the counter shows that its body ran twice: a function
-# that creates variables is traced a second time, and TF1's `get_variable` cannot deal
-# with the variables of the first trace. The error says nothing of the cause:
+# that creates variables is traced a second time, and the TF1-style variable creation fails
+# in that second trace. The error says nothing of the cause:
 
 # %%
 traces = []
@@ -298,8 +298,8 @@ assert tracing_count == 2 and len(gan.variables) == 18
 # %% [markdown]
 # Twice, and still 18 variables. A new input shape makes `tf.function` trace again; the
 # second trace calls the same layer, whose store already holds every variable, so nothing
-# is created. The raw functions of pitfall 1 have no such store, which is why their second
-# trace fails.
+# is created. The raw functions of pitfall 1 already fail in the second trace of their
+# first call.
 #
 # </details>
 
