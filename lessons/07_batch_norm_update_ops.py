@@ -14,7 +14,7 @@ Source: tf1_reference/mnist_dcgan.py (seed 002, `build_graph`; originals.md sect
     the PyTorch side; torch.nn.BatchNorm2d documentation (buffers, train and eval).
 
 Run:
-    python lessons/07_batch_norm_update_ops.py    # ~30 s, mostly importing TensorFlow
+    python lessons/07_batch_norm_update_ops.py    # ~20 s, mostly importing TensorFlow
 
 Deviations: none: a lesson, not a reproduction. The DCGAN takes three steps on seeded random
     "real" images in [0, 1] (no MNIST needed), on one thread so that the printed numbers

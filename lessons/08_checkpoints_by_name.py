@@ -16,7 +16,7 @@ Source: tf1_reference/mnist_dcgan.py (seed 002: `saver = tf.train.Saver()`,
     `torch.nn.Module.load_state_dict` (strict, missing and unexpected keys).
 
 Run:
-    python lessons/08_checkpoints_by_name.py    # ~30 s, mostly importing TensorFlow
+    python lessons/08_checkpoints_by_name.py    # ~20 s, mostly importing TensorFlow
 
 Deviations: none: a lesson, not a reproduction. Checkpoints go to a temporary folder that is
     removed at the end; the DCGAN takes one step on seeded random "real" images (no MNIST),

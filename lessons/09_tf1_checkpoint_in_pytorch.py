@@ -16,7 +16,7 @@ Source: crosscheck/convert.py (tf_to_torch), ports/layouts.py, ports/mnist_dcgan
     (momentum: the weight of the new value).
 
 Run:
-    python lessons/09_tf1_checkpoint_in_pytorch.py    # ~30 s, mostly importing TensorFlow
+    python lessons/09_tf1_checkpoint_in_pytorch.py    # ~20 s, mostly importing TensorFlow
 
 Deviations: none: a lesson, not a reproduction. The DCGAN takes one step on seeded random
     "real" images (no MNIST); its D(real) batch-norm update ops are then run once by hand,

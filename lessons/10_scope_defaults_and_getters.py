@@ -16,7 +16,7 @@ Source: API docstrings of `tf.compat.v1.variable_scope` and `tf.compat.v1.get_va
     (seed 000 netD, whose `get_variable` calls take their dtype from the input).
 
 Run:
-    python lessons/10_scope_defaults_and_getters.py    # ~30 s, mostly importing TensorFlow
+    python lessons/10_scope_defaults_and_getters.py    # ~20 s, mostly importing TensorFlow
 
 Deviations: none: a lesson, not a reproduction. The networks are only built and run once;
     the regularization strength 1e-3 is the lesson's.

@@ -15,7 +15,7 @@ Source: TF guide "Use TF1.x models in TF2 workflows" (tensorflow/docs
     (creating variables only on the first call); tf1_reference/mnist_dcgan.py (seed 002).
 
 Run:
-    python lessons/11_tf2_shim_in_depth.py    # ~30 s, mostly importing TensorFlow
+    python lessons/11_tf2_shim_in_depth.py    # ~20 s, mostly importing TensorFlow
 
 Deviations: none: a lesson, not a reproduction. Importing `tf1_reference` switches the
     process to TF1 behaviour, in which section 1 makes lesson 8's checkpoint in a graph of its
