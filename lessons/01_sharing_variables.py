@@ -181,6 +181,71 @@ assert names == ["d_1.weight", "d_1.bias", "d_2.weight", "d_2.bias", "d_3.weight
 assert torch.equal(real_logits, fake_logits)
 
 # %% [markdown]
+# ## Exercises
+#
+# ### Exercise 1.1: predict, then run
+#
+# Build xyang35's `GAN` and call its `netD` a third time, with `reuse=True`, on twice the
+# real points. How many trainable variables does the graph hold afterwards, and under which
+# name-scope prefix do the third call's ops go?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+    gan = gaussian_gan.GAN()
+    third_logits = gan.netD(gan.x * 2.0, reuse=True)
+    count = len(tf1.trainable_variables())
+print(f"Exercise 1.1: {count} trainable variables | third call's ops under:",
+      third_logits.name.split("/")[0] + "/")  # fmt: skip
+assert count == 8 and third_logits.name.startswith("discriminator_2/")
+
+# %% [markdown]
+# Still 8 (2 of G, 6 of D): with reuse on, `get_variable` only looks up. The ops of each
+# call get a fresh name scope, so the third call's sit under `discriminator_2/`.
+#
+# </details>
+#
+# ### Exercise 1.2: predict, then run
+#
+# A discriminator that counts its calls in a `tf.Variable` made inside its scope, next to a
+# weight made with `get_variable`. Call it twice, the second time with `reuse=True`. Which
+# variables does the graph hold?
+#
+# ```python
+# def netD_with_counter(x, reuse):
+#     with tf1.variable_scope("discriminator", reuse=reuse):
+#         d_W = tf1.get_variable("d_W", shape=[2, 1])
+#         calls = tf.Variable(0.0, name="calls", trainable=False)
+#         return tf.matmul(x, d_W) + calls
+# ```
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+
+    def netD_with_counter(x, reuse):
+        with tf1.variable_scope("discriminator", reuse=reuse):
+            d_W = tf1.get_variable("d_W", shape=[2, 1])
+            calls = tf.Variable(0.0, name="calls", trainable=False)
+            return tf.matmul(x, d_W) + calls
+
+    x = tf1.placeholder(tf.float32, shape=[None, 2], name="x")
+    netD_with_counter(x, reuse=False)
+    netD_with_counter(x, reuse=True)
+    held = [v.name for v in tf1.global_variables()]
+print("Exercise 1.2:", held)
+assert held == ["discriminator/d_W:0", "discriminator/calls:0", "discriminator_1/calls:0"]
+
+# %% [markdown]
+# One `d_W` but two counters. `reuse` is a rule of `get_variable` alone; `tf.Variable`
+# ignores it and makes a new variable on every call, named in the call's name scope,
+# `discriminator_1/calls`. Each call would count into its own counter.
+#
+# </details>
+
+# %% [markdown]
 # ## Takeaways
 #
 # - Sharing means *one set of variables read by two calls*. Either make the variables once and

@@ -1,10 +1,13 @@
-"""Lesson 2: `reuse` in four spellings, and the two ValueErrors that `get_variable` raises.
+"""Lesson 2: `reuse` in four spellings, and the four ValueErrors a lookup by name can raise.
 
 `get_variable` inside a `variable_scope` either creates a variable or finds an existing one,
-and the scope's `reuse` flag decides which. This lesson provokes both of TensorFlow's refusals
-("already exists, disallowed" and "does not exist, or was not created with tf.get_variable()")
-and shows the four ways TF1 code turns reuse on: `reuse=True`, `scope.reuse_variables()`
-(xyang35's `netD`), re-entering through the captured scope object, and `tf.AUTO_REUSE`.
+and the scope's `reuse` flag decides which. This lesson provokes all four of TensorFlow's
+refusals about a name of a plain (unpartitioned) variable: "already exists, disallowed"
+(reuse off), "does not exist, or was not created with tf.get_variable()" (reuse on), and,
+for a variable that is found, a different shape or a different dtype. It shows the four ways
+TF1 code turns reuse on: `reuse=True`, `scope.reuse_variables()` (xyang35's `netD`),
+re-entering through the captured scope object, and `tf.AUTO_REUSE`, and what `AUTO_REUSE`
+costs.
 
 Source: TF1 guide "Variables", section "Sharing variables" (tensorflow/docs
     site/en/r1/guide/variables.md); API docstring of `tf.compat.v1.variable_scope`;
@@ -64,6 +67,7 @@ try:
 except ValueError as error:
     already_exists = message(error)
     print(f"{type(error).__name__}: {already_exists}")
+refusals = {"already exists": already_exists}  # Each kind of ValueError this lesson provokes.
 assert already_exists.startswith("Variable discriminator/d_W already exists, disallowed.")
 assert "Did you mean to set reuse=True or reuse=tf.AUTO_REUSE in VarScope?" in already_exists
 
@@ -119,6 +123,35 @@ print("two AUTO_REUSE calls, trainable variables:", names)
 assert names == ["discriminator/d_W:0"]
 
 # %% [markdown]
+# Forgiving has a cost: `AUTO_REUSE` never says which of the two it did. A typo in the scope
+# name no longer fails, it quietly creates a second weight, so the "fake" call below stops
+# sharing the real call's discriminator. And when it reuses, the arguments
+# that only matter for creation are dropped without a word: the `initializer` and
+# `trainable=False` below change nothing, the variable is the old, trainable one.
+
+# %%
+with tf.Graph().as_default():  # A graph of its own, so that section 3 finds no typo there.
+    tf1.set_random_seed(2)
+    x = tf1.placeholder(tf.float32, shape=[None, 2], name="x")
+    real_logits = netD(x, reuse=tf1.AUTO_REUSE)
+    with tf1.variable_scope("discriminater", reuse=tf1.AUTO_REUSE):  # The typo.
+        fake_logits = tf.matmul(x, tf1.get_variable("d_W", shape=[2, 1]))
+    with tf1.variable_scope("discriminator", reuse=tf1.AUTO_REUSE):
+        zero_W = tf1.get_variable(
+            "d_W", shape=[2, 1], initializer=tf1.zeros_initializer(), trainable=False
+        )
+    names = [v.name for v in tf1.trainable_variables()]
+    zero_W_trainable = zero_W in tf1.trainable_variables()
+    with tf1.Session() as sess:
+        sess.run(tf1.global_variables_initializer())
+        value = sess.run(zero_W)
+print("after the misspelt scope, trainable variables:", names)
+print("asked for zeros and trainable=False, got:", zero_W.name, "| trainable:",
+      zero_W_trainable, "| all zeros:", not value.any())  # fmt: skip
+assert names == ["discriminator/d_W:0", "discriminater/d_W:0"]
+assert zero_W_trainable and value.any(), "initializer and trainable were ignored on reuse"
+
+# %% [markdown]
 # ## 3. Reuse of a variable that is not there
 #
 # With reuse on, `get_variable` only looks up. A name that was never created fails with the
@@ -135,6 +168,7 @@ assert does_not_exist == (
     "Variable discriminater/d_W does not exist, or was not created with tf.get_variable()."
     " Did you mean to set reuse=tf.AUTO_REUSE in VarScope?"
 )
+refusals["does not exist"] = does_not_exist
 
 # %% [markdown]
 # The error's second half is meant literally: a variable made with `tf.Variable` inside the
@@ -154,8 +188,9 @@ assert made_by_hand.name == "wiseodd_style/D_W1:0"
 assert not_created_by_get_variable.startswith("Variable wiseodd_style/D_W1 does not exist")
 
 # %% [markdown]
-# Reuse also checks the shape, and it is inherited: `reuse=False` inside a reusing scope
-# does not switch it off again (the TF1 docstring: reuse "is inherited").
+# A variable that is found must also match: reuse checks the shape and the dtype (the
+# `float32_ref` is TF1's reference variable). Reuse is also inherited: `reuse=False` inside
+# a reusing scope does not switch it off again (the TF1 docstring: reuse "is inherited").
 
 # %%
 try:
@@ -164,6 +199,12 @@ try:
 except ValueError as error:
     wrong_shape = message(error)
     print(f"{type(error).__name__}: {wrong_shape}")
+try:
+    with tf1.variable_scope("discriminator", reuse=True):
+        tf1.get_variable("d_W", shape=[2, 1], dtype=tf.float64)
+except ValueError as error:
+    wrong_dtype = message(error)
+    print(f"{type(error).__name__}: {wrong_dtype}")
 with tf1.variable_scope("discriminator", reuse=True):
     with tf1.variable_scope("inner", reuse=False):
         inherited = tf1.get_variable_scope().reuse
@@ -171,7 +212,22 @@ print("reuse inside variable_scope('inner', reuse=False) under reuse=True:", inh
 assert wrong_shape == (
     "Trying to share variable discriminator/d_W, but specified shape (3, 1) and found shape (2, 1)."
 )
+assert wrong_dtype == (
+    "Trying to share variable discriminator/d_W, but specified dtype float64 and found dtype "
+    "float32_ref."
+)
 assert inherited is True
+refusals.update({"shape": wrong_shape, "dtype": wrong_dtype})
+
+# %% [markdown]
+# That makes four kinds of ValueError, the four checks on a name in TF 2.21's
+# `_get_single_variable`, the code behind `get_variable` for a plain variable. Its other
+# ValueErrors are about arguments (a new variable without a shape, say), and partitioned
+# variables have checks of their own.
+
+# %%
+print(f"{len(refusals)} kinds of ValueError provoked:", list(refusals))
+assert len(refusals) == 4 and len(set(refusals.values())) == 4
 
 # %% [markdown]
 # ## The PyTorch way
@@ -189,13 +245,90 @@ print("same logits:", torch.equal(real_logits, fake_logits))
 assert [name for name, _ in D.named_parameters()] == ["weight"]
 
 # %% [markdown]
+# ## Exercises
+#
+# ### Exercise 2.1: predict, then run
+#
+# `netD` has been called with `reuse=tf.AUTO_REUSE` on 2-D points, creating
+# `discriminator/d_W` of shape (2, 1). A colleague calls the same scope with
+# `reuse=tf.AUTO_REUSE` for 3-D points, asking for shape (3, 1). A new variable, or an
+# error?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+    netD(tf1.placeholder(tf.float32, shape=[None, 2]), reuse=tf1.AUTO_REUSE)
+    try:
+        with tf1.variable_scope("discriminator", reuse=tf1.AUTO_REUSE):
+            tf1.get_variable("d_W", shape=[3, 1])
+        outcome = "a new variable"
+    except ValueError as error:
+        outcome = f"{type(error).__name__}: {message(error)}"
+print("Exercise 2.1:", outcome)
+assert outcome.startswith("ValueError: Trying to share variable discriminator/d_W, but specified")
+
+# %% [markdown]
+# An error. `AUTO_REUSE` decides only between creating and looking up; a name that exists
+# is looked up, and the lookup still checks shape and dtype.
+#
+# </details>
+#
+# ### Exercise 2.2: predict, then run
+#
+# Inside `variable_scope("outer")`, open `variable_scope("inner")` and call
+# `scope.reuse_variables()` there, as xyang35's `netD` does. After the inner block closes,
+# is reuse on in `outer`?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+    with tf1.variable_scope("outer"):
+        with tf1.variable_scope("inner") as scope:
+            scope.reuse_variables()
+            inner_reuse = tf1.get_variable_scope().reuse
+        outer_reuse = tf1.get_variable_scope().reuse
+print("Exercise 2.2: reuse in inner:", inner_reuse, "| in outer afterwards:", outer_reuse)
+assert inner_reuse is True and outer_reuse is False
+
+# %% [markdown]
+# No. `reuse_variables()` flips the scope it is called on, and the flag lives as long as
+# that `with` block. This is why `netD` is safe, and why the same call on the root scope,
+# which never closes, is the trap of lesson 5.
+#
+# </details>
+#
+# ### Exercise 2.3: predict, then run
+#
+# With reuse on, does `get_variable("d_W")` need its shape again?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+    netD(tf1.placeholder(tf.float32, shape=[None, 2]))
+    with tf1.variable_scope("discriminator", reuse=True):
+        found = tf1.get_variable("d_W")
+print("Exercise 2.3: get_variable('d_W') without a shape ->", found.name, found.shape)
+assert found.name == "discriminator/d_W:0" and found.shape == (2, 1)
+
+# %% [markdown]
+# No: a lookup returns the stored variable, and a shape, if given, is only checked against
+# it. Creating is what needs a shape (or an initializer that implies one).
+#
+# </details>
+
+# %% [markdown]
 # ## Takeaways
 #
 # - With reuse off, `get_variable` only creates: a second call fails with "Variable
 #   discriminator/d_W already exists, disallowed."
 # - With reuse on, it only looks up: a missing name, a typo in the scope, or a variable made
 #   with `tf.Variable` fails with "... does not exist, or was not created with
-#   tf.get_variable()"; a different shape fails too.
+#   tf.get_variable()"; a found variable of another shape or dtype fails too. Four kinds.
 # - `reuse=True`, `scope.reuse_variables()`, the captured scope object and `tf.AUTO_REUSE`
 #   all return the same variable object; reuse is inherited by inner scopes.
+# - `AUTO_REUSE` never fails on existence, so a misspelt scope silently makes a second
+#   network, and on reuse it ignores `initializer` and `trainable`.
 # - PyTorch needs none of it: calling the same module twice is the reuse.

@@ -80,6 +80,25 @@ assert (v3.name, v4.name, addop.name) == ("v3:0", "ns/v4:0", "ns/addop:0")
 assert (v5.name, v6.name, addop_vs.name) == ("vs/v5:0", "vs/v6:0", "vs/addop:0")
 
 # %% [markdown]
+# Only `get_variable` names are looked up rather than made unique. A `tf.Variable` is named
+# like an op: a second one of the same name gets `_1` (lesson 1's `D_W_1`), and one made in
+# a re-entered variable scope lands in that scope's new name scope, `net_1/`.
+
+# %%
+with tf1.variable_scope("net"):
+    w = tf1.get_variable("w", shape=[])
+    v = tf.Variable(1.0, name="v")
+    v_again = tf.Variable(1.0, name="v")
+with tf1.variable_scope("net", reuse=True):
+    w_reentered = tf1.get_variable("w", shape=[])
+    v_reentered = tf.Variable(1.0, name="v")
+print("tf.Variable('v') three times:", [x.name for x in (v, v_again, v_reentered)])
+print("get_variable('w') twice:", [x.name for x in (w, w_reentered)], "same object:",
+      w_reentered is w)  # fmt: skip
+assert [x.name for x in (v, v_again, v_reentered)] == ["net/v:0", "net/v_1:0", "net_1/v:0"]
+assert w_reentered is w and w.name == "net/w:0"
+
+# %% [markdown]
 # This is why the TF1 guide builds networks with `variable_scope`: a `name_scope` alone
 # would give every layer's `get_variable("weights")` the same bare name `weights`, and the
 # second layer would collide with the first.
@@ -154,6 +173,30 @@ assert fake_logits.name == "discriminator_2/logits:0"
 assert not [op for op in graph.get_operations() if op.name.startswith("discriminator_1/")]
 
 # %% [markdown]
+# ## 5. Getting the original name scope back
+#
+# Re-entering a variable scope opens a fresh name scope *by default*. When the ops of a later
+# call should sit beside the first call's (one block in TensorBoard), the
+# `tf.compat.v1.variable_scope` docstring gives the way: re-enter the captured scope with
+# `auxiliary_name_scope=False`, so that no new name scope is opened, and open its
+# `original_name_scope` (the string `"discriminator/"`, whose trailing slash makes
+# `name_scope` take it as it is instead of making it unique).
+
+# %%
+tf1.reset_default_graph()
+x = tf1.placeholder(tf.float32, shape=[None, 2], name="x")
+with tf1.variable_scope("discriminator") as d_scope:
+    real_logits = tf.matmul(x, tf1.get_variable("d_W", shape=[2, 1]), name="logits")
+with tf1.variable_scope(d_scope, reuse=True, auxiliary_name_scope=False) as scope:
+    with tf1.name_scope(scope.original_name_scope):
+        fake_logits = tf.matmul(x, tf1.get_variable("d_W", shape=[2, 1]), name="logits")
+print("original_name_scope:", repr(d_scope.original_name_scope))
+print("real_logits:", real_logits.name, "| fake_logits:", fake_logits.name)
+assert d_scope.original_name_scope == "discriminator/"
+assert real_logits.name == "discriminator/logits:0"
+assert fake_logits.name == "discriminator/logits_1:0"
+
+# %% [markdown]
 # ## The PyTorch way
 #
 # PyTorch has no graph-wide names. A parameter's name is its attribute path in the module
@@ -172,12 +215,72 @@ print("parameters after three calls:", names)
 assert names == ["discriminator.weight"]
 
 # %% [markdown]
+# ## Exercises
+#
+# ### Exercise 3.1: predict, then run
+#
+# What are the names of the variable and of the op?
+#
+# ```python
+# with tf1.name_scope("ns"):
+#     with tf1.variable_scope("vs"):
+#         w = tf1.get_variable("w", shape=[])
+#         total = tf.add(w, 1.0, name="add")
+# ```
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+    with tf1.name_scope("ns"):
+        with tf1.variable_scope("vs"):
+            w = tf1.get_variable("w", shape=[])
+            total = tf.add(w, 1.0, name="add")
+print("Exercise 3.1:", w.name, total.name)
+assert (w.name, total.name) == ("vs/w:0", "ns/vs/add:0")
+
+# %% [markdown]
+# `vs/w:0` and `ns/vs/add:0`. The variable scope opens a name scope inside the current one,
+# so ops get both prefixes; `get_variable` ignores name scopes and takes only `vs/`.
+#
+# </details>
+#
+# ### Exercise 3.2: predict, then run
+#
+# Section 5 re-entered the *captured* scope with `auxiliary_name_scope=False`. What if the
+# scope is re-entered by its *name*, with `auxiliary_name_scope=False` and nothing else:
+# where does an op made inside land?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with tf.Graph().as_default():
+    with tf1.variable_scope("discriminator"):
+        tf1.get_variable("d_W", shape=[2, 1])
+    with tf1.variable_scope("discriminator", reuse=True, auxiliary_name_scope=False) as scope:
+        d_W = tf1.get_variable("d_W", shape=[2, 1])
+        doubled = tf.multiply(d_W, 2.0, name="doubled")
+print("Exercise 3.2:", doubled.name, "| original_name_scope:", repr(scope.original_name_scope))
+assert doubled.name == "doubled:0" and d_W.name == "discriminator/d_W:0"
+
+# %% [markdown]
+# At the root, `doubled:0`. `auxiliary_name_scope=False` opens no name scope at all, so ops
+# take whatever name scope is current, here none; the variable scope still finds
+# `discriminator/d_W`. Opened by name, the scope does not know its first name scope either
+# (`original_name_scope` is empty), which is why the idiom re-enters the captured object.
+#
+# </details>
+
+# %% [markdown]
 # ## Takeaways
 #
 # - `variable_scope` prefixes variables made by `get_variable` and ops; `name_scope` prefixes
 #   ops and `tf.Variable` only: `get_variable("v3")` inside `name_scope("ns")` is `v3`.
-# - Op names are uniquified (`c`, `c_1`; `discriminator/`, `discriminator_1/`); variable
-#   names are not, they are looked up, which is what makes sharing work.
-# - Re-entering a variable scope reuses its variables but never its name scope, and a failed
-#   call uses up a suffix: after one error the next `netD` ops sit in `discriminator_2/`.
+# - Op names are uniquified (`c`, `c_1`; `discriminator/`, `discriminator_1/`), and so are
+#   `tf.Variable` names (`net/v_1`, `net_1/v`). Names made by `get_variable` are not, they
+#   are looked up, which is what makes sharing work.
+# - Re-entering a variable scope reuses its variables but, by default, opens a new name
+#   scope, and a failed call uses up a suffix: after one error the next `netD` ops sit in
+#   `discriminator_2/`. `auxiliary_name_scope=False` plus
+#   `name_scope(scope.original_name_scope)` puts a later call's ops back in the first one's.
 # - In PyTorch names are attribute paths of the module tree, fixed at construction.

@@ -59,7 +59,7 @@ def names(variables):
 # %%
 tf1.reset_default_graph()
 gan = gaussian_gan.GAN()
-by_scope = tf1.get_collection(TRAINABLE, scope="discriminator")
+by_scope = tf1.get_collection(TRAINABLE, scope="discriminator/")
 # A hand-written list needs the variable objects; reuse fetches them by name.
 with tf1.variable_scope("discriminator", reuse=True):
     theta_D = [tf1.get_variable(n) for n in ("d_W1", "d_b1", "d_W2", "d_b2", "d_W3", "d_b3")]
@@ -68,7 +68,7 @@ print("scope:         ", names(by_scope))
 print("explicit list: ", names(theta_D))
 print("substring 'g_':", names(gan.g_vars))
 assert gan.d_vars == by_scope == theta_D
-assert gan.g_vars == tf1.get_collection(TRAINABLE, scope="generator")
+assert gan.g_vars == tf1.get_collection(TRAINABLE, scope="generator/")
 
 # %% [markdown]
 # ## 2. The seed-002 DCGAN: `tf.layers` choose the names
@@ -83,6 +83,7 @@ tf1.reset_default_graph()
 tf1.set_random_seed(4)
 hp = mnist_dcgan.HParams()
 dcgan = mnist_dcgan.build_graph(hp)
+dcgan_graph = tf1.get_default_graph()
 t_vars = tf1.trainable_variables()
 print(f"{len(t_vars)} trainable variables:")
 for name in names(t_vars):
@@ -183,8 +184,40 @@ assert substring[3] > scope[3] > scope[2]
 # %% [markdown]
 # Five steps at the seed's learning rate already move every pixel-producing weight of G;
 # in a real run D takes 859 such steps per epoch, and G's own optimizer (had it any
-# variables) would fight D's over the same two layers. The fix is the scope filter the seed
-# already uses, or `var.name.startswith("discriminator/")`.
+# variables) would fight D's over the same two layers. The fix is a scope filter, as the
+# seed uses; but write it with the slash, as the next section shows.
+
+# %% [markdown]
+# ## 4. `scope=` is a regular expression matched at the start, not a folder
+#
+# `get_collection(key, scope)` keeps the items whose name satisfies `re.match(scope, name)`.
+# So `scope="discriminator"` is a prefix test on the whole name, and it also takes
+# `discriminator2/...` (a second critic, as in GANs with two discriminators) and
+# `discriminator_1/...` (where a `tf.Variable` made in D's second call lands, lesson 3).
+# The seed's graph has neither, so its lists are right; the next graph has both.
+
+# %%
+with tf.Graph().as_default():
+
+    def critic(x, scope, reuse=False):
+        """A one-weight critic; the tf.Variable is lesson 1's slip, made on every call."""
+        with tf1.variable_scope(scope, reuse=reuse):
+            w = tf1.get_variable("w", shape=[2, 1])
+            scale = tf.Variable(1.0, name="scale")
+            return scale * tf.matmul(x, w)
+
+    x = tf1.placeholder(tf.float32, shape=[None, 2], name="x")
+    critic(x, "discriminator")
+    critic(x, "discriminator", reuse=True)
+    critic(x, "discriminator2")
+    no_slash = names(tf1.get_collection(TRAINABLE, scope="discriminator"))
+    slash = names(tf1.get_collection(TRAINABLE, scope="discriminator/"))
+    prefix = names(v for v in tf1.trainable_variables() if v.name.startswith("discriminator/"))
+print('scope="discriminator": ', no_slash)
+print('scope="discriminator/":', slash)
+assert no_slash == ["discriminator/w", "discriminator/scale", "discriminator_1/scale",
+                    "discriminator2/w", "discriminator2/scale"]  # fmt: skip
+assert slash == prefix == ["discriminator/w", "discriminator/scale"]
 
 # %% [markdown]
 # ## The PyTorch way
@@ -218,10 +251,74 @@ assert g_unchanged
 # even without it, an optimizer built on `D.parameters()` never updates G.
 
 # %% [markdown]
+# ## Exercises
+#
+# Each exercise reads the seed-002 DCGAN graph of section 2, whose trainable variables are
+# listed there.
+#
+# ### Exercise 4.1: predict, then run
+#
+# How many variables does `tf1.get_collection(TRAINABLE, scope="gen")` return?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with dcgan_graph.as_default():
+    gen = names(tf1.get_collection(TRAINABLE, scope="gen"))
+print(f"Exercise 4.1: {len(gen)} variables, all of G: {gen == names(dcgan.g_vars)}")
+assert gen == names(dcgan.g_vars) and len(gen) == 8
+
+# %% [markdown]
+# All 8 of G's: `re.match("gen", name)` only asks whether the name starts with `gen`.
+#
+# </details>
+#
+# ### Exercise 4.2: predict, then run
+#
+# And `scope="discriminator/conv2d"`, meant for D's first convolution?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with dcgan_graph.as_default():
+    conv = names(tf1.get_collection(TRAINABLE, scope="discriminator/conv2d"))
+print("Exercise 4.2:", conv)
+assert conv == ["discriminator/conv2d/kernel", "discriminator/conv2d/bias",
+                "discriminator/conv2d_1/kernel", "discriminator/conv2d_1/bias"]  # fmt: skip
+
+# %% [markdown]
+# Both convolutions: `conv2d_1` starts with `conv2d`. The trap of section 4 one level
+# down; `scope="discriminator/conv2d/"` takes the first one only.
+#
+# </details>
+#
+# ### Exercise 4.3: predict, then run
+#
+# `scope` is a regular expression. What does `scope="(generator|discriminator)/dense/"`
+# return?
+#
+# <details><summary>Worked solution</summary>
+
+# %%
+with dcgan_graph.as_default():
+    dense = names(tf1.get_collection(TRAINABLE, scope="(generator|discriminator)/dense/"))
+print("Exercise 4.3:", dense)
+assert dense == ["generator/dense/kernel", "generator/dense/bias",
+                 "discriminator/dense/kernel", "discriminator/dense/bias"]  # fmt: skip
+
+# %% [markdown]
+# The first dense layer of each network, four variables: the alternation picks either
+# network, and the closing slash leaves out G's `dense_1`.
+#
+# </details>
+
+# %% [markdown]
 # ## Takeaways
 #
-# - Collect var_lists by scope: `get_collection(TRAINABLE_VARIABLES, scope="discriminator")`
-#   or a `startswith("discriminator/")` test. An explicit list is as right as you write it.
+# - Collect var_lists by scope, with the slash: `get_collection(TRAINABLE_VARIABLES,
+#   scope="discriminator/")`, which equals a `startswith("discriminator/")` test. Without
+#   the slash the `re.match` prefix also takes `discriminator2/...` and `discriminator_1/...`.
+#   An explicit list is as right as you write it.
 # - `'d_' in var.name` only works while every name is hand-made. On the seed-002 DCGAN it
 #   takes G's 4 `conv2d_transpose` variables into D's list and leaves out 6 of D's 8, and
 #   `'g_'` finds nothing ("No variables to optimize.").

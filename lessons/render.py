@@ -4,8 +4,9 @@ Each `lessons/NN_topic.py` is a percent-format file: cells start at `# %%` lines
 at `# %% [markdown]` lines, whose lines are markdown behind `# `. The renderer runs the cells in
 order, captures what each prints, and writes `lessons/NN_topic.md` (header, prose, code, output)
 plus the index `lessons/README.md`. Running a lesson needs a process of the right kind:
-importing `tf1_reference` switches the whole process to graph mode, so all lessons that import
-it share one worker process, and every other lesson (the eager one) runs in a process of its own.
+importing `tf1_reference` switches the whole process to graph mode, so the lessons that
+`import tf1_reference` share one worker process, and every other lesson runs in a process of
+its own (the eager lessons, which import its modules only to switch back to TF2 at once).
 
 The pages must not change from run to run, so that a stale rendering can be detected: only
 Python's stdout is captured (TensorFlow's C++ log lines go to stderr), memory addresses are
@@ -39,6 +40,15 @@ CELL = re.compile(r"^# %%(?P<rest>.*)$")
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
 GRAPH_MODE_IMPORT = re.compile(r"^import tf1_reference\b", re.MULTILINE)
 WORKER_TIMEOUT_S = 600
+# The course in lessons/README.md: the lessons in file order, under a heading at each part's
+# first lesson.
+PARTS = {
+    1: "Part 1. Sharing variables in a TF1 graph",
+    4: "Part 2. Scopes in a GAN's training code",
+    6: "Part 3. What is left of scopes in eager TF2",
+    7: "Part 4. Maintaining TF1 code: state, checkpoints, defaults",
+    11: "Part 5. TF1 networks in TF2",
+}
 
 
 @dataclasses.dataclass
@@ -156,8 +166,14 @@ def title_of(path):
     return parse(pathlib.Path(path).read_text())[0].source.strip().strip('"').splitlines()[0]
 
 
+def teaches(path):
+    """What a lesson teaches, in one line: its title without the "Lesson N: " in front."""
+    text = title_of(path).split(": ", 1)[-1]
+    return text[:1].upper() + text[1:]
+
+
 def index(paths):
-    """lessons/README.md: the list of lessons, each linked to its rendered page."""
+    """lessons/README.md: the course, each lesson linked to its page with what it teaches."""
     lines = [
         "# Lessons: TF1 variable scopes, drawn from the archive's own models",
         "",
@@ -165,11 +181,17 @@ def index(paths):
         "",
         "Each lesson is a percent-format Python file (`# %%` cells) that runs top to bottom with",
         "`python lessons/<file>.py` and opens as a notebook in Jupyter or VS Code. Each page below",
-        "shows the lesson with the output TensorFlow 2.21 really printed.",
+        "shows the lesson with the output TensorFlow 2.21 really printed; the lesson's own",
+        "asserts check what the page claims. Each lesson ends with exercises: predict what a",
+        "few lines do, then unfold the worked solution.",
         "",
+        "Take them in order: each lesson uses what the earlier ones showed.",
     ]
-    for number, path in enumerate(paths, start=1):
-        lines.append(f"{number}. [{title_of(path)}]({path.stem}.md) (`{path.name}`)")
+    for path in paths:
+        number = int(path.name[:2])
+        if number in PARTS:
+            lines += ["", f"## {PARTS[number]}", ""]
+        lines.append(f"{number}. [{teaches(path)}]({path.stem}.md) (`{path.name}`)")
     return "\n".join(lines) + "\n"
 
 
