@@ -33,15 +33,14 @@ def markdown(records):
         f"{first['matmul_gflops']['torch_mm']:.0f}, TF MatMul {first['matmul_gflops']['tf_matmul']:.0f}).",
         "",
         "| model | TF1 ms / iteration | port ms / iteration | port / TF1 | port --fused-adam ms "
-        "| fused / TF1 | compute floor ms | data feeding ms, TF1 / port | full default run, TF1 / "
-        "port / fused (extrapolated) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| fused / TF1 | compute floor ms | full default run, TF1 / port / fused (extrapolated) |",
+        "|---|---|---|---|---|---|---|---|",
     ]  # fmt: skip
     for r in records:
         lines.append(
             f"| `{r['model']}` | {r['reference_ms']:.3g} | {r['port_ms']:.3g} | {r['ratio']:.2f} | "
             f"{r['port_fused_ms']:.3g} | {r['ratio_fused']:.2f} | "
-            f"{r['floor_ms']:.2g} | {r['reference_data_ms']:.2g} / {r['port_data_ms']:.2g} | "
+            f"{r['floor_ms']:.2g} | "
             f"{_minutes(r['reference_full_run_min'])} / {_minutes(r['port_full_run_min'])} / "
             f"{_minutes(r['port_fused_full_run_min'])} "
             f"({r['full_run_iterations']:,} iterations) |"

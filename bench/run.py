@@ -1,14 +1,13 @@
 """Speed of every model: ms per training iteration, TF1 reference against PyTorch port, one run.
 
 Source:
-    Issue 9 (speed). For each model, in ONE process and after a warm-up, it times the TF1
-    reference's iteration (one D step + one G step) exactly as its loop runs it, data included,
-    and the port's likewise (bench/models.py), and the port with its --fused-adam optimizer,
-    in interleaved blocks so that a change of load hits all; the data feeding of each on its
-    own; and, with --compile, the port under
-    torch.compile. It prints the median of the blocks, the ratio port / reference and the
-    compute floor: FLOPs per iteration (bench/flops.py) over the best float32 matmul
-    throughput measured in the same run (bench/machine.py).
+    The archive's own. For each model, in ONE process and after a warm-up, it times the TF1
+    reference's training loop (one D step + one G step per iteration) as a user runs it, data
+    included, the port's loop likewise, and the port with its --fused-adam optimizer, taking
+    turns in blocks so that a change of load hits all (bench/models.py). It prints the median
+    of the blocks, the ratio port / reference and the compute floor: FLOPs per iteration
+    (bench/flops.py) over the best float32 matmul throughput measured in the same run
+    (bench/machine.py).
 
 Run:
     python -m bench                                  # all six models (~1 min plus start-up)
@@ -33,75 +32,33 @@ import statistics
 import sys
 import time
 
-import tf1_reference  # noqa: F401, I001  (first: TF1 behaviour and a quiet TensorFlow)
-
 import tensorflow as tf
 import torch
 
 from bench import flops, machine, models
-from harness import cli, run_folder
+from harness import cli, registry, run_folder
 from ports import command
 
 BLOCK_SECONDS = (
     0.25  # Each timed block runs about this long; its call count is set from the warm-up.
 )
-MAX_CALLS = 5000  # At most this many calls per block (the toy steps take ~0.3 ms).
 REPEATS = 5  # Blocks per figure; the median is reported (the issue asks for at least 5).
 MAX_LOAD = 0.25  # Cores of background CPU use above which figures are refused.
 LOAD_PROBE_SECONDS = 1.0  # How long the machine is watched, idle, before any timing.
 MATMUL_SIZE = 2048  # Side of the square float32 matmul that measures peak throughput.
-COMPILE_CALLS = 3  # Port iterations timed as torch.compile's compile time (D step, G step...).
 
 
-def block_ms(function, iterations):
-    """(wall ms, CPU ms of this process, all threads) per call of `iterations` calls."""
-    start, cpu = time.perf_counter(), time.process_time()
-    for _ in range(iterations):
-        function()
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return wall / iterations * 1e3, cpu / iterations * 1e3
-
-
-def calls_per_block(function, warmup, block_seconds):
-    """Run the warm-up: `warmup` calls, or (None) 3 calls and at least half a block's time.
-
-    Returns how many calls make one block of `block_seconds`, from the warm-up's later calls
-    (the first may build caches or graphs).
-    """
-    function()
-    start, calls = time.perf_counter(), 0
-    while calls < (warmup if warmup is not None else 3) or (
-        warmup is None and time.perf_counter() - start < block_seconds / 2
-    ):
-        function()
-        calls += 1
-    if calls == 0:
-        return 1
-    per_call = (time.perf_counter() - start) / calls
-    return int(min(MAX_CALLS, max(1, round(block_seconds / per_call))))
-
-
-def time_interleaved(functions, repeats, warmup=None, iterations=None, block_seconds=BLOCK_SECONDS):
-    """{name: [wall ms per call of each block]}, the same for CPU ms, and the calls per block.
-
-    Each function is warmed up, then the blocks run in turn (reference, port, reference...),
-    `repeats` times: interleaving puts any drift of the machine's speed on every figure alike,
-    so the ratio of two figures stays honest. `iterations` fixes the calls per block;
-    otherwise each block lasts about `block_seconds`.
-    """
-    counts = {}
-    for name, function in functions.items():
-        counts[name] = calls_per_block(function, warmup, block_seconds)
-        if iterations is not None:
-            counts[name] = iterations
-    blocks = {name: [] for name in functions}
-    cpu = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, function in functions.items():
-            wall_ms, cpu_ms = block_ms(function, counts[name])
-            blocks[name].append(wall_ms)
-            cpu[name].append(cpu_ms)
-    return blocks, cpu, counts
+def with_threads(config, threads):
+    """A copy of a session's ConfigProto (or of TF's defaults) with `threads` intra- and inter-op
+    threads; `config` itself when `threads` is None."""
+    if threads is None:
+        return config
+    result = tf.compat.v1.ConfigProto()
+    if config is not None:
+        result.CopyFrom(config)
+    result.intra_op_parallelism_threads = threads
+    result.inter_op_parallelism_threads = threads
+    return result
 
 
 def bench_model(model, args, gflops, default_threads):
@@ -111,59 +68,28 @@ def bench_model(model, args, gflops, default_threads):
     PyTorch's default) unless --torch-threads sets them for every model.
     """
     torch.set_num_threads(args.torch_threads or command.THREADS.get(model, default_threads))
-    setup = models.SETUPS[model](args.seed, args.data_dir, args.tf_threads)
     meter = machine.LoadMeter().start()
-    try:
-        functions = {
-            "reference": setup.reference,
-            "port": setup.port,
-            "reference_data": setup.reference_data,
-            "port_data": setup.port_data,
-            "port_fused": setup.port_fused,  # The ports' --fused-adam.
-        }
-        blocks, cpu, counts = time_interleaved(functions, args.repeats, args.warmup,
-                                               args.iterations, args.block_seconds)  # fmt: skip
-        load = meter.cores()
-        record = {"model": model}
-        for name, values in blocks.items():
-            record[f"{name}_ms"] = statistics.median(values)
-        for name, values in cpu.items():  # CPU time: what load inflates least (one thread).
-            record[f"{name}_cpu_ms"] = statistics.median(values)
-        record["ratio"] = record["port_ms"] / record["reference_ms"]
-        record["ratio_fused"] = record["port_fused_ms"] / record["reference_ms"]
-        record["flops"] = flops.iteration_flops(model)
-        record["floor_ms"] = flops.floor_ms(model, gflops)
-        record["port_over_floor"] = record["port_ms"] / record["floor_ms"]
-        record["reference_over_floor"] = record["reference_ms"] / record["floor_ms"]
-        record["background_load"] = load
-        # The training loop alone, extrapolated; start-up, pictures and evaluations excluded.
-        record["full_run_iterations"] = models.FULL_RUN_ITERATIONS[model]
-        for side in ("reference", "port", "port_fused"):
-            record[f"{side}_full_run_min"] = (
-                record[f"{side}_ms"] * record["full_run_iterations"] / 6e4
-            )
-        record["torch_threads"] = torch.get_num_threads()
-        record["blocks_ms"] = blocks
-        record.update(calls_per_block=counts, repeats=args.repeats, warmup=args.warmup or "auto")
-        if args.compile:
-            record.update(time_compiled(setup, args))
-            record["background_load"] = max(load, meter.cores())
-    finally:
-        setup.close()
+    blocks, steps = models.time_model(
+        model, args.seed, args.data_dir, args.repeats, args.warmup, args.iterations,
+        args.block_seconds, tf_config=lambda config: with_threads(config, args.tf_threads),
+    )  # fmt: skip
+    record = {"model": model, "background_load": meter.cores()}
+    for name, values in blocks.items():
+        record[f"{name}_ms"] = statistics.median(values)
+    record["ratio"] = record["port_ms"] / record["reference_ms"]
+    record["ratio_fused"] = record["port_fused_ms"] / record["reference_ms"]
+    record["flops"] = flops.iteration_flops(model)
+    record["floor_ms"] = flops.floor_ms(model, gflops)
+    record["port_over_floor"] = record["port_ms"] / record["floor_ms"]
+    record["reference_over_floor"] = record["reference_ms"] / record["floor_ms"]
+    # The training loop alone, extrapolated; start-up excluded.
+    record["full_run_iterations"] = models.full_run_steps(model)
+    for side in ("reference", "port", "port_fused"):
+        record[f"{side}_full_run_min"] = record[f"{side}_ms"] * record["full_run_iterations"] / 6e4
+    record["torch_threads"] = torch.get_num_threads()
+    record["blocks_ms"] = blocks
+    record.update(steps_per_block=steps, repeats=args.repeats, warmup=args.warmup or 3)
     return record
-
-
-def time_compiled(setup, args):
-    """The port with torch.compile'd G and D: compile time, then the median of its blocks."""
-    setup.compile_port()
-    start = time.perf_counter()
-    for _ in range(COMPILE_CALLS):
-        setup.port()
-    compile_s = time.perf_counter() - start
-    blocks, _, counts = time_interleaved({"port_compiled": setup.port}, args.repeats,
-                                         args.warmup, args.iterations, args.block_seconds)  # fmt: skip
-    return {"port_compiled_ms": statistics.median(blocks["port_compiled"]),
-            "compile_s": compile_s, "port_compiled_blocks_ms": blocks["port_compiled"]}  # fmt: skip
 
 
 def refuse_if_loaded(load, args, when):
@@ -180,15 +106,13 @@ def format_table(records):
     """The printed table, one line per model."""
     lines = [
         f"{'model':<18} {'TF1 ms':>8} {'port ms':>8} {'ratio':>6} {'fused ms':>8} {'ratio':>6} "
-        f"{'floor ms':>9} {'TF1 data':>9} {'port data':>9} {'compiled':>9} {'load':>5}"
+        f"{'floor ms':>9} {'load':>5}"
     ]
     for r in records:
-        compiled = f"{r['port_compiled_ms']:9.3f}" if "port_compiled_ms" in r else f"{'-':>9}"
         lines.append(
             f"{r['model']:<18} {r['reference_ms']:8.3f} {r['port_ms']:8.3f} {r['ratio']:6.2f} "
             f"{r['port_fused_ms']:8.3f} {r['ratio_fused']:6.2f} {r['floor_ms']:9.3f} "
-            f"{r['reference_data_ms']:9.3f} {r['port_data_ms']:9.3f} "
-            f"{compiled} {r['background_load']:5.2f}"
+            f"{r['background_load']:5.2f}"
         )
     return "\n".join(lines)
 
@@ -200,27 +124,25 @@ def parser():
         epilog="What is timed and how: the module docstring of bench/run.py.",
     )
     result.add_argument("models", nargs="*", metavar="MODEL",
-                        help=f"models to time (default: all six: {', '.join(models.SETUPS)})")  # fmt: skip
+                        help=f"models to time (default: all six: {', '.join(registry.NAMES)})")  # fmt: skip
     result.add_argument("--json", metavar="FILE", help="write the results here, a JSON list with one object per model")  # fmt: skip
-    result.add_argument("--iterations", type=cli._positive(int), default=None, metavar="N",
-                        help="calls per timed block (default: as many as fill --block-seconds)")  # fmt: skip
+    result.add_argument("--iterations", type=cli.positive(int), default=None, metavar="N",
+                        help="steps per timed block (default: as many as fill --block-seconds)")  # fmt: skip
     result.add_argument("--block-seconds", type=float, default=BLOCK_SECONDS, metavar="S",
                         help=f"length of one timed block, in seconds (default {BLOCK_SECONDS})")  # fmt: skip
-    result.add_argument("--repeats", type=cli._positive(int), default=REPEATS, metavar="N",
+    result.add_argument("--repeats", type=cli.positive(int), default=REPEATS, metavar="N",
                         help=f"timed blocks per figure, the median is reported (default {REPEATS})")  # fmt: skip
     result.add_argument("--warmup", type=int, default=None, metavar="N",
-                        help="untimed calls before the blocks (default: 3 and half a block's time)")  # fmt: skip
-    result.add_argument("--compile", action="store_true",
-                        help="also time the port with torch.compile'd G and D, and the compile time")  # fmt: skip
-    result.add_argument("--torch-threads", type=cli._positive(int), default=None, metavar="N",
+                        help="untimed steps before the blocks (default 3)")  # fmt: skip
+    result.add_argument("--torch-threads", type=cli.positive(int), default=None, metavar="N",
                         help="torch.set_num_threads(N) for every port (default: each port's own choice, ports/command.py)")  # fmt: skip
-    result.add_argument("--tf-threads", type=cli._positive(int), default=None, metavar="N",
+    result.add_argument("--tf-threads", type=cli.positive(int), default=None, metavar="N",
                         help="intra- and inter-op threads of the reference's session (default: the original's ConfigProto)")  # fmt: skip
     result.add_argument("--max-load", type=float, default=MAX_LOAD, metavar="CORES",
                         help=f"refuse to report above this background load, in cores (default {MAX_LOAD})")  # fmt: skip
     result.add_argument("--ignore-load", action="store_true",
                         help="time and report under any load; the JSON records the bypass and the loads")  # fmt: skip
-    result.add_argument("--matmul-size", type=cli._positive(int), default=MATMUL_SIZE, metavar="N",
+    result.add_argument("--matmul-size", type=cli.positive(int), default=MATMUL_SIZE, metavar="N",
                         help=f"side of the float32 matmul that measures peak GFLOP/s (default {MATMUL_SIZE})")  # fmt: skip
     result.add_argument("--seed", type=int, default=0, help="seed of the weights and data (default 0)")  # fmt: skip
     result.add_argument("--data-dir", default=None, help="MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)")  # fmt: skip
@@ -233,12 +155,12 @@ def main(argv=None):
         raise cli.UserError(f"--warmup must be 0 or more, got {args.warmup}.")
     if not 0 < args.block_seconds <= 60:
         raise cli.UserError(f"--block-seconds must lie in (0, 60], got {args.block_seconds}.")
-    unknown = [model for model in args.models if model not in models.SETUPS]
+    unknown = [model for model in args.models if model not in registry.NAMES]
     if unknown:
         raise cli.UserError(
-            f"unknown model {unknown[0]!r}; choose from {', '.join(models.SETUPS)}."
+            f"unknown model {unknown[0]!r}; choose from {', '.join(registry.NAMES)}."
         )
-    chosen = args.models or list(models.SETUPS)
+    chosen = args.models or list(registry.NAMES)
     default_threads = torch.get_num_threads()
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = machine.background_load(LOAD_PROBE_SECONDS)

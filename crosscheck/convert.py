@@ -50,6 +50,9 @@ from crosscheck import MODELS
 from harness import cli, run_folder
 
 FORMAT = 1  # The PyTorch file's "format"; bump it when its keys change meaning.
+# Formats read: this converter's own, and a run checkpoint's (harness/checkpoints.py FORMAT 2),
+# which holds the same "G", "D", "opt_G", "opt_D" beside the run's resume state.
+READS = (1, 2)
 KEYS = ("model", "format", "step", "G", "D", "opt_G", "opt_D")  # What every .pt file holds.
 NETS = {"generator": "G", "discriminator": "D"}  # NAME_MAP path heads -> the .pt's keys.
 
@@ -267,9 +270,9 @@ def _check_torch(model, path, checkpoint):
     if checkpoint["model"] != model:  # Before the model's graph is built: a quick refusal.
         raise Mismatch(f"{path} holds a {checkpoint['model']} checkpoint, not {model}; "
                        f"convert it as {checkpoint['model']}.")  # fmt: skip
-    if checkpoint["format"] != FORMAT:
+    if checkpoint["format"] not in READS:
         raise Mismatch(f"{path} is format {checkpoint['format']!r}; this converter reads "
-                       f"format {FORMAT}.")  # fmt: skip
+                       f"formats {', '.join(map(str, READS))}.")  # fmt: skip
     m = model_map(model)
     for net in ("G", "D"):
         state = checkpoint[net]
@@ -407,7 +410,7 @@ def parser():
     to_torch.add_argument("model", choices=MODELS, help="which model saved the checkpoint")
     to_torch.add_argument("checkpoint", help="TF checkpoint prefix (or a folder holding one)")
     to_torch.add_argument("out", help="the .pt file to write (must not exist)")
-    to_torch.add_argument("--step", type=cli._positive(int), default=None, metavar="N",
+    to_torch.add_argument("--step", type=cli.positive(int), default=None, metavar="N",
                           help="training step to record (default: D's Adam update count, "
                           "read off its beta powers)")  # fmt: skip
     to_tf = commands.add_parser("torch-to-tf", help=".pt file -> TF1 Saver checkpoint")

@@ -14,13 +14,12 @@ batches, and how each framework runs one training step on a batch.
 import dataclasses
 import re
 
-import tf1_reference  # noqa: F401, I001  (first: TF1 behaviour and a quiet TensorFlow)
-
 import numpy as np
 import tensorflow as tf
 import torch
 from tensorflow.core.protobuf import rewriter_config_pb2
 
+import tf1_reference
 from crosscheck.tf_adam import TFAdam
 from ports import layouts
 
@@ -110,6 +109,7 @@ class TFSide:
     """The reference's graph in `dtype`, with injected weights."""
 
     def __init__(self, case, hp, dtype):
+        tf1_reference.setup()  # TF1 behaviour, as the references' own runs have it.
         self.case, self.graph = case, tf.Graph()
         with self.graph.as_default():
             self.g = case.reference.build_graph(hp, dtype=tf.as_dtype(dtype))

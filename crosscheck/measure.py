@@ -140,7 +140,9 @@ def main(argv=None):
         parser.error(f"unknown model {', '.join(unknown)}; choose from {', '.join(STEPS)}")
     if args.docs:
         return write_docs(args.folder)
-    import tf1_reference  # noqa: F401  (TF1 behaviour before the engine builds graphs)
+    import tf1_reference
+
+    tf1_reference.setup()  # TF1 behaviour before the engine builds graphs (and cpu.label asks TF).
 
     label = cpu.label()
     record = {"label": label, "machine": cpu.describe(),

@@ -32,7 +32,7 @@ from harness import cli
 
 FOLDER = "checkpoints"  # Checkpoints live in <run folder>/checkpoints/.
 DEFAULT_EVERY = 1000  # Steps between checkpoints unless --checkpoint-every says otherwise.
-FORMAT = 1  # The checkpoint format's version, in every checkpoint.
+FORMAT = 2  # The checkpoint format's version, in every checkpoint (2: epochs, tracked states).
 FINISHED = "finished"  # Written beside the last checkpoint when a run completes.
 
 
@@ -137,6 +137,19 @@ def set_streams(state, reader, **arrays):
             for name, array in arrays.items()}  # fmt: skip
 
 
+class Kept:
+    """A value drawn once that a checkpoint keeps as it is (a fixed batch of sample noise)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def state(self):
+        return np.asarray(self.value).tolist()
+
+    def set_state(self, state):
+        self.value = np.asarray(state, dtype=np.asarray(self.value).dtype)
+
+
 def read_hparams(run_dir, model, framework):
     """The hparams.json of a run folder given to --resume; one sentence when it is not one."""
     path = pathlib.Path(run_dir)
@@ -217,98 +230,24 @@ def adopt_saved_run(args, parser, hparams, saved, extra):
 
 
 
-def control_of(args, hp, out, resumed, model, package):
-    """A command's Control: its NaN policy, cadence, and the command that resumes the run."""
+def hooks_of(args, hp, out, resumed, model, package):
+    """A command's `harness.hooks.Hooks`: its NaN policy, cadence, the command that resumes."""
+    from harness import hooks
+
     on_nan = getattr(hp, "on_nan", None) or getattr(args, "on_nan", "stop")
     every = getattr(args, "checkpoint_every", 0)
     command = f"python -m {package}.{model} --resume {out.path}"
-    return Control(out, every, on_nan, resumed, model, command)
+    return hooks.Hooks(out, every, on_nan, resumed, command, model)
 
 
-class Control:
-    """A run's checkpoint cadence, stop flag, NaN policy and resumed state.
-
-    `save(step)` is the framework's writer (set by the loop, it returns the checkpoint's path);
-    `resumed` is the loaded checkpoint (a dict with "step", "rng" and "loop"), or None.
-    Default-constructed, it does nothing: no checkpoints, no signal handlers.
-    """
-
-    def __init__(self, out=None, every=0, on_nan="stop", resumed=None, model=None, command=None):
-        self.out, self.every, self.on_nan, self.resumed = out, every, on_nan, resumed
-        self.enabled = out is not None
-        self.model = model  # Written into every checkpoint; --resume checks it.
-        self.command = command  # The command line that resumes this run.
-        self.signum = None
-        self.last = None  # (step, path) of the last checkpoint written or resumed from.
-        if resumed is not None:
-            self.last = (resumed["step"], resumed.get("path"))
-
-    @contextlib.contextmanager
-    def signals(self):
-        """While training: SIGTERM and the first SIGINT set a flag instead of killing."""
-        if not self.enabled:
-            yield self
-            return
-
-        def handler(signum, frame):
-            if self.signum is not None and signum == signal.SIGINT:
-                raise KeyboardInterrupt  # A second Ctrl-C: stop now.
-            self.signum = signum
-
-        previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            yield self
-        finally:
-            for s, h in previous.items():
-                signal.signal(s, h)
-
-    def step_done(self, step, save):
-        """At a step boundary (`step` steps done): checkpoint when due, stop when signalled."""
-        if not self.enabled:
-            return
-        if self.signum is not None:
-            path = self._save(step, save)
-            raise Interrupted(self.signum, step, path, self.command)
-        if self.every and step % self.every == 0:
-            self._save(step, save)
-
-    def finish(self, step, save):
-        """The last checkpoint, at the end of the run, and a `finished` mark beside it."""
-        if not self.enabled:
-            return
-        if self.last is None or self.last[0] != step:
-            self._save(step, save)
-        (self.out.path / FOLDER / FINISHED).write_text(f"{step}\n")
-
-    def _save(self, step, save):
-        if self.out.board is not None:
-            self.out.board.flush()
-        path = save(step)
-        self.last = (step, path)
-        return path
-
-    def check_finite(self, where, **losses):
-        """`--on-nan stop`: a NaN or infinite loss ends the run in one sentence naming the step."""
-        if self.on_nan != "stop":
-            return
-        for name, value in losses.items():
-            if value is not None and not math.isfinite(value):
-                raise cli.UserError(
-                    f"{name} became {value} at {where}, so the run stopped there; "
-                    f"{self.last_good()} (lower the learning rates, change --seed, or "
-                    "--on-nan continue to go on as the original did)."
-                )
-
-    def last_good(self):
-        if self.last is None:
-            return "no checkpoint had been saved yet (see --checkpoint-every)"
-        step, path = self.last
-        hint = f"; continue with: {self.command}" if self.command else ""
-        return f"the last good checkpoint is {path} (after step {step}{hint})"
-
-    def log_sizes(self):
-        """Bytes of log.txt and metrics.jsonl now, saved so that a resume can cut back to them."""
-        return self.out.sizes() if self.out is not None else {}
+def check_format(run_dir, state, model):
+    """One sentence when a checkpoint is another model's or an earlier version's."""
+    if state.get("model") != model or state.get("format") != FORMAT:
+        raise cli.UserError(
+            f"--resume {run_dir}: its checkpoint is of {state.get('model')} in format "
+            f"{state.get('format')}, not of {model} in format {FORMAT} (written by another "
+            "model's command or an earlier version of the archive); start a new run."
+        )
 
 
 def report_interrupt(error):

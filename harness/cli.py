@@ -46,7 +46,7 @@ def field_comments(cls):
     return comments
 
 
-def _positive(kind):
+def positive(kind):
     def parse(text):
         try:
             value = kind(text)
@@ -79,7 +79,7 @@ def add_hparams(parser, cls):
             group.add_argument(
                 flag,
                 dest=field.name,
-                type=_positive(type(field.default)),
+                type=positive(type(field.default)),
                 default=field.default,
                 metavar="N",
                 help=help_text,

@@ -17,10 +17,7 @@ from figures import ring as ring_figures
 from harness import cli
 from inputs import ring
 
-LIVE_EVERY = 50  # See_GANs fit(): the live plot when epoch % 50 == 0 (after the increment).
-PRINT_EVERY = 200  # See_GANs fit(): the loss line when epoch % 200 == 0 (before the increment).
 COVERAGE_POINTS = 2500  # Metz et al. 2017 / VEEGAN measure coverage on 2,500 samples.
-LOSS_LINE = "Epoch: [%4d/%4d] , d_loss: %.8f, g_loss: %.8f"  # See_GANs' print, verbatim.
 
 
 class RingDisplay:
@@ -99,13 +96,3 @@ class RingDisplay:
     def finish(self):
         """The blog's generate_animation: generate_animation.gif from the saved frames."""
         return ring_figures.write_animation(self.frames, self.out.path / "generate_animation.gif")
-
-
-def check_losses(step, d_loss, g_loss, control, finish):
-    """`--on-nan stop`: a NaN or infinite loss ends the run, after `finish()` wrote the GIF."""
-    try:
-        control.check_finite(f"step {step} (the raw log of a saturated sigmoid; frames saved)",
-                             d_loss=d_loss, g_loss=g_loss)  # fmt: skip
-    except cli.UserError:
-        finish()
-        raise

@@ -34,8 +34,8 @@ def atomic_write(path, write):
 class RunFolder:
     """One run's output folder; refuses a folder that already holds a run or cannot be written.
 
-    `resume_sizes` ({"log.txt": bytes, "metrics.jsonl": bytes}, saved with a checkpoint) reopens
-    a run folder instead: both files are cut back to those sizes, then appended to.
+    `resume_sizes` (the bytes of each appended file, `sizes()`, saved with a checkpoint) reopens
+    a run folder instead: each of those files is cut back to its size, then appended to.
     `board`, when set, is the run's TensorBoard writer (harness/board.py); `scalars` and
     `image` go to it and do nothing without one.
     """
@@ -45,8 +45,9 @@ class RunFolder:
         self.board = None
         if resume_sizes is not None:
             for name, size in resume_sizes.items():
-                with open(self.path / name, "r+b") as file:
-                    file.truncate(size)
+                if (self.path / name).exists():
+                    with open(self.path / name, "r+b") as file:
+                        file.truncate(size)
         elif (self.path / "log.txt").exists():
             raise UserError(
                 f"output folder {self.path} already holds a run (log.txt); "
@@ -64,6 +65,7 @@ class RunFolder:
             ) from None
         self._log = open(self.path / "log.txt", "a", encoding="utf-8")
         self._metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
+        self._appended = {}  # Other files written a line at a time (append()).
 
     def print(self, *args, sep=" ", end="\n"):
         """`print` to stdout, and the same text to log.txt."""
@@ -77,9 +79,21 @@ class RunFolder:
         self._metrics.write(json.dumps(record, default=_jsonable) + "\n")
         self._metrics.flush()
 
-    def sizes(self):
-        """Bytes written so far to log.txt and metrics.jsonl (a checkpoint records them)."""
-        return {"log.txt": self._log.tell(), "metrics.jsonl": self._metrics.tell()}
+    def append(self, name, text):
+        """Append `text` (whole lines) to the run folder's file `name`, flushed at once; a
+        checkpoint records its size like log.txt's (seed 004's loss.txt)."""
+        if name not in self._appended:
+            self._appended[name] = open(self.path / name, "a", encoding="utf-8")
+        self._appended[name].write(text)
+        self._appended[name].flush()
+
+    def sizes(self, *others):
+        """Bytes written so far to log.txt, metrics.jsonl and the appended files, and 0 for
+        `others` not written yet (a checkpoint records them; a resume cuts each back)."""
+        sizes = {"log.txt": self._log.tell(), "metrics.jsonl": self._metrics.tell()}
+        sizes.update({name: 0 for name in others})
+        sizes.update({name: file.tell() for name, file in self._appended.items()})
+        return sizes
 
     def scalars(self, step, **values):
         """TensorBoard scalars at `step` (tag = name), when the run has a board."""
@@ -111,6 +125,8 @@ class RunFolder:
             self.board.close()
         self._log.close()
         self._metrics.close()
+        for file in self._appended.values():
+            file.close()
 
     def __enter__(self):
         return self

@@ -3,13 +3,12 @@
 Source:
     TF 1.15 tensorflow/contrib/learn/python/learn/datasets/mnist.py, which input_data re-exported
     (read_data_sets, DataSet.next_batch, dense_to_one_hot); shared/spec/originals.md section 6.2;
-    the IDX format and checksums in shared/data/mnist/README.md. TorchMnist applies the transform
-    of seed 004 (lyeoni/pytorch-mnist-GAN as modified): ToTensor, then Normalize((0.5,), (0.5,)).
+    the IDX format and checksums in the MNIST folder's README.md. It imports no PyTorch; the
+    ports' torch Dataset of the same images is ports/mnist_data.py.
 
 Run:
     datasets = mnist.read_data_sets()  # Folder: argument, else $MNIST_DATA_DIR, else data/mnist.
     images, labels = datasets.train.next_batch(64)  # (64, 784) float32 in [0, 1], (64,) uint8.
-    loader = mnist.torch_loader(mnist.TorchMnist(images, labels), batch_size=128)
 
 Deviations:
     - Shuffling draws from an explicit numpy.random.Generator (rng, default
@@ -37,7 +36,6 @@ import urllib.request
 import zlib
 
 import numpy as np
-import torch
 
 SOURCE_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 TRAIN_IMAGES = "train-images-idx3-ubyte.gz"
@@ -329,57 +327,4 @@ def read_data_sets(
                 (raw.test_images, test_labels, rngs[2]),
             ]
         ]
-    )
-
-
-class TorchMnist(torch.utils.data.Dataset):
-    """MNIST for PyTorch with seed 004's transform, ToTensor then Normalize((0.5,), (0.5,)).
-
-    images: uint8 in 0..255 or float in [0, 1], shape (N, 784), (N, 28, 28) or (N, 28, 28, 1), for
-    example a DataSet's images. labels: (N,) class indices or (N, 10) one-hot rows. Item i is
-    (image, label): image float32 (1, 28, 28) in [-1, 1]; label an int, or a tensor for one-hot.
-    """
-
-    def __init__(self, images, labels):
-        images, labels = np.asarray(images), np.asarray(labels)
-        if images.size != len(images) * ROWS * COLS or len(images) != len(labels):
-            raise ValueError(
-                f"need N 784-pixel images, N labels, not {images.shape}, {labels.shape}."
-            )
-        if images.dtype != np.uint8 and images.size and (images.min() < 0 or images.max() > 1):
-            raise ValueError(f"float images must be in [0, 1], not {images.min()}..{images.max()}.")
-        self.images = images.reshape(len(images), ROWS, COLS)
-        self.labels = labels
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, index):
-        image = torch.tensor(self.images[index]).unsqueeze(0)
-        # ToTensor divides uint8 pixels by 255 and leaves floats as they are.
-        image = image.float().div(255.0) if image.dtype == torch.uint8 else image.float()
-        # Normalize(mean 0.5, std 0.5) maps [0, 1] onto [-1, 1].
-        image = image.sub(0.5).div(0.5)
-        label = self.labels[index]
-        return image, int(label) if label.ndim == 0 else torch.tensor(label)
-
-    def __getitems__(self, indices):
-        """A whole batch in a few tensor operations (DataLoader calls this when it exists).
-
-        The same values, bit for bit, as `__getitem__` item by item: the same float32 division
-        and subtraction on every pixel, only done once for the batch instead of 128 times, which
-        took seed 004's data feeding from about 24 ms to a few ms per batch on 2 loaded cores.
-        """
-        images = torch.from_numpy(self.images[indices]).unsqueeze(1)
-        images = images.float().div(255.0) if images.dtype == torch.uint8 else images.float()
-        images = images.sub(0.5).div(0.5)
-        labels = self.labels[indices]
-        return [(image, int(label) if label.ndim == 0 else torch.tensor(label))
-                for image, label in zip(images, labels)]  # fmt: skip
-
-
-def torch_loader(dataset, batch_size, shuffle=True, generator=None):
-    """Return torch.utils.data.DataLoader(dataset, batch_size, shuffle, generator=generator)."""
-    return torch.utils.data.DataLoader(
-        dataset, batch_size=batch_size, shuffle=shuffle, generator=generator
     )

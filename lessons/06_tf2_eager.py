@@ -17,10 +17,9 @@ Source: API docstring of `tf.compat.v1.variable_scope` (the TF2 note: without
 Run:
     python lessons/06_tf2_eager.py    # ~20 s, mostly importing TensorFlow
 
-Deviations: none: a lesson, not a reproduction. Importing `tf1_reference` switches the
-    process to TF1 behaviour (graph mode); this lesson imports it for xyang35's `netD` and
-    switches straight back with `tf.compat.v1.enable_v2_behavior()`, before any graph exists.
-    tf1_reference also sets `TF_USE_LEGACY_KERAS=1`, so that `tf.keras` is Keras 2
+Deviations: none: a lesson, not a reproduction. It imports `tf1_reference` for xyang35's
+    `netD` without entering TF1 behaviour (only `tf1_reference.setup()` would), and calls
+    `tf1_reference.use_keras2()` (`TF_USE_LEGACY_KERAS=1`), so that `tf.keras` is Keras 2
     (tf-keras), the home of `track_tf1_style_variables`.
 """
 
@@ -38,12 +37,11 @@ if ROOT not in sys.path:
 import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
 
-from tf1_reference import gaussian_gan  # noqa: E402  (TF1 behaviour and Keras 2, see above)
+import tf1_reference  # noqa: E402
+from tf1_reference import gaussian_gan  # noqa: E402
 
+tf1_reference.use_keras2()  # Keras 2 (see above); TF2 behaviour stays on.
 tf1 = tf.compat.v1
-print("executing eagerly after importing tf1_reference:", tf.executing_eagerly())
-assert not tf.executing_eagerly()
-tf1.enable_v2_behavior()  # Back to TF2: eager execution, resource variables.
 tf.random.set_seed(6)
 print("executing eagerly:", tf.executing_eagerly())
 assert tf.executing_eagerly()

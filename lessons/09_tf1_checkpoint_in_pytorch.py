@@ -39,11 +39,13 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
 
-import tf1_reference  # noqa: E402,F401  (graph mode and TF1 behaviour for the whole process)
+import tf1_reference  # noqa: E402
 from crosscheck import convert  # noqa: E402  (the archive's converter: its one import here)
 from ports import layouts  # noqa: E402
 from ports import mnist_dcgan as port  # noqa: E402
 from tf1_reference import mnist_dcgan  # noqa: E402
+
+tf1_reference.setup()  # Graph mode and TF1 behaviour, for the whole process.
 
 tf1 = tf.compat.v1
 ONE_THREAD = tf1.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=1)

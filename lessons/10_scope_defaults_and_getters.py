@@ -38,9 +38,11 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
 
-import tf1_reference  # noqa: E402,F401  (graph mode and TF1 behaviour for the whole process)
+import tf1_reference  # noqa: E402
 from tf1_reference import gaussian_gan  # noqa: E402
 from tf1_reference import mnist_dcgan  # noqa: E402
+
+tf1_reference.setup()  # Graph mode and TF1 behaviour, for the whole process.
 
 tf1 = tf.compat.v1
 KEYS = tf1.GraphKeys

@@ -17,7 +17,7 @@ Source: TF guide "Use TF1.x models in TF2 workflows" (tensorflow/docs
 Run:
     python lessons/11_tf2_shim_in_depth.py    # ~20 s, mostly importing TensorFlow
 
-Deviations: none: a lesson, not a reproduction. Importing `tf1_reference` switches the
+Deviations: none: a lesson, not a reproduction. `tf1_reference.setup()` switches the
     process to TF1 behaviour, in which section 1 makes lesson 8's checkpoint in a graph of its
     own, as lesson 8 does; then `tf.compat.v1.enable_v2_behavior()` switches to TF2 for the
     rest. The checkpoint goes to a temporary folder, removed at the end.
@@ -40,8 +40,10 @@ import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
 
 from ports import mnist_dcgan as port  # noqa: E402
-from tf1_reference import mnist_dcgan  # noqa: E402  (TF1 behaviour and Keras 2, see above)
+import tf1_reference  # noqa: E402, I001
+from tf1_reference import mnist_dcgan  # noqa: E402
 
+tf1_reference.setup()  # TF1 behaviour and Keras 2 for section 1 (see above).
 tf1 = tf.compat.v1
 ONE_THREAD = tf1.ConfigProto(intra_op_parallelism_threads=1, inter_op_parallelism_threads=1)
 FOLDER = tempfile.TemporaryDirectory()  # Removed in the last cell.

@@ -4,9 +4,9 @@ Each `lessons/NN_topic.py` is a percent-format file: cells start at `# %%` lines
 at `# %% [markdown]` lines, whose lines are markdown behind `# `. The renderer runs the cells in
 order, captures what each prints, and writes `lessons/NN_topic.md` (header, prose, code, output)
 plus the index `lessons/README.md`. Running a lesson needs a process of the right kind:
-importing `tf1_reference` switches the whole process to graph mode, so the lessons that
-`import tf1_reference` share one worker process, and every other lesson runs in a process of
-its own (the eager lessons, which import its modules only to switch back to TF2 at once).
+`tf1_reference.setup()` switches the whole process to graph mode, so the lessons that call it
+and stay there share one worker process, and every other lesson runs in a process of its own
+(the eager lessons, and lesson 11, which switches back to TF2 half-way).
 
 The pages must not change from run to run, so that a stale rendering can be detected: only
 Python's stdout is captured (TensorFlow's C++ log lines go to stderr), memory addresses are
@@ -38,7 +38,8 @@ INDEX = "README.md"
 # A cell header line: `# %%`, optionally followed by a title or a `[markdown]` tag.
 CELL = re.compile(r"^# %%(?P<rest>.*)$")
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
-GRAPH_MODE_IMPORT = re.compile(r"^import tf1_reference\b", re.MULTILINE)
+GRAPH_MODE = re.compile(r"^tf1_reference\.setup\(\)", re.MULTILINE)  # TF1 for the process.
+BACK_TO_TF2 = re.compile(r"^tf1\.enable_v2_behavior\(\)", re.MULTILINE)
 WORKER_TIMEOUT_S = 600
 # The course in lessons/README.md: the lessons in file order, under a heading at each part's
 # first lesson.
@@ -105,8 +106,10 @@ def clean(output):
 
 
 def groups(paths):
-    """Lessons that import tf1_reference share one process; every other lesson gets its own."""
-    graph = [p for p in paths if GRAPH_MODE_IMPORT.search(p.read_text())]
+    """Lessons that stay in TF1 behaviour (`tf1_reference.setup()`) share one process; every
+    other lesson, eager or switching back to TF2, gets its own."""
+    graph = [p for p in paths
+             if GRAPH_MODE.search(p.read_text()) and not BACK_TO_TF2.search(p.read_text())]  # fmt: skip
     others = [[p] for p in paths if p not in graph]
     return ([graph] if graph else []) + others
 

@@ -2,21 +2,25 @@
 run folder, checkpoints.
 
 Checkpoint format (PyTorch): `<run>/checkpoints/model.pt`, one `torch.save` file holding
-{"model": the model's name, "format": 1, "step": steps done, "G", "D": state_dicts,
-"opt_G", "opt_D": optimizer state_dicts, "rng": {"torch": torch.get_rng_state(), "cuda": the
-CUDA generators' states (when a GPU is used), "numpy_global", "python_random", and any reader
-state}, "loop": the loop's counters and running sums, "log_sizes": bytes of log.txt and
-metrics.jsonl}. It holds only tensors and plain Python values, so `torch.load(...,
-weights_only=True)` reads it. It is written under a temporary name and renamed (os.replace).
+{"model": the model's name, "format", "step": steps done, "position": the epoch or step the
+loop resumes at, "G", "D": state_dicts, "opt_G", "opt_D": optimizer state_dicts, "rng":
+{"torch": torch.get_rng_state(), "cuda": the CUDA generators' states (when a GPU is used),
+"numpy_global", "python_random"}, "tracked": the states of the loop's tracked objects,
+"log_sizes": bytes of log.txt and metrics.jsonl}. It holds only tensors and plain Python values,
+so `torch.load(..., weights_only=True)` reads it. It is written under a temporary name and
+renamed (os.replace).
 """
 
+import contextlib
+import copy
 import sys
 
 import torch
 
-from harness import board, checkpoints, cli, run_folder
+from harness import board, checkpoints, cli, hooks, run_folder
 
 CHECKPOINT = "model.pt"  # <run>/checkpoints/model.pt
+Hooks = hooks.Hooks  # A bare run's hooks: the NaN stop only (harness/hooks.py).
 
 
 def parser(model, hparams, doc, default_seed=None):
@@ -36,7 +40,7 @@ def parser(model, hparams, doc, default_seed=None):
     )
     result.add_argument(
         "--threads",
-        type=cli._positive(int),
+        type=cli.positive(int),
         default=None,
         metavar="N",
         help="CPU threads for PyTorch's ops (default: the model's measured choice in "
@@ -72,16 +76,11 @@ def set_threads(model, threads=None):
     return torch.get_num_threads()
 
 
-# --fused-adam of the running command, set by start(); adam_options() reads it.
-FUSED_ADAM = {"on": False}
-
-
-def adam_options(**options):
-    """Keyword arguments for the port's torch.optim.Adam: `options`, or fused=True instead of
-    any foreach choice when the command runs with --fused-adam (issue 9: one pass over each
-    weight instead of about ten; measured 0.78 ms against 3.0 ms per step of the seed-004 G).
-    """
-    return fused(options) if FUSED_ADAM["on"] else options
+def adam(params, fused_adam=False, **options):
+    """The port's `torch.optim.Adam(params, **options)`; with --fused-adam, fused=True in place
+    of any foreach choice (one pass over each weight instead of about ten; it rounds
+    differently, so it is off by default)."""
+    return torch.optim.Adam(params, **(fused(options) if fused_adam else options))
 
 
 def fused(options):
@@ -101,9 +100,9 @@ def device_of(name):
 def start(args, hparams, model, parser=None, **extra):
     """Resolve hyper-parameters, seed and device; open (or reopen) the run folder.
 
-    Returns (hp, seed, device, out, control); with --resume, `control.resumed` is the loaded
-    checkpoint. `extra` values (a preset, a phase) are saved in hparams.json and, on resume,
-    must match it.
+    Returns (hp, seed, device, out, run_hooks); with --resume, `run_hooks.resumed` is the
+    loaded checkpoint. `extra` values (a preset, a phase) are saved in hparams.json and, on
+    resume, must match it.
     """
     resumed = None
     if getattr(args, "resume", None):
@@ -114,7 +113,7 @@ def start(args, hparams, model, parser=None, **extra):
             raise cli.UserError(f"--resume {args.resume}: that run used the default Adam, not "
                                 "--fused-adam; resume it without the flag.")  # fmt: skip
         args.fused_adam = saved.get("fused_adam", False)  # The checkpoint's Adam state too.
-    FUSED_ADAM["on"] = bool(getattr(args, "fused_adam", False))
+    fused_adam = bool(getattr(args, "fused_adam", False))
     hp = cli.hparams_from_args(hparams, args)
     device = device_of(args.device)
     seed = cli.resolve_seed(args.seed)
@@ -124,13 +123,13 @@ def start(args, hparams, model, parser=None, **extra):
     else:
         out = run_folder.RunFolder(args.out or run_folder.default_path(model, "pytorch"))
         out.save_hparams(hp, seed=seed, device=str(device), framework="pytorch", model=model,
-                         threads=threads, fused_adam=FUSED_ADAM["on"], **extra)  # fmt: skip
+                         threads=threads, fused_adam=fused_adam, **extra)  # fmt: skip
     print(f"{model} (pytorch): {hp}, seed={seed}, device={device}, {threads} CPU threads, "
-          + ("fused Adam, " if FUSED_ADAM["on"] else "")
+          + ("fused Adam, " if fused_adam else "")
           + f"run folder {out.path}"
           + (f", resumed after step {resumed['step']}" if resumed else ""), file=sys.stderr)  # fmt: skip
-    control = checkpoints.control_of(args, hp, out, resumed, model, "ports")
-    return hp, seed, device, out, control
+    run_hooks = checkpoints.hooks_of(args, hp, out, resumed, model, "ports")
+    return hp, seed, device, out, run_hooks
 
 
 def load(run_dir, model):
@@ -139,55 +138,45 @@ def load(run_dir, model):
     if not path.is_file():
         raise checkpoints.no_checkpoint(run_dir)
     state = torch.load(path, map_location="cpu", weights_only=True)
-    if state.get("model") != model or state.get("format") != checkpoints.FORMAT:
-        raise cli.UserError(f"--resume {run_dir}: {path} is a checkpoint of {state.get('model')} "
-                            f"(format {state.get('format')}), not {model}.")  # fmt: skip
+    checkpoints.check_format(run_dir, state, model)
     state["path"] = str(path)
     return state
 
 
-def rng_states(**extra):
-    """Every generator a port draws from: torch's (and CUDA's), NumPy's global, Python's."""
-    states = {"torch": torch.get_rng_state(), **checkpoints.numpy_states(), **extra}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states
+class ModuleState:
+    """What `harness.hooks.Hooks` needs of a PyTorch run: its modules and optimizers, by name
+    (G, D, opt_G, opt_D), written with torch.save."""
 
+    def __init__(self, **objects):
+        self.objects = objects
 
-def set_rng_states(states):
-    torch.set_rng_state(states["torch"])
-    if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
-    checkpoints.set_numpy_states(states)
+    def rng(self):
+        states = {"torch": torch.get_rng_state()}
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            states["cuda"] = torch.cuda.get_rng_state_all()
+        return states
 
+    def set_rng(self, rng):
+        torch.set_rng_state(rng["torch"])
+        if "cuda" in rng and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
 
-def save_checkpoint(control, step, G, D, opt_G, opt_D, loop, rng=None):
-    """Write `<run>/checkpoints/model.pt` (temporary name, then renamed); returns its path."""
-    folder = control.out.path / checkpoints.FOLDER
-    folder.mkdir(exist_ok=True)
-    state = {"model": control.model, "format": checkpoints.FORMAT, "step": step,
-             "G": G.state_dict(), "D": D.state_dict(), "opt_G": opt_G.state_dict(),
-             "opt_D": opt_D.state_dict(), "rng": rng if rng is not None else rng_states(),
-             "loop": loop, "log_sizes": control.log_sizes()}  # fmt: skip
-    run_folder.atomic_write(folder / CHECKPOINT, lambda p: torch.save(state, p))
-    return str(folder / CHECKPOINT)
+    def capture(self):
+        return {name: copy.deepcopy(thing.state_dict()) for name, thing in self.objects.items()}
 
+    def restore(self, resumed):
+        for name, thing in self.objects.items():
+            thing.load_state_dict(resumed[name])
 
-def restore(control, G, D, opt_G, opt_D):
-    """Load the resumed checkpoint's weights and optimizer states; returns the checkpoint."""
-    state = control.resumed
-    G.load_state_dict(state["G"])
-    D.load_state_dict(state["D"])
-    opt_G.load_state_dict(state["opt_G"])
-    opt_D.load_state_dict(state["opt_D"])
-    return state
+    def write(self, folder, captured):
+        folder.mkdir(exist_ok=True)
+        state = {**{k: v for k, v in captured.items() if k != "weights"}, **captured["weights"]}
+        run_folder.atomic_write(folder / CHECKPOINT, lambda p: torch.save(state, p))
+        return str(folder / CHECKPOINT)
 
-
-def attach_board(control, purge_step):
-    """TensorBoard for a CLI run (a `SummaryWriter`); none for direct calls of `train`."""
-    if control.enabled:
-        resumed = control.resumed is not None
-        control.out.board = board.TorchBoard(control.out.path, purge_step if resumed else None)
+    def attach_board(self, out, purge_step):
+        """TensorBoard: a `SummaryWriter` in the run folder."""
+        out.board = board.TorchBoard(out.path, purge_step)
 
 
 def main(argv, model, hparams, doc, train, default_seed=None, data_dir=False):
@@ -200,7 +189,7 @@ def main(argv, model, hparams, doc, train, default_seed=None, data_dir=False):
         from inputs import mnist
 
         mnist.read_raw(args.data_dir)
-    hp, seed, device, out, control = start(args, hparams, model, result)
+    hp, seed, device, out, run_hooks = start(args, hparams, model, result)
     extra = {"data_dir": args.data_dir} if data_dir else {}
-    with out:
-        return train(hp, out, seed, device, control=control, **extra)
+    with out, contextlib.closing(run_hooks):
+        return train(hp, out, seed, device, hooks=run_hooks, fused_adam=args.fused_adam, **extra)

@@ -30,7 +30,6 @@ Deviations: (from the TF1 reference)
 
 import numpy as np
 import torch
-import tqdm
 from torch import nn
 
 from figures import scatter
@@ -122,66 +121,53 @@ def generated_moments(G):
     return x_mean @ W2 + b, W1.T @ W1 + W2.T @ x_cov @ W2
 
 
-def train(hp, out, seed, device, control=None):
+def train(hp, out, seed, device, hooks=None, fused_adam=False):
     """The reference's loop; prints its two lines per epoch and saves its scatter per epoch.
 
-    `control`: checkpoints, --resume, the NaN stop and TensorBoard, as in gaussian_gan.
+    `hooks`: checkpoints, --resume, progress and TensorBoard, as in gaussian_gan.
     """
-    control = control or checkpoints.Control()
+    hooks = hooks or command.Hooks()
     np.random.seed(seed)
     torch.manual_seed(seed)
     X, X1 = gaussian.conditional_data(np.random)
     true_mean, true_cov = gaussian.true_moments()
     G, D = Generator().to(device), Discriminator().to(device)
     initialize([G, D])
-    opt_D = torch.optim.Adam(D.parameters(), lr=hp.lr_D, **command.adam_options())
-    opt_G = torch.optim.Adam(G.parameters(), lr=hp.lr_G, **command.adam_options())
+    opt_D = command.adam(D.parameters(), fused_adam, lr=hp.lr_D)
+    opt_G = command.adam(G.parameters(), fused_adam, lr=hp.lr_G)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
-    total = -(-len(X) // hp.batch_size)
-    loop = {"epoch": 0, "count": 0, "avg_loss": 0.0, "order": None}
-    if control.resumed:
-        loop = command.restore(control, G, D, opt_G, opt_D)["loop"]
-        command.set_rng_states(control.resumed["rng"])
-    command.attach_board(control, purge_step=loop["epoch"])
-    save = lambda step: command.save_checkpoint(
-        control, step, G, D, opt_G, opt_D, loop
-    )  # noqa: E731
-    with control.signals():
-        for epoch in range(loop["epoch"], hp.epochs):
-            if loop["order"] is None:  # iterate_minibatch's shuffle, at the first batch.
-                loop["order"] = gaussian.epoch_order(len(X)).tolist()
-            order, avg_loss = np.asarray(loop["order"]), loop["avg_loss"]
-            for count in tqdm.tqdm(range(loop["count"], total), initial=loop["count"],
-                                   total=total, desc=f"epoch {epoch}", leave=False, disable=None):  # fmt: skip
-                excerpt = order[count * hp.batch_size : (count + 1) * hp.batch_size]
-                x_batch, x1_batch = X[excerpt], X1[excerpt]
-                z_batch = np.random.normal(size=(len(x_batch), 2))
-                loss_D, loss_G = train_step(
-                    G, D, opt_D, opt_G, as_tensor(x_batch), as_tensor(x1_batch), as_tensor(z_batch)
-                )
-                control.check_finite(f"epoch {epoch} step {count}", loss_D=loss_D, loss_G=loss_G)
-                avg_loss += loss_D
-                loop.update(count=count + 1, avg_loss=avg_loss)
-                control.step_done(epoch * total + count + 1, save)
-            avg_loss /= loop["count"]
-            z = as_tensor(np.random.normal(size=(hp.eval_size, 2)))
-            excerpt = np.random.randint(len(X), size=hp.eval_size)
-            x, x1 = as_tensor(X[excerpt, :]), as_tensor(X1[excerpt, :])
-            with torch.no_grad():
-                fake = G(z, x)
-                accuracy = accuracy_of(D(x1, x), D(fake, x))
-            out.print("\ndiscriminator loss at epoch %d: %f" % (epoch, avg_loss))
-            out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
-            mean, cov = generated_moments(G)
-            out.metric(epoch=epoch, loss_D=avg_loss, accuracy=accuracy, gen_mean=mean,
-                       gen_cov=cov, true_mean=true_mean, true_cov=true_cov)  # fmt: skip
-            out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
-            figure = scatter.condition_target_fake(
-                X[excerpt], X1[excerpt], fake.cpu().numpy(), title=f"epoch {epoch}"
+    hooks.attach(command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D))
+    steps = -(-len(X) // hp.batch_size)
+    for epoch in hooks.epochs(hp.epochs, steps_per_epoch=steps):
+        avg_loss, count = 0.0, 0
+        for x_batch, x1_batch in gaussian.iterate_minibatch(
+            X, X1, batch_size=hp.batch_size, shuffle=True
+        ):
+            z_batch = np.random.normal(size=(len(x_batch), 2))
+            loss_D, loss_G = train_step(
+                G, D, opt_D, opt_G, as_tensor(x_batch), as_tensor(x1_batch), as_tensor(z_batch)
             )
-            out.image("samples", out.save_figure(figure, f"epoch_{epoch:02d}.png"), epoch)
-            loop = {"epoch": epoch + 1, "count": 0, "avg_loss": 0.0, "order": None}
-        control.finish(hp.epochs * total, save)
+            avg_loss += loss_D
+            count += 1
+            hooks.step(f"epoch {epoch} step {count - 1}", loss_D=loss_D, loss_G=loss_G)
+        avg_loss /= count
+        z = as_tensor(np.random.normal(size=(hp.eval_size, 2)))
+        excerpt = np.random.randint(len(X), size=hp.eval_size)
+        x, x1 = as_tensor(X[excerpt, :]), as_tensor(X1[excerpt, :])
+        with torch.no_grad():
+            fake = G(z, x)
+            accuracy = accuracy_of(D(x1, x), D(fake, x))
+        out.print("\ndiscriminator loss at epoch %d: %f" % (epoch, avg_loss))
+        out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
+        mean, cov = generated_moments(G)
+        out.metric(epoch=epoch, loss_D=avg_loss, accuracy=accuracy, gen_mean=mean,
+                   gen_cov=cov, true_mean=true_mean, true_cov=true_cov)  # fmt: skip
+        out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
+        figure = scatter.condition_target_fake(
+            X[excerpt], X1[excerpt], fake.cpu().numpy(), title=f"epoch {epoch}"
+        )
+        out.image("samples", out.save_figure(figure, f"epoch_{epoch:02d}.png"), epoch)
+    hooks.end()
     return {"loss_D": avg_loss, "accuracy": accuracy, "gen_mean": mean, "gen_cov": cov}
 
 

@@ -49,12 +49,12 @@ Deviations: (from the TF1 reference; the presets also list theirs)
   changes a number.
 """
 
+import contextlib
 import dataclasses
 import time
 
 import numpy as np
 import torch
-import tqdm
 from torch import nn
 
 from figures import scatter
@@ -190,13 +190,13 @@ def generated_moments(G):
     return G.linear.bias.detach().cpu().double().numpy(), W.T @ W
 
 
-def train(hp, out, seed, device, preset="tf1", control=None):
+def train(hp, out, seed, device, preset="tf1", hooks=None, fused_adam=False):
     """The reference's loop (or a preset's); prints and pictures as the original.
 
-    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume, the
-    NaN stop and TensorBoard; without one the loop only stops on a NaN loss.
+    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
+    them the loop only stops on a NaN loss. `fused_adam`: torch.optim.Adam(fused=True).
     """
-    control = control or checkpoints.Control()
+    hooks = hooks or command.Hooks()
     np.random.seed(seed)
     torch.manual_seed(seed)
     X = gaussian.gaussian_data(np.random)
@@ -204,68 +204,51 @@ def train(hp, out, seed, device, preset="tf1", control=None):
     G, D = Generator().to(device), Discriminator(1 if preset == "tf1" else 2).to(device)
     # The notebook initialises netD before netG (`netD.apply(init_weights)` comes first).
     initialize([D, G] if preset == "xyang35-pytorch" else [G, D], preset)
-    opt_D = torch.optim.Adam(D.parameters(), lr=hp.lr_D, **command.adam_options())
-    opt_G = torch.optim.Adam(G.parameters(), lr=hp.lr_G, **command.adam_options())
+    opt_D = command.adam(D.parameters(), fused_adam, lr=hp.lr_D)
+    opt_G = command.adam(G.parameters(), fused_adam, lr=hp.lr_G)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
-    total = -(-len(X) // hp.batch_size)  # Batches per epoch: 250.
-    # The loop's position and running sums: what a checkpoint needs besides weights and generators.
-    loop = {"epoch": 0, "count": 0, "avg_loss": 0.0, "correct": [], "order": None}
-    if control.resumed:
-        loop = command.restore(control, G, D, opt_G, opt_D)["loop"]
-        command.set_rng_states(control.resumed["rng"])
-    command.attach_board(control, purge_step=loop["epoch"])
-    save = lambda step: command.save_checkpoint(
-        control, step, G, D, opt_G, opt_D, loop
-    )  # noqa: E731
-    with control.signals():
-        out.save_figure(scatter.data(X), "data.png")  # Cell 0's scatter of the data.
-        for epoch in range(loop["epoch"], hp.epochs):
-            started = time.time()
-            if loop["order"] is None:  # iterate_minibatch's shuffle, at the first batch.
-                loop["order"] = gaussian.epoch_order(len(X)).tolist()
-            order, avg_loss, correct = np.asarray(loop["order"]), loop["avg_loss"], loop["correct"]
-            for count in tqdm.tqdm(range(loop["count"], total), initial=loop["count"],
-                                   total=total, desc=f"epoch {epoch}", leave=False, disable=None):  # fmt: skip
-                x_batch = X[order[count * hp.batch_size : (count + 1) * hp.batch_size]]
-                z_batch = np.random.normal(size=(len(x_batch), 2))
-                loss_D, loss_G, real_logits, fake_logits = train_step(
-                    G, D, opt_D, opt_G, as_tensor(x_batch), as_tensor(z_batch)
-                )
-                control.check_finite(f"epoch {epoch} step {count}", loss_D=loss_D, loss_G=loss_G)
-                avg_loss += loss_D
-                if preset == "mxnet-gan-intro":  # Only MXNet's metric needs the per-step scores.
-                    correct.append(accuracy_of(real_logits, fake_logits))
-                loop.update(count=count + 1, avg_loss=avg_loss)
-                control.step_done(epoch * total + count + 1, save)
-            avg_loss /= loop["count"]
-            mean, cov = generated_moments(G)
-            record = dict(epoch=epoch, loss_D=avg_loss, gen_mean=mean, gen_cov=cov,
-                          true_mean=true_mean, true_cov=true_cov)  # fmt: skip
-            if preset == "mxnet-gan-intro":
-                # MXNet's metric: D's pre-update outputs over the whole epoch (2000 predictions).
-                accuracy = float(np.mean(correct))
-                noise = as_tensor(np.random.normal(size=(hp.eval_size, 2)))
-                with torch.no_grad():
-                    fake_x = G(noise).cpu().numpy()
-                out.print(
-                    "\nbinary training acc at epoch %d: %s=%f" % (epoch, "accuracy", accuracy)
-                )
-                out.print("time: %f" % (time.time() - started))
-            else:
-                z = as_tensor(np.random.normal(size=(hp.eval_size, 2)))
-                excerpt = np.random.randint(len(X), size=hp.eval_size)
-                with torch.no_grad():
-                    fake = G(z)
-                    accuracy = accuracy_of(D(as_tensor(X[excerpt, :])), D(fake))
-                fake_x = fake.cpu().numpy()
-                out.print("\ndiscriminator loss at epoch %d: %f" % (epoch, avg_loss))
-                out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
-            out.metric(accuracy=accuracy, **record)
-            out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
-            figure = scatter.real_and_fake(X, fake_x, title=f"epoch {epoch}")
-            out.image("samples", out.save_figure(figure, f"epoch_{epoch:02d}.png"), epoch)
-            loop = {"epoch": epoch + 1, "count": 0, "avg_loss": 0.0, "correct": [], "order": None}
-        control.finish(hp.epochs * total, save)
+    hooks.attach(command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D))
+    out.save_figure(scatter.data(X), "data.png")  # Cell 0's scatter of the data.
+    steps = -(-len(X) // hp.batch_size)  # Batches per epoch: 250.
+    for epoch in hooks.epochs(hp.epochs, steps_per_epoch=steps):
+        started = time.time()
+        avg_loss, count, correct = 0.0, 0, []
+        for x_batch in gaussian.iterate_minibatch(X, batch_size=hp.batch_size, shuffle=True):
+            z_batch = np.random.normal(size=(len(x_batch), 2))
+            loss_D, loss_G, real_logits, fake_logits = train_step(
+                G, D, opt_D, opt_G, as_tensor(x_batch), as_tensor(z_batch)
+            )
+            avg_loss += loss_D
+            count += 1
+            if preset == "mxnet-gan-intro":  # Only MXNet's metric needs the per-step scores.
+                correct.append(accuracy_of(real_logits, fake_logits))
+            hooks.step(f"epoch {epoch} step {count - 1}", loss_D=loss_D, loss_G=loss_G)
+        avg_loss /= count
+        mean, cov = generated_moments(G)
+        record = dict(epoch=epoch, loss_D=avg_loss, gen_mean=mean, gen_cov=cov,
+                      true_mean=true_mean, true_cov=true_cov)  # fmt: skip
+        if preset == "mxnet-gan-intro":
+            # MXNet's metric: D's pre-update outputs over the whole epoch (2000 predictions).
+            accuracy = float(np.mean(correct))
+            noise = as_tensor(np.random.normal(size=(hp.eval_size, 2)))
+            with torch.no_grad():
+                fake_x = G(noise).cpu().numpy()
+            out.print("\nbinary training acc at epoch %d: %s=%f" % (epoch, "accuracy", accuracy))
+            out.print("time: %f" % (time.time() - started))
+        else:
+            z = as_tensor(np.random.normal(size=(hp.eval_size, 2)))
+            excerpt = np.random.randint(len(X), size=hp.eval_size)
+            with torch.no_grad():
+                fake = G(z)
+                accuracy = accuracy_of(D(as_tensor(X[excerpt, :])), D(fake))
+            fake_x = fake.cpu().numpy()
+            out.print("\ndiscriminator loss at epoch %d: %f" % (epoch, avg_loss))
+            out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
+        out.metric(accuracy=accuracy, **record)
+        out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
+        figure = scatter.real_and_fake(X, fake_x, title=f"epoch {epoch}")
+        out.image("samples", out.save_figure(figure, f"epoch_{epoch:02d}.png"), epoch)
+    hooks.end()
     return {"loss_D": avg_loss, "accuracy": accuracy, "gen_mean": mean, "gen_cov": cov}
 
 
@@ -275,10 +258,10 @@ def main(argv=None):
                         help="whose program to run: the TF graph's twin (default), "
                         "xyang35's PyTorch notebook, or the MXNet original")  # fmt: skip
     args = parser.parse_args(argv)
-    hp, seed, device, out, control = command.start(args, HParams, MODEL, parser,
-                                                   preset=args.preset)  # fmt: skip
-    with out:
-        train(hp, out, seed, device, args.preset, control)
+    hp, seed, device, out, run_hooks = command.start(args, HParams, MODEL, parser,
+                                                     preset=args.preset)  # fmt: skip
+    with out, contextlib.closing(run_hooks):
+        train(hp, out, seed, device, args.preset, run_hooks, args.fused_adam)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ Deviations: (from the TF1 reference, which lists the seed's own fixes)
   (a dict that receives each layer's output).
 """
 
+import contextlib
 import dataclasses
 import pathlib
 import random
@@ -52,7 +53,6 @@ import time
 
 import numpy as np
 import torch
-import tqdm
 from torch import nn
 
 from figures import digits
@@ -265,39 +265,28 @@ def checkpoint_of(restore):
 
 
 def run_epochs(G, D, opt_D, opt_G, hp, datasets, out, phase, max_steps, sample_noise, device,
-               control=None, checkpoint=None):  # fmt: skip
+               hooks):  # fmt: skip
     """The seed's epoch loop (`train`: D and G; `train-d`: D alone); prints its cost line.
 
-    `control` and `checkpoint(step, loop)` (harness/checkpoints.py): checkpoints, the stop on
-    a signal, the NaN stop; with `control.resumed` the loop continues from its saved position.
+    `hooks` (harness/hooks.py): the NaN stop, checkpoints, --resume, progress, TensorBoard.
+    `max_steps` (ours) ends the phase after that many steps in all.
     """
-    control = control or checkpoints.Control()
     train_set = datasets.train
     total_batch = int(train_set.num_examples / hp.batch_size)
-    steps_left = max_steps if max_steps is not None else hp.epochs * total_batch
-    loop = {"epoch": 0, "i": 0, "avg_cost": 0, "steps_left": steps_left, "loss_D": None,
-            "loss_G": None, "step": 0}  # fmt: skip
-    if control.resumed:
-        loop = control.resumed["loop"]
-    save = lambda step: checkpoint(step, loop)  # noqa: E731
-    for epoch in range(loop["epoch"], hp.epochs):
-        if loop["steps_left"] <= 0:
+    steps_left = (max_steps or hp.epochs * total_batch) - hooks.done
+    for epoch in hooks.epochs(hp.epochs, steps_per_epoch=total_batch):
+        if steps_left <= 0:
             break
-        started, avg_cost = time.time(), loop["avg_cost"]
-        loss_D, loss_G = loop["loss_D"], loop["loss_G"]
-        steps = min(total_batch, loop["steps_left"])
-        for i in tqdm.tqdm(range(loop["i"], steps), initial=loop["i"], total=steps,
-                           desc=f"epoch {epoch + 1}", leave=False, disable=None):  # fmt: skip
+        started, avg_cost = time.time(), 0
+        steps = min(total_batch, steps_left)  # = total_batch unless --max-steps cuts it
+        for i in range(steps):
             batch_xs, _ = train_set.next_batch(hp.batch_size)
             noise = np.random.uniform(-1.0, 1.0, size=[hp.batch_size, hp.noise_dim]).astype(np.float32)  # fmt: skip
             loss_D, loss_G = train_step(G, D, opt_D, opt_G, real_batch(batch_xs, hp, device),
                                         torch.as_tensor(noise, device=device), phase == "train")  # fmt: skip
-            control.check_finite(f"epoch {epoch + 1} step {i + 1}", loss_D=loss_D, loss_G=loss_G)
+            hooks.step(f"epoch {epoch + 1} step {i + 1}", loss_D=loss_D, loss_G=loss_G)
             avg_cost += cost_of(loss_D, loss_G) / total_batch
-            loop.update(i=i + 1, avg_cost=avg_cost, loss_D=loss_D, loss_G=loss_G,
-                        step=loop["step"] + 1)  # fmt: skip
-            control.step_done(loop["step"], save)
-        loop["steps_left"] -= steps
+        steps_left -= steps
         out.print("Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(avg_cost))
         seconds = time.time() - started
         out.metric(phase=phase, epoch=epoch + 1, steps=steps, cost=avg_cost, loss_D=loss_D,
@@ -309,9 +298,7 @@ def run_epochs(G, D, opt_D, opt_G, hp, datasets, out, phase, max_steps, sample_n
                 samples = G(torch.as_tensor(sample_noise, device=device)).cpu().numpy()
             path = out.save_figure(digits.grid(samples[:16]), f"samples_epoch_{epoch + 1:04d}.png")
             out.image("samples", path, epoch + 1)
-        loop = {"epoch": epoch + 1, "i": 0, "avg_cost": 0, "steps_left": loop["steps_left"],
-                "loss_D": None, "loss_G": None, "step": loop["step"]}  # fmt: skip
-    control.finish(loop["step"], save)
+    hooks.end()
 
 
 def test(G, hp, datasets, out, device):
@@ -343,10 +330,56 @@ def parser():
     result.add_argument("phase", choices=PHASES, help="the seed's session to run: train (D and "
                         "G, then save), train-d (restore, D alone, save) or test (restore, draw)")  # fmt: skip
     result.add_argument("--restore", help="train-d / test: run folder (or gan.pt) to restore")
-    result.add_argument("--max-steps", type=cli._positive(int), default=None, metavar="N",
+    result.add_argument("--max-steps", type=cli.positive(int), default=None, metavar="N",
                         help="stop a training phase after N steps in all (default: every epoch)")  # fmt: skip
     result.add_argument("--data-dir", default=None, help="MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)")  # fmt: skip
     return result
+
+
+def train(hp, out, seed, device, hooks=None, fused_adam=False, data_dir=None, phase="train",
+          restore=None, max_steps=None):  # fmt: skip
+    """One of the seed's three sessions, as the reference's `train`; `fused_adam`:
+    torch.optim.Adam(fused=True)."""
+    hooks = hooks or command.Hooks()
+    np.random.seed(seed)
+    random.seed(seed)
+    torch.manual_seed(seed)
+    datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
+    G, D = Generator(hp.noise_dim).to(device), Discriminator().to(device)
+    initialize([G, D])
+    # foreach: multi-tensor Adam, the same arithmetic bit for bit, fewer kernel calls.
+    opt_D = command.adam(D.parameters(), fused_adam, lr=hp.learning_rate, foreach=True)
+    opt_G = command.adam(G.parameters(), fused_adam, lr=hp.learning_rate, foreach=True)
+    sample_noise = np.random.uniform(-1.0, 1.0, size=[16, hp.noise_dim]).astype(np.float32)
+    if restore:
+        try:
+            state = torch.load(restore, map_location=device)
+            G.load_state_dict(state["generator"])
+            D.load_state_dict(state["discriminator"])
+            opt_D.load_state_dict(state["optimizer_D"])
+            opt_G.load_state_dict(state["optimizer_G"])
+            streams = state.get("streams")
+        except Exception as error:  # noqa: BLE001  (unpickling, key and shape errors alike)
+            first = (str(error).strip().splitlines() or [""])[0][:200]
+            raise cli.UserError(f"--restore {restore}: not a mnist_dcgan checkpoint "
+                                f"({type(error).__name__} {first}); pass the run folder "
+                                "of a train or train-d run.") from None  # fmt: skip
+        # The seed's sessions share one process: continue the previous phase's streams.
+        if streams is None:  # A checkpoint converted from TF carries none.
+            print(f"{restore} holds no random streams: this phase's start from --seed "
+                  "instead of continuing the previous phase's.", file=sys.stderr)  # fmt: skip
+        else:
+            sample_noise = checkpoints.set_streams(streams, datasets.train,
+                                                   sample_noise=sample_noise)["sample_noise"]
+    if phase == "test":
+        return test(G, hp, datasets, out, device)
+    noise = checkpoints.Kept(sample_noise)
+    state = command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D)
+    hooks.track(datasets.train, noise).attach(state, first_logged=1)
+    run_epochs(G, D, opt_D, opt_G, hp, datasets, out, phase, max_steps, noise.value,
+               device, hooks)  # fmt: skip
+    streams = checkpoints.streams(datasets.train, sample_noise=noise.value)
+    out.print("Model saved in path: %s" % save_checkpoint(G, D, opt_D, opt_G, out, streams))
 
 
 def main(argv=None):
@@ -358,63 +391,19 @@ def main(argv=None):
             "--resume continues a train or train-d run; test has no loop to resume."
         )
     restore = checkpoint_of(args.restore) if args.phase != "train" and not resuming else None
+    if resuming:  # A resumed phase keeps the --max-steps it was started with.
+        saved = checkpoints.read_hparams(args.resume, MODEL, "pytorch").get("max_steps")
+        if args.max_steps not in (None, saved):
+            raise cli.UserError(f"--max-steps {args.max_steps}: the run in {args.resume} was "
+                                f"made with {saved}; a resumed run keeps it, so drop the flag.")  # fmt: skip
+        args.max_steps = saved
     mnist.read_raw(args.data_dir)  # First: a bad --data-dir leaves no run folder behind.
-    hp, seed, device, out, control = command.start(args, HParams, MODEL, arguments,
-                                                   phase=args.phase)  # fmt: skip
-    with out:
-        np.random.seed(seed)
-        random.seed(seed)
-        torch.manual_seed(seed)
-        datasets = mnist.read_data_sets(args.data_dir, one_hot=True, rng=seed)
-        G, D = Generator(hp.noise_dim).to(device), Discriminator().to(device)
-        initialize([G, D])
-        # foreach: multi-tensor Adam, the same arithmetic bit for bit, fewer kernel calls.
-        opt_D = torch.optim.Adam(
-            D.parameters(), lr=hp.learning_rate, **command.adam_options(foreach=True)
-        )
-        opt_G = torch.optim.Adam(
-            G.parameters(), lr=hp.learning_rate, **command.adam_options(foreach=True)
-        )
-        sample_noise = np.random.uniform(-1.0, 1.0, size=[16, hp.noise_dim]).astype(np.float32)
-        if restore:
-            try:
-                state = torch.load(restore, map_location=device)
-                G.load_state_dict(state["generator"])
-                D.load_state_dict(state["discriminator"])
-                opt_D.load_state_dict(state["optimizer_D"])
-                opt_G.load_state_dict(state["optimizer_G"])
-                streams = state.get("streams")
-            except Exception as error:  # noqa: BLE001  (unpickling, key and shape errors alike)
-                first = (str(error).strip().splitlines() or [""])[0][:200]
-                raise cli.UserError(f"--restore {restore}: not a mnist_dcgan checkpoint "
-                                    f"({type(error).__name__} {first}); pass the run folder "
-                                    "of a train or train-d run.") from None  # fmt: skip
-            # The seed's sessions share one process: continue the previous phase's streams.
-            if streams is None:  # A checkpoint converted from TF carries none.
-                print(f"{restore} holds no random streams: this phase's start from --seed "
-                      "instead of continuing the previous phase's.", file=sys.stderr)  # fmt: skip
-            else:
-                sample_noise = checkpoints.set_streams(streams, datasets.train,
-                                                       sample_noise=sample_noise)["sample_noise"]
-        if args.phase == "test":
-            return test(G, hp, datasets, out, device)
-        if control.resumed:
-            command.restore(control, G, D, opt_G, opt_D)
-            command.set_rng_states(control.resumed["rng"])
-            sample_noise = checkpoints.set_streams(control.resumed["rng"], datasets.train,
-                                                   sample_noise=sample_noise)["sample_noise"]
-        command.attach_board(control, purge_step=control.resumed["loop"]["epoch"] + 1
-                             if control.resumed else None)  # fmt: skip
-
-        def checkpoint(step, loop):
-            rng = command.rng_states(**checkpoints.streams(datasets.train, sample_noise=sample_noise))
-            return command.save_checkpoint(control, step, G, D, opt_G, opt_D, loop, rng)
-
-        with control.signals():
-            run_epochs(G, D, opt_D, opt_G, hp, datasets, out, args.phase, args.max_steps,
-                       sample_noise, device, control, checkpoint)  # fmt: skip
-        streams = checkpoints.streams(datasets.train, sample_noise=sample_noise)
-        out.print("Model saved in path: %s" % save_checkpoint(G, D, opt_D, opt_G, out, streams))
+    hp, seed, device, out, run_hooks = command.start(args, HParams, MODEL, arguments,
+                                                     phase=args.phase,
+                                                     max_steps=args.max_steps)  # fmt: skip
+    with out, contextlib.closing(run_hooks):
+        return train(hp, out, seed, device, run_hooks, args.fused_adam, args.data_dir,
+                     args.phase, restore, args.max_steps)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ Deviations:
 - `F.dropout(x, 0.3)` stays always active, as in the original: F.dropout's `training`
   defaults to True, so even `D.eval()` would not switch it off. `Discriminator.forward` takes
   optional `masks` (the cross-check feeds the masks it draws); None, the default, is F.dropout.
-- `datasets.MNIST(download=True)` -> inputs/mnist.py's TorchMnist on the same 60,000 training
+- `datasets.MNIST(download=True)` -> ports/mnist_data.py's TorchMnist on the same 60,000 training
   images with the seed's transform written out: float32(u8).div(255), then .sub(0.5).div(0.5)
   (torchvision's ToTensor and Normalize((0.5,), (0.5,)): the same float32 operations), a
   whole batch per call. The seed's `DataLoader(batch_size=128, shuffle=True)` is kept. The
@@ -59,14 +59,13 @@ import dataclasses
 
 import numpy as np
 import torch
-import tqdm
 from torch import nn
 from torch.nn import functional as F
 
 from figures import image_grid
 from harness import checkpoints, cli, run_folder
 from inputs import mnist
-from ports import command, frozen
+from ports import command, frozen, mnist_data
 
 MODEL = "mnist_mlp_gan"
 
@@ -178,86 +177,54 @@ def loss_line(epoch, n_epoch, D_losses, G_losses):
     )  # fmt: skip
 
 
-def train(hp, out, seed, device, data_dir=None, control=None):
+def train(hp, out, seed, device, data_dir=None, hooks=None, fused_adam=False):
     """The seed's loop: per epoch, D step and G step per full batch, then a loss.txt line.
 
     Every training draw comes from torch's global generator in the seed program's order: G's
     and then D's initial weights; per epoch the DataLoader's two draws (its iterator's base
     seed, then RandomSampler's shuffling seed at the first batch); per batch train_step's.
-    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume, the
-    NaN stop and TensorBoard. A run resumed mid-epoch sets torch's generator back to its state
-    at the epoch's start, lets the DataLoader draw the same order, continues from the
-    checkpoint's state and skips the batches already trained on.
+    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; a resumed
+    run starts at an epoch's first batch, where the DataLoader draws the epoch's order anew.
     """
-    control = control or checkpoints.Control()
+    hooks = hooks or command.Hooks()
     torch.manual_seed(seed)
     raw = mnist.read_raw(data_dir)
-    loader = mnist.torch_loader(mnist.TorchMnist(raw.train_images, raw.train_labels), hp.bs)
+    train_loader = mnist_data.torch_loader(mnist_data.TorchMnist(raw.train_images, raw.train_labels), hp.bs)
     mnist_dim = 28 * 28
     G = Generator(g_input_dim=hp.z_dim, g_output_dim=mnist_dim).to(device)
     D = Discriminator(mnist_dim, hp.dropout).to(device)
     # foreach: one multi-tensor kernel per Adam operation instead of one per parameter, the
-    # same arithmetic in the same order (bit for bit, tests/test_seed004_exact.py); D's Adam
-    # took 1.6x less CPU time (12.1 -> 7.6 ms per update, measured on the 2-core CPU under load).
-    G_optimizer = torch.optim.Adam(G.parameters(), lr=hp.lr, **command.adam_options(foreach=True))
-    D_optimizer = torch.optim.Adam(D.parameters(), lr=hp.lr, **command.adam_options(foreach=True))
+    # same arithmetic in the same order (bit for bit, tests/test_seed004_exact.py).
+    G_optimizer = command.adam(G.parameters(), fused_adam, lr=hp.lr, foreach=True)
+    D_optimizer = command.adam(D.parameters(), fused_adam, lr=hp.lr, foreach=True)
     # The grid's z, the same every epoch, from a generator of its own: drawn from torch's
     # global one, they would move every later z, dropout mask and shuffle.
     test_z = torch.randn(hp.samples, hp.z_dim, generator=torch.Generator().manual_seed(seed))
-    steps_per_epoch = len(raw.train_images) // hp.bs  # Full batches; the last 96 are skipped.
-    # Position, torch's generator at the epoch's start, running losses and loss.txt's lines.
-    loop = {"epoch": 1, "batch": 0, "epoch_rng": None, "D_losses": [], "G_losses": [],
-            "lines": []}  # fmt: skip
-    if control.resumed:
-        loop = command.restore(control, G, D, G_optimizer, D_optimizer)["loop"]
-        if "epoch_rng" not in loop:
-            raise cli.UserError(f"--resume {out.path}: its checkpoint comes from a version of "
-                                "the port that shuffled with a generator of its own; "
-                                "start a new run.")  # fmt: skip
-        command.set_rng_states(control.resumed["rng"])
-    command.attach_board(control, purge_step=loop["epoch"])
-    lines = loop["lines"]
-    save = lambda step: command.save_checkpoint(
-        control, step, G, D, G_optimizer, D_optimizer, loop
-    )  # noqa: E501, E731
-    with control.signals():
-        for epoch in range(loop["epoch"], hp.n_epoch + 1):
-            if loop["epoch_rng"] is None:
-                loop["epoch_rng"] = torch.get_rng_state()
-            resumed_rng = None
-            if loop["batch"]:  # Resumed mid-epoch: the DataLoader redraws the epoch's order.
-                resumed_rng = torch.get_rng_state()
-                torch.set_rng_state(loop["epoch_rng"])
-            D_losses, G_losses = loop["D_losses"], loop["G_losses"]
-            batches = tqdm.tqdm(loader, desc=f"epoch {epoch}", disable=None, leave=False)
-            for seen, (x, _) in enumerate(batches):
-                if resumed_rng is not None:  # The order is drawn; on from the checkpoint.
-                    torch.set_rng_state(resumed_rng)
-                    resumed_rng = None
-                if len(x) != hp.bs or seen < loop["batch"]:
-                    continue  # A short batch (skipped by the seed) or one trained before a resume.
-                x = x.view(-1, mnist_dim).to(device)
-                D_loss, G_loss = train_step(G, D, D_optimizer, G_optimizer, x)
-                control.check_finite(f"epoch {epoch} batch {len(D_losses)}", D_loss=D_loss,
-                                     G_loss=G_loss)  # fmt: skip
-                D_losses.append(D_loss)
-                G_losses.append(G_loss)
-                loop["batch"] = seen + 1
-                control.step_done((epoch - 1) * steps_per_epoch + len(D_losses), save)
-            lines.append(loss_line(epoch, hp.n_epoch, D_losses, G_losses))
-            out.print(lines[-1], end="")
-            run_folder.atomic_write(out.path / "loss.txt", lambda p: p.write_text("".join(lines)))
-            loss_d, loss_g = float(np.mean(D_losses)), float(np.mean(G_losses))
-            out.metric(epoch=epoch, loss_d=loss_d, loss_g=loss_g)
-            out.scalars(epoch, loss_d=loss_d, loss_g=loss_g)
-            with torch.no_grad():
-                samples = G(test_z.to(device)).cpu().numpy()
-            path = out.save_figure(image_grid.tiled(samples), f"sample_{epoch:02d}.png")
-            out.image("samples", path, epoch)
-            loop = {"epoch": epoch + 1, "batch": 0, "epoch_rng": None, "D_losses": [],
-                    "G_losses": [], "lines": lines}  # fmt: skip
-        control.finish(hp.n_epoch * steps_per_epoch, save)
-    return lines
+    state = command.ModuleState(G=G, D=D, opt_G=G_optimizer, opt_D=D_optimizer)
+    hooks.track(appended=["loss.txt"]).attach(state, first_logged=1)
+    steps = len(raw.train_images) // hp.bs  # Full batches; the last 96 images are skipped.
+    for epoch in hooks.epochs(hp.n_epoch, first=1, steps_per_epoch=steps):
+        D_losses, G_losses = [], []
+        for batch_idx, (x, _) in enumerate(train_loader):
+            if len(x) != hp.bs:
+                continue  # The seed skips the short last batch.
+            x = x.view(-1, mnist_dim).to(device)
+            D_loss, G_loss = train_step(G, D, D_optimizer, G_optimizer, x)
+            hooks.step(f"epoch {epoch} batch {len(D_losses)}", D_loss=D_loss, G_loss=G_loss)
+            D_losses.append(D_loss)
+            G_losses.append(G_loss)
+        line = loss_line(epoch, hp.n_epoch, D_losses, G_losses)
+        out.print(line, end="")
+        out.append("loss.txt", line)
+        loss_d, loss_g = float(np.mean(D_losses)), float(np.mean(G_losses))
+        out.metric(epoch=epoch, loss_d=loss_d, loss_g=loss_g)
+        out.scalars(epoch, loss_d=loss_d, loss_g=loss_g)
+        with torch.no_grad():
+            samples = G(test_z.to(device)).cpu().numpy()
+        path = out.save_figure(image_grid.tiled(samples), f"sample_{epoch:02d}.png")
+        out.image("samples", path, epoch)
+    hooks.end()
+    return (out.path / "loss.txt").read_text().splitlines(keepends=True)
 
 
 def main(argv=None):

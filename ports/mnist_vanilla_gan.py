@@ -52,12 +52,12 @@ Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
   changes a number.
 """
 
+import contextlib
 import dataclasses
 import sys
 
 import numpy as np
 import torch
-import tqdm
 from torch import nn
 
 from figures import animation, image_grid
@@ -181,13 +181,13 @@ def train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, loss="log"):
     return D_loss.item(), G_loss.item()
 
 
-def train(hp, out, seed, device, data_dir=None, preset="tf1", control=None):
+def train(hp, out, seed, device, data_dir=None, preset="tf1", hooks=None, fused_adam=False):
     """The reference's loop (or gan_pytorch.py's with the preset); prints and grids as theirs.
 
-    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume, the
-    NaN stop and TensorBoard; without one the loop only stops on a NaN loss.
+    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
+    them the loop only stops on a NaN loss.
     """
-    control = control or checkpoints.Control()
+    hooks = hooks or command.Hooks()
     np.random.seed(seed)
     torch.manual_seed(seed)
     datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
@@ -202,19 +202,10 @@ def train(hp, out, seed, device, data_dir=None, preset="tf1", control=None):
         G, D = Generator(hp.Z_dim, hp.h_dim), Discriminator(hp.h_dim)
     initialize([G, D])
     G, D = G.to(device), D.to(device)
-    D_solver = torch.optim.Adam(D.parameters(), lr=hp.lr_D, **command.adam_options())
-    G_solver = torch.optim.Adam(G.parameters(), lr=hp.lr_G, **command.adam_options())
-    loop = {"it": 0, "frames": []}  # Iterations done and the grids saved so far.
-    if control.resumed:
-        loop = command.restore(control, G, D, G_solver, D_solver)["loop"]
-        command.set_rng_states(control.resumed["rng"])
-        datasets.train.set_state(control.resumed["rng"]["reader"])
-    command.attach_board(control, purge_step=loop["it"])
-    frames = loop["frames"]
-
-    def save(step):
-        rng = command.rng_states(reader=datasets.train.state())
-        return command.save_checkpoint(control, step, G, D, G_solver, D_solver, loop, rng)
+    D_solver = command.adam(D.parameters(), fused_adam, lr=hp.lr_D)
+    G_solver = command.adam(G.parameters(), fused_adam, lr=hp.lr_G)
+    state = command.ModuleState(G=G, D=D, opt_G=G_solver, opt_D=D_solver)
+    hooks.track(datasets.train).attach(state)
 
     def sample_Z(m, n):
         if preset == "wiseodd-pytorch":
@@ -223,39 +214,35 @@ def train(hp, out, seed, device, data_dir=None, preset="tf1", control=None):
                                device=device)  # fmt: skip
 
     def save_grid(samples, it):
-        frames.append(f"{str(len(frames)).zfill(3)}.png")  # The original's counter i.
+        name = f"{str(it // hp.sample_every).zfill(3)}.png"  # The original's counter i.
         figure = image_grid.wiseodd_4x4(samples.cpu().numpy()[:16])
-        out.image("samples", out.save_figure(figure, frames[-1], bbox_inches="tight"), it)
+        out.image("samples", out.save_figure(figure, name, bbox_inches="tight"), it)
 
-    with control.signals():
-        for it in tqdm.tqdm(range(loop["it"], hp.iterations), initial=loop["it"],
-                            total=hp.iterations, disable=None, leave=False):  # fmt: skip
-            if preset == "tf1" and it % hp.sample_every == 0:
-                with torch.no_grad():
-                    save_grid(G(sample_Z(16, hp.Z_dim)), it)
-            X_mb, _ = datasets.train.next_batch(hp.mb_size)
-            X_mb = torch.as_tensor(X_mb, device=device)
-            Z_D, Z_G = sample_Z(hp.mb_size, hp.Z_dim), sample_Z(hp.mb_size, hp.Z_dim)
-            D_loss, G_loss = train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, hp.loss)
-            control.check_finite(f"iteration {it}", D_loss=D_loss, G_loss=G_loss)
-            if it % hp.sample_every == 0:
-                if preset == "tf1":
-                    out.print("Iter: {}".format(it))
-                    out.print("D loss: {:.4}".format(D_loss))
-                    out.print("G_loss: {:.4}".format(G_loss))
-                    out.print()
-                else:
-                    # torch >= 0.4 printed `.data.numpy()` of a loss as a 0-d float32 array.
-                    D_np, G_np = np.asarray(D_loss, np.float32), np.asarray(G_loss, np.float32)
-                    out.print("Iter-{}; D_loss: {}; G_loss: {}".format(it, D_np, G_np))
-                    with torch.no_grad():  # gan_pytorch.py: samples = G(z), after G's step.
-                        save_grid(G(Z_G), it)
-                out.metric(iteration=it, D_loss=D_loss, G_loss=G_loss)
-                out.scalars(it, D_loss=D_loss, G_loss=G_loss)
-            loop["it"] = it + 1
-            control.step_done(it + 1, save)
-        control.finish(hp.iterations, save)
-    animation.write_gif(out.path / "training.gif", [out.path / name for name in frames])
+    for it in hooks.steps(hp.iterations):
+        if preset == "tf1" and it % hp.sample_every == 0:
+            with torch.no_grad():
+                save_grid(G(sample_Z(16, hp.Z_dim)), it)
+        X_mb, _ = datasets.train.next_batch(hp.mb_size)
+        X_mb = torch.as_tensor(X_mb, device=device)
+        Z_D, Z_G = sample_Z(hp.mb_size, hp.Z_dim), sample_Z(hp.mb_size, hp.Z_dim)
+        D_loss, G_loss = train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, hp.loss)
+        hooks.step(f"iteration {it}", D_loss=D_loss, G_loss=G_loss)
+        if it % hp.sample_every == 0:
+            if preset == "tf1":
+                out.print("Iter: {}".format(it))
+                out.print("D loss: {:.4}".format(D_loss))
+                out.print("G_loss: {:.4}".format(G_loss))
+                out.print()
+            else:
+                # torch >= 0.4 printed `.data.numpy()` of a loss as a 0-d float32 array.
+                D_np, G_np = np.asarray(D_loss, np.float32), np.asarray(G_loss, np.float32)
+                out.print("Iter-{}; D_loss: {}; G_loss: {}".format(it, D_np, G_np))
+                with torch.no_grad():  # gan_pytorch.py: samples = G(z), after G's step.
+                    save_grid(G(Z_G), it)
+            out.metric(iteration=it, D_loss=D_loss, G_loss=G_loss)
+            out.scalars(it, D_loss=D_loss, G_loss=G_loss)
+    hooks.end()
+    animation.write_gif(out.path / "training.gif", sorted(out.path.glob("[0-9][0-9][0-9].png")))
     return {"D_loss": D_loss, "G_loss": G_loss}
 
 
@@ -280,10 +267,10 @@ def main(argv=None):
     for field in dataclasses.fields(HParams):
         setattr(args, field.name, getattr(hp, field.name))
     mnist.read_raw(args.data_dir)  # First: a bad --data-dir leaves no run folder behind.
-    hp, seed, device, out, control = command.start(args, HParams, MODEL, parser,
-                                                   preset=args.preset)  # fmt: skip
-    with out:
-        train(hp, out, seed, device, args.data_dir, args.preset, control)
+    hp, seed, device, out, run_hooks = command.start(args, HParams, MODEL, parser,
+                                                     preset=args.preset)  # fmt: skip
+    with out, contextlib.closing(run_hooks):
+        train(hp, out, seed, device, args.data_dir, args.preset, run_hooks, args.fused_adam)
 
 
 if __name__ == "__main__":

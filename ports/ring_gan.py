@@ -37,7 +37,6 @@ import dataclasses
 
 import numpy as np
 import torch
-import tqdm
 from torch import nn
 
 from harness import checkpoints, ring_display
@@ -46,6 +45,10 @@ from ports import command, frozen
 
 MODEL = "ring_gan"
 SEED = 6789  # GAN.__init__ random_seed=6789; main.py passes 6789 too.
+# See_GANs fit()'s prints and live plot, verbatim.
+LOSS_LINE = "Epoch: [%4d/%4d] , d_loss: %.8f, g_loss: %.8f"
+PRINT_EVERY = 200  # The loss line when epoch % 200 == 0 (before the increment).
+LIVE_EVERY = 50  # The live plot when epoch % 50 == 0 (after the increment).
 INIT_STDDEV = 0.01  # See_GANs ops.linear: tf.random_normal_initializer(stddev=0.01).
 
 
@@ -150,14 +153,11 @@ def train_step(G, D, opt_D, opt_G, x, z_d, z_g, form="blog"):
     return d_step(G, D, opt_D, x, z_d).item(), g_step(G, D, opt_G, z_g, form).item()
 
 
-def make_optimizers(G, D, hp):
+def make_optimizers(G, D, hp, fused_adam=False):
     """GAN._create_optimizer for D then G: Adam(lr, beta1=0.5), beta2 0.999, eps 1e-8."""
-    opt_D = torch.optim.Adam(
-        D.parameters(), lr=hp.learning_rate, betas=(hp.beta1, 0.999), **command.adam_options()
-    )
-    opt_G = torch.optim.Adam(
-        G.parameters(), lr=hp.learning_rate, betas=(hp.beta1, 0.999), **command.adam_options()
-    )
+    betas = (hp.beta1, 0.999)
+    opt_D = command.adam(D.parameters(), fused_adam, lr=hp.learning_rate, betas=betas)
+    opt_G = command.adam(G.parameters(), fused_adam, lr=hp.learning_rate, betas=betas)
     return opt_D, opt_G
 
 
@@ -171,20 +171,20 @@ def generate_from(G, zs, batch_size, device):
     return g
 
 
-def train(hp, out, seed=SEED, device="cpu", control=None):
+def train(hp, out, seed=SEED, device="cpu", hooks=None, fused_adam=False):
     """The reference's loop (GAN.fit); returns the last coverage record.
 
-    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume and
-    TensorBoard; without one the loop stops on a NaN loss unless --on-nan continue.
+    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
+    them the loop stops on a NaN loss unless --on-nan continue.
     """
-    control = control or checkpoints.Control(on_nan=hp.on_nan)
+    hooks = hooks or command.Hooks(on_nan=hp.on_nan)
     mixture = ring.MIXTURES[hp.mixture]
     np.random.seed(seed)
     torch.manual_seed(seed)
     G = Generator(hp.num_z, hp.hidden_size).to(device)
     D = Discriminator(hp.hidden_size).to(device)
     initialize([G, D])
-    opt_D, opt_G = make_optimizers(G, D, hp)
+    opt_D, opt_G = make_optimizers(G, D, hp, fused_adam)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
 
     def generate(num_samples):  # GAN.generate: zs from NumPy's global generator.
@@ -193,21 +193,10 @@ def train(hp, out, seed=SEED, device="cpu", control=None):
 
     view = ring_display.RingDisplay(out, mixture, seed, hp.num_z, live=hp.live)
     coverage_of = lambda zs: generate_from(G, zs, hp.batch_size, device)  # noqa: E731
-    record, loop = None, {"epoch": 0}
-    if control.resumed:
-        loop = command.restore(control, G, D, opt_G, opt_D)["loop"]
-        command.set_rng_states(control.resumed["rng"])
-        view.set_state(loop["view"])
-        record = view.records[-1] if view.records else None
-    command.attach_board(control, purge_step=loop["epoch"])
-
-    def save(step):
-        return command.save_checkpoint(control, step, G, D, opt_G, opt_D,
-                                       dict(loop, view=view.state()))  # fmt: skip
-
-    with control.signals(), tqdm.tqdm(total=hp.num_epochs, initial=loop["epoch"], disable=None,
-                                      leave=False) as progress:  # fmt: skip
-        for epoch in range(loop["epoch"], hp.num_epochs):
+    hooks.track(view).attach(command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D))
+    record = view.records[-1] if view.records else None
+    try:
+        for epoch in hooks.steps(hp.num_epochs):
             x = ring.sample(mixture, hp.batch_size)
             z_d = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
             d_loss = d_step(G, D, opt_D, as_tensor(x), as_tensor(z_d))
@@ -215,21 +204,20 @@ def train(hp, out, seed=SEED, device="cpu", control=None):
             g_loss = g_step(G, D, opt_G, as_tensor(z_g), hp.g_loss)
             # One device sync per step for both losses (the reference fetches them each step).
             d_loss, g_loss = torch.stack([d_loss, g_loss]).tolist()
-            if epoch % ring_display.PRINT_EVERY == 0:
-                out.print(ring_display.LOSS_LINE % (epoch, hp.num_epochs, d_loss, g_loss))
+            if epoch % PRINT_EVERY == 0:
+                out.print(LOSS_LINE % (epoch, hp.num_epochs, d_loss, g_loss))
                 out.metric(epoch=epoch, d_loss=d_loss, g_loss=g_loss)
                 out.scalars(epoch, d_loss=d_loss, g_loss=g_loss)
-            ring_display.check_losses(epoch, d_loss, g_loss, control, view.finish)
-            progress.update()
-            if (epoch + 1) % ring_display.LIVE_EVERY == 0:
+            hooks.step(f"step {epoch} (the raw log of a saturated sigmoid; frames saved)",
+                       d_loss=d_loss, g_loss=g_loss)  # fmt: skip
+            if (epoch + 1) % LIVE_EVERY == 0:
                 view.live_plot(generate)
             if (epoch + 1) % hp.disp_freq == 0:
                 losses = {"d_loss": d_loss, "g_loss": g_loss}
                 record = view.display(epoch + 1, generate, coverage_of, losses)
-            loop["epoch"] = epoch + 1
-            control.step_done(epoch + 1, save)
-        control.finish(hp.num_epochs, save)
-    view.finish()
+        hooks.end()
+    finally:
+        view.finish()  # The blog's generate_animation, also after a stop.
     return record
 
 

@@ -21,6 +21,16 @@ if "MNIST_DATA_DIR" not in os.environ and (SHARED_MNIST / "train-images-idx3-uby
     os.environ["MNIST_DATA_DIR"] = str(SHARED_MNIST)
 
 
+def pytest_configure(config):
+    """TF1 behaviour for the whole test process, entered where a TF1 program starts: here.
+
+    Importing tf1_reference does not switch TensorFlow to graph mode (tests/test_models.py
+    checks it in a fresh interpreter); every reference's main does, and so does this."""
+    import tf1_reference
+
+    tf1_reference.setup()
+
+
 @pytest.fixture
 def mnist_dir():
     """The folder holding the four MNIST files; tests that need them skip, with the reason, without."""

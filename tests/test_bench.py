@@ -37,8 +37,7 @@ def test_json_schema_of_a_tiny_run_with_the_load_check_bypassed(tmp_path, monkey
     assert record["load_check"].startswith("bypassed")
     assert record["background_load_before"] == 0.75
     assert record["background_load"] >= 0.0
-    for key in ("reference_ms", "port_ms", "reference_data_ms", "port_data_ms", "floor_ms",
-                "port_fused_ms"):  # fmt: skip
+    for key in ("reference_ms", "port_ms", "floor_ms", "port_fused_ms"):
         assert isinstance(record[key], float) and record[key] > 0, key
     assert record["ratio"] == pytest.approx(record["port_ms"] / record["reference_ms"])
     assert record["ratio_fused"] == pytest.approx(record["port_fused_ms"] / record["reference_ms"])
@@ -80,7 +79,7 @@ def test_unknown_model_is_one_sentence(idle):
 
 def test_help_names_every_flag():
     text = run.parser().format_help()
-    for flag in ("--json", "--ignore-load", "--max-load", "--compile", "--torch-threads"):
+    for flag in ("--json", "--ignore-load", "--max-load", "--torch-threads", "--tf-threads"):
         assert flag in text
 
 
@@ -185,46 +184,45 @@ def test_mlp_d_step_under_no_grad_gives_the_original_gradients():
 
 def test_mnist_batches_fetched_at_once_equal_item_by_item(mnist_dir):
     from inputs import mnist
+    from ports import mnist_data
 
     raw = mnist.read_raw(mnist_dir, download=False)
     one_hot = mnist.dense_to_one_hot(raw.test_labels[:300])
     indices = list(np.random.default_rng(0).permutation(300)[:128])
     for labels in (raw.test_labels[:300], one_hot):
-        dataset = mnist.TorchMnist(raw.test_images[:300], labels)
+        dataset = mnist_data.TorchMnist(raw.test_images[:300], labels)
         batch, items = dataset.__getitems__(indices), [dataset[int(i)] for i in indices]
         assert all(torch.equal(a[0], b[0]) for a, b in zip(batch, items))
         assert all(
             torch.equal(torch.as_tensor(a[1]), torch.as_tensor(b[1])) for a, b in zip(batch, items)
         )
-        images, _ = next(iter(mnist.torch_loader(dataset, 128, shuffle=False)))  # __getitems__
+        images, _ = next(iter(mnist_data.torch_loader(dataset, 128, shuffle=False)))  # __getitems__
         assert torch.equal(images, torch.stack([dataset[i][0] for i in range(128)]))
 
 
-@pytest.mark.parametrize("model", sorted(models.SETUPS))
-def test_every_timed_iteration_runs_as_its_loop_does(model, mnist_dir):
-    """Each bench closure mirrors its model's loop; when a loop's helpers change, this fails
-    before `python -m bench` does (a merged loop change once broke ring_gan's closure)."""
-    setup = models.SETUPS[model](0, str(mnist_dir))
-    try:
-        for function in (setup.reference, setup.port, setup.reference_data, setup.port_data,
-                         setup.port_fused):  # fmt: skip
-            function()
-    finally:
-        setup.close()
+def test_each_side_times_its_own_loop_in_turns(tmp_path):
+    """bench times the models' own `train` through hooks: every side gets its blocks, and the
+    sides never run at once (each block's steps are timed while the others wait)."""
+    blocks, steps = models.time_model("gaussian_gan", repeats=2, warmup=2, block_steps=5)
+    assert set(blocks) == {"reference", "port", "port_fused"}
+    assert all(len(values) == 2 and min(values) > 0 for values in blocks.values())
+    assert set(steps.values()) == {5}
+    assert models.full_run_steps("gaussian_gan") == 2500
+    assert models.full_run_steps("mnist_vanilla_gan") == 1_000_000
+    assert models.full_run_steps("mnist_dcgan") == 20 * 859
 
 
-def test_the_fused_iteration_steps_the_fused_adams_only(mnist_dir):
-    setup = models.SETUPS["gaussian_gan"](0, str(mnist_dir))
-    try:
-        adams = setup.adams
-        setup.port_fused()
-        fused_D, default_D = adams.pairs[True][0], adams.pairs[False][0]
-        assert fused_D.defaults["fused"] and not default_D.defaults["fused"]
-        assert len(fused_D.state) == 6 and len(default_D.state) == 0 and not adams.fused
-        setup.port()
-        assert len(default_D.state) == 6
-    finally:
-        setup.close()
+def test_baton_hands_turns_round_and_skips_finished_sides():
+    baton = models.Baton(["a", "b", "c"])
+    baton.give("c")
+    assert baton.turn == "a"
+    baton.give("a")
+    assert baton.turn == "b"
+    baton.finish("c")
+    baton.give("b")
+    assert baton.turn == "a"
+    baton.finish("a")
+    assert baton.turn == "b"
 
 
 def _two_steps(model, freeze):

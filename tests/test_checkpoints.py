@@ -1,4 +1,4 @@
-"""Resumable runs, the NaN stop and TensorBoard logs of the training commands (issues 8 and 10).
+"""Resumable runs, the NaN stop and TensorBoard logs of the training commands.
 
 A run is stopped with SIGTERM part-way in a real subprocess (after a line it prints, not after
 a sleep), resumed with --resume, and the printed lines, log.txt and metrics.jsonl of the two
@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import pytest
 
-from harness import board, checkpoints, cli, run_folder
+from harness import board, checkpoints, cli, hooks, run_folder
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
@@ -93,8 +93,9 @@ def check_format(run_dir, model, package, step):
         import torch
 
         state = torch.load(folder / "model.pt", weights_only=True)
-        assert {"model", "format", "step", "G", "D", "opt_G", "opt_D", "rng", "loop"} <= set(state)
-        assert (state["model"], state["format"], state["step"]) == (model, 1, step)
+        keys = {"model", "format", "step", "position", "G", "D", "opt_G", "opt_D", "rng", "tracked"}
+        assert keys <= set(state)
+        assert (state["model"], state["format"], state["step"]) == (model, checkpoints.FORMAT, step)
         assert {"torch", "numpy_global", "python_random"} <= set(state["rng"])
         return
     import tensorflow as tf
@@ -105,7 +106,9 @@ def check_format(run_dir, model, package, step):
     assert {"discriminator/d_W1", "discriminator/d_W1/Adam", "discriminator/d_W1/Adam_1",
             "beta1_power", "generator/g_W"} <= names  # fmt: skip
     sidecar = json.loads(pathlib.Path(prefix + ".state.json").read_text())
-    assert (sidecar["model"], sidecar["format"], sidecar["step"]) == (model, 1, step)
+    assert (sidecar["model"], sidecar["format"], sidecar["step"]) == (
+        model, checkpoints.FORMAT, step
+    )
     assert sidecar["rng"]["numpy_global"][0] == "MT19937"
 
 
@@ -155,20 +158,58 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path, capsys):
     assert "--lr-D 0.5: the run in" in message and "drop the flag" in message
 
 
+class _Written:
+    """A stand-in for a framework's state writer: records what a checkpoint would hold."""
+
+    def rng(self):
+        return {}
+
+    def capture(self):
+        return {}
+
+    def write(self, folder, captured):
+        return f"ckpt-{captured['step']}"
+
+    def attach_board(self, out, purge_step):
+        pass
+
+
 def test_nan_stop_names_the_step_and_the_last_good_checkpoint(tmp_path):
     with run_folder.RunFolder(tmp_path / "run") as out:
-        control = checkpoints.Control(out, every=10, command="python -m ports.x --resume R")
-        control.check_finite("iteration 3", D_loss=1.0, G_loss=2.0)
+        run = hooks.Hooks(out, every=10, command="python -m ports.x --resume R").attach(_Written())
+        steps = run.steps(100)
+        next(steps)
+        run.step("iteration 3", D_loss=1.0, G_loss=2.0)
         with pytest.raises(cli.UserError, match="no checkpoint had been saved yet"):
-            control.check_finite("iteration 4", D_loss=float("nan"), G_loss=1.0)
-        control.step_done(10, lambda step: f"ckpt-{step}")
+            run.step("iteration 4", D_loss=float("nan"), G_loss=1.0)
+        for _ in range(8):
+            run.step(D_loss=1.0)
+        next(steps)  # After the 10th step: a checkpoint.
         with pytest.raises(cli.UserError) as error:
-            control.check_finite("iteration 12", D_loss=1.0, G_loss=float("inf"))
+            run.step("iteration 12", D_loss=1.0, G_loss=float("inf"))
         assert str(error.value).startswith("G_loss became inf at iteration 12, so the run stopped")
         assert "last good checkpoint is ckpt-10 (after step 10; continue with: python -m" in str(
             error.value
         )
-        checkpoints.Control(out, on_nan="continue").check_finite("step 1", loss=float("nan"))
+        run.close()
+        hooks.Hooks(on_nan="continue").step("step 1", loss=float("nan"))
+
+
+def test_a_signal_mid_epoch_saves_the_epochs_start(tmp_path):
+    """In a loop with epochs, a signal writes the state captured when the epoch began."""
+    with run_folder.RunFolder(tmp_path / "run") as out:
+        run = hooks.Hooks(out, every=0).attach(_Written())
+        epochs = run.epochs(3, steps_per_epoch=4)
+        next(epochs)
+        for _ in range(4):
+            run.step()
+        next(epochs)  # Epoch 1 begins after 4 steps.
+        run.step()
+        run.signum = signal.SIGTERM
+        with pytest.raises(checkpoints.Interrupted) as stop:
+            run.step()
+        assert (stop.value.step, stop.value.path) == (4, "ckpt-4")
+        run.close()
 
 
 def test_resumed_run_folder_drops_what_was_written_after_the_checkpoint(tmp_path):

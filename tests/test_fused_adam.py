@@ -1,4 +1,4 @@
-"""--fused-adam on the ports (issue 9): what it passes to torch.optim.Adam, what it records in
+"""--fused-adam on the ports: what it passes to torch.optim.Adam, what it records in
 the run folder, how far its numbers move from the default Adam's, and its resume rule.
 
 The default Adam (for-each or per-parameter, bit for bit the same) stays the ports' default:
@@ -15,20 +15,18 @@ from ports import command
 from ports import gaussian_gan as port
 
 
-@pytest.fixture
-def fused(monkeypatch):
-    monkeypatch.setitem(command.FUSED_ADAM, "on", True)
-
-
 def test_options_are_unchanged_by_default():
-    assert command.adam_options() == {} and command.adam_options(foreach=True) == {"foreach": True}
-
-
-def test_fused_replaces_any_foreach_choice(fused):
-    assert command.adam_options() == {"fused": True}
-    assert command.adam_options(foreach=True) == {"fused": True}
     params = [torch.nn.Parameter(torch.ones(3))]
-    assert torch.optim.Adam(params, **command.adam_options(foreach=True)).defaults["fused"]
+    assert command.adam(params, lr=0.1).defaults["foreach"] is None
+    assert command.adam(params, lr=0.1, foreach=True).defaults["foreach"] is True
+    assert not command.adam(params, lr=0.1, foreach=True).defaults["fused"]
+
+
+def test_fused_replaces_any_foreach_choice():
+    assert command.fused({}) == {"fused": True}
+    assert command.fused({"foreach": True, "lr": 0.1}) == {"fused": True, "lr": 0.1}
+    params = [torch.nn.Parameter(torch.ones(3))]
+    assert command.adam(params, True, lr=0.1, foreach=True).defaults["fused"]
 
 
 def _mlp_g_after(steps, **options):
@@ -56,7 +54,6 @@ def test_fused_adam_moves_the_weights_by_rounding_only():
 
 
 def test_a_run_records_fused_adam_and_a_default_run_refuses_it_on_resume(tmp_path, monkeypatch):
-    monkeypatch.setitem(command.FUSED_ADAM, "on", False)  # Restored after the test.
     out = tmp_path / "run"
     port.main(["--epochs", "1", "--out", str(out), "--fused-adam", "--checkpoint-every", "100"])
     assert json.loads((out / "hparams.json").read_text())["fused_adam"] is True

@@ -9,7 +9,6 @@ import pytest
 import tensorflow as tf
 import torch
 
-import tf1_reference  # noqa: F401
 from crosscheck import engine
 from crosscheck import gaussian_cgan as cgan_case
 from crosscheck import gaussian_gan as gan_case

@@ -5,7 +5,6 @@ import dataclasses
 import pytest
 import tensorflow as tf
 
-import tf1_reference  # noqa: F401
 from harness import cli, run_folder
 from tf1_reference import session
 

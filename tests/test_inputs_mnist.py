@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from inputs import mnist
+from ports import mnist_data
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SHARED = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
@@ -305,30 +306,30 @@ def test_download_error_becomes_mnist_file_error(tmp_path, monkeypatch):
 
 
 def test_torch_dataset_range_and_shape(raw, datasets):
-    dataset = mnist.TorchMnist(raw.train_images[:200], raw.train_labels[:200])
+    dataset = mnist_data.TorchMnist(raw.train_images[:200], raw.train_labels[:200])
     image, label = dataset[0]
     assert len(dataset) == 200 and image.shape == (1, 28, 28) and image.dtype == torch.float32
     assert label == 5 and isinstance(label, int)
     images = torch.stack([dataset[i][0] for i in range(len(dataset))])
     assert images.min().item() == -1.0 and images.max().item() == 1.0
     # A DataSet's float images in [0, 1] give the same tensors as the uint8 pixels.
-    floats = mnist.TorchMnist(datasets.validation.images[:200], datasets.validation.labels[:200])
+    floats = mnist_data.TorchMnist(datasets.validation.images[:200], datasets.validation.labels[:200])
     torch.testing.assert_close(floats[7][0], dataset[7][0], rtol=0, atol=1e-6)
 
 
 def test_torch_loader(raw):
-    dataset = mnist.TorchMnist(raw.test_images[:100], raw.test_labels[:100])
+    dataset = mnist_data.TorchMnist(raw.test_images[:100], raw.test_labels[:100])
     orders = []
     for _ in range(2):
-        loader = mnist.torch_loader(dataset, 32, generator=torch.Generator().manual_seed(0))
+        loader = mnist_data.torch_loader(dataset, 32, generator=torch.Generator().manual_seed(0))
         images, labels = next(iter(loader))
         assert images.shape == (32, 1, 28, 28) and labels.dtype == torch.int64
         orders.append(labels)
     torch.testing.assert_close(orders[0], orders[1])
-    plain = next(iter(mnist.torch_loader(dataset, 10, shuffle=False)))[1]
+    plain = next(iter(mnist_data.torch_loader(dataset, 10, shuffle=False)))[1]
     np.testing.assert_array_equal(plain.numpy(), raw.test_labels[:10])
     with pytest.raises(ValueError, match="in \\[0, 1\\]"):
-        mnist.TorchMnist(np.full((2, 784), 2.0, dtype=np.float32), [0, 1])
+        mnist_data.TorchMnist(np.full((2, 784), 2.0, dtype=np.float32), [0, 1])
 
 
 # These tests check the data directory and the import.

@@ -8,7 +8,6 @@ import pytest
 import tensorflow as tf
 import torch
 
-import tf1_reference  # noqa: F401
 from crosscheck import engine
 from crosscheck import mnist_dcgan as case
 from harness import checkpoints, cli

@@ -17,7 +17,6 @@ import pytest
 import torch
 import tqdm
 
-import tf1_reference  # noqa: F401, I001  (TF1 behaviour before TensorFlow is used)
 import tensorflow as tf
 
 from harness import board, ring_display

@@ -12,7 +12,6 @@ import sys
 import numpy as np
 import pytest
 
-import tf1_reference  # noqa: F401, I001  (TF1 behaviour before TensorFlow is used)
 import tensorflow as tf
 import torch
 

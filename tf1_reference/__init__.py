@@ -1,21 +1,21 @@
 """TF1 graph-mode reproductions of the archive's tutorials, one module per model.
 
-Importing this package is the one place that prepares TensorFlow for them:
-- `TF_USE_LEGACY_KERAS=1` is set before TensorFlow's Keras is first used, because
-  `tf.compat.v1.layers` (seed 002) only exists with Keras 2 (the `tf-keras` package);
-  under Keras 3 every layer call raises "`dense` is not available with Keras 3".
-- `tf.compat.v1.disable_v2_behavior()` switches to TF1 behaviour: graph mode, sessions,
-  placeholders and reference variables, so that every variable and Adam-slot name comes
-  out as TF 1.x made it.
+A TF1 program enters TF1 behaviour where it starts, not where it is imported: `setup()` (called
+by each reference's `main`, the cross-check, bench and the tests' fixtures) does two things.
+- `TF_USE_LEGACY_KERAS=1`, because `tf.compat.v1.layers` (seed 002) only exists with Keras 2
+  (the `tf-keras` package); under Keras 3 every layer call raises "`dense` is not available
+  with Keras 3". TensorFlow reads it lazily, at the first use of tf.keras or tf.layers.
+- `tf.compat.v1.disable_v2_behavior()`: graph mode, sessions, placeholders and reference
+  variables, so that every variable and Adam-slot name comes out as TF 1.x made it. It holds for
+  the whole process, which is why no import does it.
+
+Importing this package only chooses TensorFlow's C++ log level, which TensorFlow reads once,
+before it is imported (TF_CPP_MIN_LOG_LEVEL; an explicit setting in the environment wins).
 """
 
 import os
 import sys
 import warnings
-
-# TensorFlow reads this lazily, at the first use of tf.keras or tf.compat.v1.layers, so setting
-# it here works even when another module imported TensorFlow first (measured on TF 2.21).
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
 
 def _log_level(argv):
@@ -36,11 +36,26 @@ def _log_level(argv):
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", _log_level(sys.argv))
 
-import tensorflow as tf  # noqa: E402  (the environment must be set first)
 
-# The originals use tf.layers on purpose; its deprecation notice would interleave with their prints.
-warnings.filterwarnings("ignore", message=r"`tf\.layers\.\w+` is deprecated", category=UserWarning)
+_entered = []  # Not empty once setup() ran in this process.
 
-# Quiet first: disable_v2_behavior() itself logs a deprecation warning.
-tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
-tf.compat.v1.disable_v2_behavior()
+
+def use_keras2():
+    """Keras 2 (tf-keras) for tf.keras and tf.compat.v1.layers, without leaving eager mode."""
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+
+
+def setup():
+    """Enter TF1 behaviour for this process (idempotent); see the module docstring."""
+    if _entered:
+        return
+    use_keras2()
+    import tensorflow as tf
+
+    # The originals use tf.layers on purpose; its deprecation notice would interleave with
+    # their prints, as would disable_v2_behavior()'s own deprecation warning.
+    warnings.filterwarnings("ignore", message=r"`tf\.layers\.\w+` is deprecated",
+                            category=UserWarning)  # fmt: skip
+    tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
+    tf.compat.v1.disable_v2_behavior()
+    _entered.append(True)

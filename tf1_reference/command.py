@@ -3,15 +3,16 @@
 Checkpoint format (TF1): `<run>/checkpoints/model.ckpt-<step>`, a standard
 `tf.compat.v1.train.Saver` checkpoint of every global variable under the graph's own names
 (Adam slots, beta powers and BatchNorm statistics included), beside a sidecar
-`model.ckpt-<step>.state.json`: {"model", "format": 1, "step", "rng": the generators' states
-(NumPy's global one as `np.random.get_state()` values, Python's `random`, the MNIST reader's
-generator, position and order), "loop": the loop's counters and running sums, "log_sizes"}.
-`<run>/checkpoints/checkpoint` is TF's own state file naming the latest prefix
-(`tf.train.latest_checkpoint` reads it); it is rewritten atomically only after the new
-checkpoint and its sidecar are complete, and the checkpoint before the latest is kept, so a
-kill at any moment leaves a complete checkpoint that the pointer names.
+`model.ckpt-<step>.state.json`: {"model", "format", "step", "position": the epoch or step the
+loop resumes at, "rng": NumPy's and Python's global generators, "tracked": the states of the
+loop's tracked objects (an MNIST reader, a display), "log_sizes"}. `<run>/checkpoints/checkpoint`
+is TF's own state file naming the latest prefix (`tf.train.latest_checkpoint` reads it); it is
+rewritten atomically only after the new checkpoint and its sidecar are complete, and the
+checkpoint before the latest is kept, so a kill at any moment leaves a complete checkpoint that
+the pointer names.
 """
 
+import contextlib
 import json
 import pathlib
 import re
@@ -19,10 +20,12 @@ import sys
 
 import tensorflow as tf
 
-from harness import board, checkpoints, cli, run_folder
+import tf1_reference
+from harness import board, checkpoints, cli, hooks, run_folder
 from tf1_reference import session
 
 tf1 = tf.compat.v1
+Hooks = hooks.Hooks  # A bare run's hooks: the NaN stop only (harness/hooks.py).
 
 
 def parser(model, hparams, doc, default_seed=None):
@@ -43,13 +46,14 @@ def parser(model, hparams, doc, default_seed=None):
 def start(args, hparams, model, original_config=None, parser=None, **extra):
     """Resolve hyper-parameters, seed and ConfigProto; open (or reopen) the run folder.
 
-    Returns (hp, seed, config, out, control); `control` carries the checkpoint policy and, with
+    Returns (hp, seed, config, out, run_hooks): the hooks carry the checkpoint policy and, with
     --resume, the loaded sidecar (its "prefix" names the Saver checkpoint to restore).
     """
+    tf1_reference.setup()
     resumed = None
     if getattr(args, "resume", None):
         saved = checkpoints.read_hparams(args.resume, model, "tf1")
-        resumed = load_sidecar(args.resume)
+        resumed = load(args.resume, model)
         checkpoints.adopt_saved_run(args, parser, hparams, saved, extra)
     hp = cli.hparams_from_args(hparams, args)
     seed = cli.resolve_seed(args.seed)
@@ -61,11 +65,11 @@ def start(args, hparams, model, original_config=None, parser=None, **extra):
         out.save_hparams(hp, seed=seed, device=args.device, framework="tf1", model=model, **extra)
     print(f"{model} (tf1): {hp}, seed={seed}, run folder {out.path}"
           + (f", resumed after step {resumed['step']}" if resumed else ""), file=sys.stderr)  # fmt: skip
-    control = checkpoints.control_of(args, hp, out, resumed, model, "tf1_reference")
-    return hp, seed, config, out, control
+    run_hooks = checkpoints.hooks_of(args, hp, out, resumed, model, "tf1_reference")
+    return hp, seed, config, out, run_hooks
 
 
-def load_sidecar(run_dir):
+def load(run_dir, model):
     """The latest checkpoint's sidecar, with "prefix" and "path" added; one sentence if none."""
     folder = pathlib.Path(run_dir) / checkpoints.FOLDER
     prefix = tf1.train.latest_checkpoint(str(folder)) if folder.is_dir() else None
@@ -73,44 +77,63 @@ def load_sidecar(run_dir):
     if sidecar is None or not sidecar.is_file():
         raise checkpoints.no_checkpoint(run_dir)
     state = json.loads(sidecar.read_text())
+    checkpoints.check_format(run_dir, state, model)
     state["prefix"] = state["path"] = prefix
     return state
 
 
-def save_checkpoint(control, sess, saver, step, loop, rng):
-    """Write `model.ckpt-<step>` and its sidecar, then point the state file at them."""
-    folder = control.out.path / checkpoints.FOLDER
-    folder.mkdir(exist_ok=True)
-    prefix = folder / f"model.ckpt-{step}"
-    saver.save(sess, str(prefix), write_meta_graph=False, write_state=False)
-    state = {"model": control.model, "format": checkpoints.FORMAT, "step": step, "rng": rng,
-             "loop": loop, "log_sizes": control.log_sizes()}  # fmt: skip
-    sidecar = pathlib.Path(f"{prefix}.state.json")
-    run_folder.atomic_write(sidecar, lambda p: p.write_text(json.dumps(state)))
-    previous = tf1.train.latest_checkpoint(str(folder))
-    kept = [p for p in (previous, str(prefix)) if p and p != str(prefix)] + [str(prefix)]
-    text = f'model_checkpoint_path: "{prefix.name}"\n' + "".join(
-        f'all_model_checkpoint_paths: "{pathlib.Path(p).name}"\n' for p in kept
-    )
-    run_folder.atomic_write(folder / "checkpoint", lambda p: p.write_text(text))
-    keep = {pathlib.Path(p).name for p in kept}
-    for stale in folder.glob("model.ckpt-*"):
-        if re.match(r"model\.ckpt-\d+", stale.name).group(0) not in keep:
-            stale.unlink()
-    return str(prefix)
+class SessionState:
+    """What `harness.hooks.Hooks` needs of a TF1 run: its variables, written by a Saver."""
+
+    def __init__(self, sess, saver, graph):
+        self.sess, self.saver, self.graph = sess, saver, graph
+        with graph.as_default():
+            self.variables = tf1.global_variables()
+
+    def rng(self):
+        return {}  # TF's graph-level generators have no state that Python can save.
+
+    def set_rng(self, rng):
+        pass
+
+    def capture(self):
+        return dict(zip([v.op.name for v in self.variables], self.sess.run(self.variables)))
+
+    def restore(self, resumed):
+        self.saver.restore(self.sess, resumed["prefix"])
+
+    def write(self, folder, captured):
+        """`model.ckpt-<step>` of the captured values and its sidecar, then TF's state file."""
+        folder = pathlib.Path(folder)
+        folder.mkdir(exist_ok=True)
+        weights = captured["weights"]
+        for variable in self.variables:  # A capture from an epoch's start, or of now.
+            variable.load(weights[variable.op.name], self.sess)
+        prefix = folder / f"model.ckpt-{captured['step']}"
+        self.saver.save(self.sess, str(prefix), write_meta_graph=False, write_state=False)
+        sidecar = {key: value for key, value in captured.items() if key != "weights"}
+        run_folder.atomic_write(pathlib.Path(f"{prefix}.state.json"),
+                                lambda p: p.write_text(json.dumps(sidecar)))  # fmt: skip
+        previous = tf1.train.latest_checkpoint(str(folder))
+        kept = [p for p in (previous, str(prefix)) if p and p != str(prefix)] + [str(prefix)]
+        text = f'model_checkpoint_path: "{prefix.name}"\n' + "".join(
+            f'all_model_checkpoint_paths: "{pathlib.Path(p).name}"\n' for p in kept
+        )
+        run_folder.atomic_write(folder / "checkpoint", lambda p: p.write_text(text))
+        keep = {pathlib.Path(p).name for p in kept}
+        for stale in folder.glob("model.ckpt-*"):
+            if re.match(r"model\.ckpt-\d+", stale.name).group(0) not in keep:
+                stale.unlink()
+        return str(prefix)
+
+    def attach_board(self, out, purge_step):
+        """TensorBoard: a `FileWriter` in the run folder with the graph attached."""
+        out.board = board.TF1Board(out.path, self.graph, purge_step)
 
 
-def restore(control, sess, saver):
-    """Restore the resumed checkpoint's variables; returns its sidecar."""
-    saver.restore(sess, control.resumed["prefix"])
-    return control.resumed
-
-
-def attach_board(control, graph, purge_step):
-    """TensorBoard for a CLI run (a `FileWriter`, graph attached); none for direct calls."""
-    if control.enabled:
-        resumed = control.resumed is not None
-        control.out.board = board.TF1Board(control.out.path, graph, purge_step if resumed else None)
+def saver_for(run_hooks):
+    """The checkpoints' Saver, built after the original's ops (None when nothing is saved)."""
+    return tf1.train.Saver() if run_hooks.enabled else None
 
 
 def main(argv, model, hparams, doc, train, original_config=None, default_seed=None,
@@ -124,7 +147,7 @@ def main(argv, model, hparams, doc, train, original_config=None, default_seed=No
         from inputs import mnist
 
         mnist.read_raw(args.data_dir)
-    hp, seed, config, out, control = start(args, hparams, model, original_config, result)
+    hp, seed, config, out, run_hooks = start(args, hparams, model, original_config, result)
     extra = {"data_dir": args.data_dir} if data_dir else {}
-    with out:
-        return train(hp, out, seed, config=config, control=control, **extra)
+    with out, contextlib.closing(run_hooks):
+        return train(hp, out, seed, config=config, hooks=run_hooks, **extra)

@@ -39,9 +39,7 @@ Deviations:
 
 import numpy as np
 import tensorflow as tf
-import tqdm
 
-import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
 from figures import scatter
 from harness import checkpoints
 from inputs import gaussian
@@ -145,12 +143,12 @@ def generated_moments(g_W1, g_W2, g_b):
     return x_mean @ g_W2 + g_b, g_W1.T @ g_W1 + g_W2.T @ x_cov @ g_W2
 
 
-def train(hp, out, seed, config=None, control=None):
+def train(hp, out, seed, config=None, hooks=None):
     """The original's loop; prints its two lines per epoch and saves its scatter per epoch.
 
-    `control`: checkpoints, --resume, the NaN stop and TensorBoard, as in gaussian_gan.
+    `hooks`: checkpoints, --resume, progress and TensorBoard, as in gaussian_gan.
     """
-    control = control or checkpoints.Control()
+    hooks = hooks or command.Hooks()
     np.random.seed(seed)
     X, X1 = gaussian.conditional_data(np.random)
     true_mean, true_cov = gaussian.true_moments()
@@ -159,35 +157,22 @@ def train(hp, out, seed, config=None, control=None):
         tf1.set_random_seed(seed)
         gan = build_graph(hp)
         init = tf1.global_variables_initializer()
-        saver = tf1.train.Saver() if control.enabled else None  # Built after the original's ops.
-    total = -(-len(X) // hp.batch_size)
-    loop = {"epoch": 0, "count": 0, "avg_loss": 0.0, "order": None}
-    with tf1.Session(graph=graph, config=config) as sess, control.signals():
+        saver = command.saver_for(hooks)  # Built after the original's ops.
+    with tf1.Session(graph=graph, config=config) as sess:
         sess.run(init)
-        if control.resumed:
-            loop = command.restore(control, sess, saver)["loop"]
-            checkpoints.set_numpy_states(control.resumed["rng"])
-        command.attach_board(control, graph, purge_step=loop["epoch"])
-
-        def save(step):
-            return command.save_checkpoint(control, sess, saver, step, loop,
-                                           checkpoints.numpy_states())  # fmt: skip
-
-        for epoch in range(loop["epoch"], hp.epochs):
-            if loop["order"] is None:  # iterate_minibatch's shuffle, at the first batch.
-                loop["order"] = gaussian.epoch_order(len(X)).tolist()
-            order, avg_loss = np.asarray(loop["order"]), loop["avg_loss"]
-            for count in tqdm.tqdm(range(loop["count"], total), initial=loop["count"],
-                                   total=total, desc=f"epoch {epoch}", leave=False, disable=None):  # fmt: skip
-                excerpt = order[count * hp.batch_size : (count + 1) * hp.batch_size]
-                x_batch, x1_batch = X[excerpt], X1[excerpt]
+        hooks.attach(command.SessionState(sess, saver, graph))
+        steps = -(-len(X) // hp.batch_size)
+        for epoch in hooks.epochs(hp.epochs, steps_per_epoch=steps):
+            avg_loss, count = 0.0, 0
+            for x_batch, x1_batch in gaussian.iterate_minibatch(
+                X, X1, batch_size=hp.batch_size, shuffle=True
+            ):
                 z_batch = np.random.normal(size=(len(x_batch), 2))
                 loss_D, loss_G = train_step(sess, gan, x_batch, x1_batch, z_batch)
-                control.check_finite(f"epoch {epoch} step {count}", loss_D=loss_D, loss_G=loss_G)
                 avg_loss += float(loss_D)  # float64, as NumPy 1.x summed np.float32 into 0.0.
-                loop.update(count=count + 1, avg_loss=float(avg_loss))
-                control.step_done(epoch * total + count + 1, save)
-            avg_loss /= loop["count"]
+                count += 1
+                hooks.step(f"epoch {epoch} step {count - 1}", loss_D=loss_D, loss_G=loss_G)
+            avg_loss /= count
             z = np.random.normal(size=(hp.eval_size, 2))
             excerpt = np.random.randint(len(X), size=hp.eval_size)
             fake_x1, real_logits, fake_logits = sess.run(
@@ -207,8 +192,7 @@ def train(hp, out, seed, config=None, control=None):
                 X[excerpt], X1[excerpt], fake_x1, title=f"epoch {epoch}"
             )
             out.image("samples", out.save_figure(figure, f"epoch_{epoch:02d}.png"), epoch)
-            loop = {"epoch": epoch + 1, "count": 0, "avg_loss": 0.0, "order": None}
-        control.finish(hp.epochs * total, save)
+        hooks.end()
     return {"loss_D": float(avg_loss), "accuracy": float(accuracy), "gen_mean": mean,
             "gen_cov": cov}  # fmt: skip
 

@@ -45,9 +45,7 @@ import dataclasses
 
 import numpy as np
 import tensorflow as tf
-import tqdm
 
-import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
 from figures import scatter
 from harness import checkpoints
 from inputs import gaussian
@@ -167,13 +165,13 @@ def generated_moments(g_W, g_b):
     return g_b, g_W.T @ g_W
 
 
-def train(hp, out, seed, config=None, control=None):
+def train(hp, out, seed, config=None, hooks=None):
     """The original's loop; prints its two lines per epoch and saves its scatter per epoch.
 
-    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume, the
-    NaN stop and TensorBoard; without one the loop only stops on a NaN loss.
+    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
+    them the loop only stops on a NaN loss.
     """
-    control = control or checkpoints.Control()
+    hooks = hooks or command.Hooks()
     np.random.seed(seed)
     X = gaussian.gaussian_data(np.random)
     true_mean, true_cov = gaussian.true_moments()
@@ -182,36 +180,21 @@ def train(hp, out, seed, config=None, control=None):
         tf1.set_random_seed(seed)
         gan = build_graph(hp)
         init = tf1.global_variables_initializer()
-        saver = tf1.train.Saver() if control.enabled else None  # Built after the original's ops.
-    total = -(-len(X) // hp.batch_size)  # Batches per epoch: 250.
-    # The loop's position and running sum: what a checkpoint needs besides weights and generators.
-    loop = {"epoch": 0, "count": 0, "avg_loss": 0.0, "order": None}
-    with tf1.Session(graph=graph, config=config) as sess, control.signals():
+        saver = command.saver_for(hooks)  # Built after the original's ops.
+    with tf1.Session(graph=graph, config=config) as sess:
         sess.run(init)
-        if control.resumed:
-            loop = command.restore(control, sess, saver)["loop"]
-            checkpoints.set_numpy_states(control.resumed["rng"])
-        command.attach_board(control, graph, purge_step=loop["epoch"])
-
-        def save(step):
-            return command.save_checkpoint(control, sess, saver, step, loop,
-                                           checkpoints.numpy_states())  # fmt: skip
-
+        hooks.attach(command.SessionState(sess, saver, graph))
         out.save_figure(scatter.data(X), "data.png")  # Cell 0's scatter of the data.
-        for epoch in range(loop["epoch"], hp.epochs):
-            if loop["order"] is None:  # iterate_minibatch's shuffle, at the first batch.
-                loop["order"] = gaussian.epoch_order(len(X)).tolist()
-            order, avg_loss = np.asarray(loop["order"]), loop["avg_loss"]
-            for count in tqdm.tqdm(range(loop["count"], total), initial=loop["count"],
-                                   total=total, desc=f"epoch {epoch}", leave=False, disable=None):  # fmt: skip
-                x_batch = X[order[count * hp.batch_size : (count + 1) * hp.batch_size]]
+        steps = -(-len(X) // hp.batch_size)  # Batches per epoch: 250.
+        for epoch in hooks.epochs(hp.epochs, steps_per_epoch=steps):
+            avg_loss, count = 0.0, 0
+            for x_batch in gaussian.iterate_minibatch(X, batch_size=hp.batch_size, shuffle=True):
                 z_batch = np.random.normal(size=(len(x_batch), 2))
                 loss_D, loss_G = train_step(sess, gan, x_batch, z_batch)
-                control.check_finite(f"epoch {epoch} step {count}", loss_D=loss_D, loss_G=loss_G)
                 avg_loss += float(loss_D)  # float64, as NumPy 1.x summed np.float32 into 0.0.
-                loop.update(count=count + 1, avg_loss=float(avg_loss))
-                control.step_done(epoch * total + count + 1, save)
-            avg_loss /= loop["count"]
+                count += 1
+                hooks.step(f"epoch {epoch} step {count - 1}", loss_D=loss_D, loss_G=loss_G)
+            avg_loss /= count
             z = np.random.normal(size=(hp.eval_size, 2))
             excerpt = np.random.randint(len(X), size=hp.eval_size)
             fake_x, real_logits, fake_logits = sess.run(
@@ -230,8 +213,7 @@ def train(hp, out, seed, config=None, control=None):
             out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
             figure = scatter.real_and_fake(X, fake_x, title=f"epoch {epoch}")
             out.image("samples", out.save_figure(figure, f"epoch_{epoch:02d}.png"), epoch)
-            loop = {"epoch": epoch + 1, "count": 0, "avg_loss": 0.0, "order": None}
-        control.finish(hp.epochs * total, save)
+        hooks.end()
     return {"loss_D": float(avg_loss), "accuracy": float(accuracy), "gen_mean": mean,
             "gen_cov": cov}  # fmt: skip
 

@@ -61,6 +61,7 @@ Deviations: (each fix names the error the seed gives without it; originals.md 3.
   `Graph` holder, and `HParams.lr_D` / `lr_G` name the seed's one learning rate twice.
 """
 
+import contextlib
 import dataclasses
 import json
 import pathlib
@@ -71,9 +72,7 @@ import time
 
 import numpy as np
 import tensorflow as tf
-import tqdm
 
-import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
 from figures import digits
 from harness import checkpoints, cli
 from inputs import mnist
@@ -254,39 +253,27 @@ def checkpoint_of(restore):
     return str(prefix)
 
 
-def run_epochs(sess, g, hp, datasets, out, phase, max_steps, sample_noise, control=None,
-               checkpoint=None):  # fmt: skip
+def run_epochs(sess, g, hp, datasets, out, phase, max_steps, sample_noise, hooks):
     """The seed's epoch loop (`train`: D and G; `train-d`: D alone); prints its cost line.
 
-    `control` and `checkpoint(step, loop)` (harness/checkpoints.py): checkpoints, the stop on
-    a signal, the NaN stop; with `control.resumed` the loop continues from its saved position.
+    `hooks` (harness/hooks.py): the NaN stop, checkpoints, --resume, progress, TensorBoard.
+    `max_steps` (ours) ends the phase after that many steps in all.
     """
-    control = control or checkpoints.Control()
     train_set = datasets.train
     total_batch = int(train_set.num_examples / hp.batch_size)
-    steps_left = max_steps if max_steps is not None else hp.epochs * total_batch
-    loop = {"epoch": 0, "i": 0, "avg_cost": 0, "steps_left": steps_left, "loss_D": None,
-            "loss_G": None, "step": 0}  # fmt: skip
-    if control.resumed:
-        loop = control.resumed["loop"]
-    save = lambda step: checkpoint(step, loop)  # noqa: E731
-    for epoch in range(loop["epoch"], hp.epochs):
-        if loop["steps_left"] <= 0:
+    steps_left = (max_steps or hp.epochs * total_batch) - hooks.done
+    for epoch in hooks.epochs(hp.epochs, steps_per_epoch=total_batch):
+        if steps_left <= 0:
             break
-        started, avg_cost = time.time(), loop["avg_cost"]
-        loss_D, loss_G = loop["loss_D"], loop["loss_G"]
-        steps = min(total_batch, loop["steps_left"])  # = total_batch unless --max-steps cuts it
-        for i in tqdm.tqdm(range(loop["i"], steps), initial=loop["i"], total=steps,
-                           desc=f"epoch {epoch + 1}", leave=False, disable=None):  # fmt: skip
+        started, avg_cost = time.time(), 0
+        steps = min(total_batch, steps_left)  # = total_batch unless --max-steps cuts it
+        for i in range(steps):
             batch_xs, _ = train_set.next_batch(hp.batch_size)
             noise = np.random.uniform(-1.0, 1.0, size=[hp.batch_size, hp.noise_dim]).astype(np.float32)  # fmt: skip
             loss_D, loss_G = train_step(sess, g, real_batch(batch_xs, hp), noise, phase == "train")
-            control.check_finite(f"epoch {epoch + 1} step {i + 1}", loss_D=loss_D, loss_G=loss_G)
+            hooks.step(f"epoch {epoch + 1} step {i + 1}", loss_D=loss_D, loss_G=loss_G)
             avg_cost += cost_of(loss_D, loss_G) / total_batch
-            loop.update(i=i + 1, avg_cost=float(avg_cost), loss_D=float(loss_D),
-                        loss_G=None if loss_G is None else float(loss_G), step=loop["step"] + 1)  # fmt: skip
-            control.step_done(loop["step"], save)
-        loop["steps_left"] -= steps
+        steps_left -= steps
         out.print("Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(avg_cost))
         seconds = time.time() - started
         out.metric(phase=phase, epoch=epoch + 1, steps=steps, cost=float(avg_cost),
@@ -298,9 +285,7 @@ def run_epochs(sess, g, hp, datasets, out, phase, max_steps, sample_noise, contr
             samples = sess.run(g.G, feed_dict={g.z_placeholder: sample_noise})
             path = out.save_figure(plot_samples(samples[:16]), f"samples_epoch_{epoch + 1:04d}.png")
             out.image("samples", path, epoch + 1)
-        loop = {"epoch": epoch + 1, "i": 0, "avg_cost": 0, "steps_left": loop["steps_left"],
-                "loss_D": None, "loss_G": None, "step": loop["step"]}  # fmt: skip
-    control.finish(loop["step"], save)
+    hooks.end()
 
 
 def test(sess, g, hp, datasets, out):
@@ -338,10 +323,51 @@ def parser():
     result.add_argument("phase", choices=PHASES, help="the seed's session to run: train (D and "
                         "G, then save), train-d (restore, D alone, save) or test (restore, draw)")  # fmt: skip
     result.add_argument("--restore", help="train-d / test: run folder (or checkpoint prefix) to restore")  # fmt: skip
-    result.add_argument("--max-steps", type=cli._positive(int), default=None, metavar="N",
+    result.add_argument("--max-steps", type=cli.positive(int), default=None, metavar="N",
                         help="stop a training phase after N steps in all (default: every epoch)")  # fmt: skip
     result.add_argument("--data-dir", default=None, help="MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)")  # fmt: skip
     return result
+
+
+def train(hp, out, seed, config=None, hooks=None, data_dir=None, phase="train", restore=None,
+          max_steps=None):  # fmt: skip
+    """One of the seed's three sessions in the same process state it had: `train` (D and G, then
+    save), `train-d` (D alone, then save) or `test`, from `restore` (a checkpoint prefix) for the
+    last two. `hooks` (harness/hooks.py): checkpoints, --resume, progress and TensorBoard."""
+    hooks = hooks or command.Hooks()
+    np.random.seed(seed)
+    random.seed(seed)
+    datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
+    graph = tf.Graph()
+    with graph.as_default():
+        tf1.set_random_seed(seed)
+        g = build_graph(hp)
+        # Relative paths in TF's `checkpoint` file, so that the folder can be renamed.
+        saver = tf1.train.Saver(save_relative_paths=True)
+        init = tf1.global_variables_initializer()
+    # FIX: the seed uses sample_noise but never defines it: 16 fixed U(-1, 1) draws.
+    sample_noise = np.random.uniform(-1.0, 1.0, size=[16, hp.noise_dim]).astype(np.float32)
+    with tf1.Session(graph=graph, config=config) as sess:
+        sess.run(init)
+        if restore:
+            try:
+                saver.restore(sess, restore)
+            except (tf.errors.OpError, ValueError) as error:
+                first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+                raise cli.UserError(f"--restore {restore}: not a mnist_dcgan checkpoint "
+                                    f"({first[:200]}); pass the run folder of a train or "
+                                    "train-d run.") from None  # fmt: skip
+            sample_noise = continue_streams(restore, datasets, sample_noise)
+        if phase == "test":
+            return test(sess, g, hp, datasets, out)
+        noise = checkpoints.Kept(sample_noise)
+        state = command.SessionState(sess, saver, graph)
+        hooks.track(datasets.train, noise).attach(state, first_logged=1)
+        run_epochs(sess, g, hp, datasets, out, phase, max_steps, noise.value,
+                   hooks)  # fmt: skip
+        streams = checkpoints.streams(datasets.train, sample_noise=noise.value)
+        save_path = save_checkpoint(sess, saver, out, streams)
+        out.print("Model saved in path: %s" % save_path)
 
 
 def main(argv=None):
@@ -353,51 +379,19 @@ def main(argv=None):
             "--resume continues a train or train-d run; test has no loop to resume."
         )
     restore = checkpoint_of(args.restore) if args.phase != "train" and not resuming else None
+    if resuming:  # A resumed phase keeps the --max-steps it was started with.
+        saved = checkpoints.read_hparams(args.resume, MODEL, "tf1").get("max_steps")
+        if args.max_steps not in (None, saved):
+            raise cli.UserError(f"--max-steps {args.max_steps}: the run in {args.resume} was "
+                                f"made with {saved}; a resumed run keeps it, so drop the flag.")  # fmt: skip
+        args.max_steps = saved
     mnist.read_raw(args.data_dir)  # First: a bad --data-dir leaves no run folder behind.
-    hp, seed, config, out, control = command.start(args, HParams, MODEL, ORIGINAL_CONFIG,
-                                                   arguments, phase=args.phase)  # fmt: skip
-    with out:
-        np.random.seed(seed)
-        random.seed(seed)
-        datasets = mnist.read_data_sets(args.data_dir, one_hot=True, rng=seed)
-        graph = tf.Graph()
-        with graph.as_default():
-            tf1.set_random_seed(seed)
-            g = build_graph(hp)
-            # Relative paths in TF's `checkpoint` file, so that the folder can be renamed.
-            saver = tf1.train.Saver(save_relative_paths=True)
-            init = tf1.global_variables_initializer()
-        # FIX: the seed uses sample_noise but never defines it: 16 fixed U(-1, 1) draws.
-        sample_noise = np.random.uniform(-1.0, 1.0, size=[16, hp.noise_dim]).astype(np.float32)
-        with tf1.Session(graph=graph, config=config) as sess, control.signals():
-            sess.run(init)
-            if restore:
-                try:
-                    saver.restore(sess, restore)
-                except (tf.errors.OpError, ValueError) as error:
-                    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-                    raise cli.UserError(f"--restore {restore}: not a mnist_dcgan checkpoint "
-                                        f"({first[:200]}); pass the run folder of a train or "
-                                        "train-d run.") from None  # fmt: skip
-                sample_noise = continue_streams(restore, datasets, sample_noise)
-            if args.phase == "test":
-                return test(sess, g, hp, datasets, out)
-            if control.resumed:
-                command.restore(control, sess, saver)
-                sample_noise = checkpoints.set_streams(control.resumed["rng"], datasets.train,
-                                                       sample_noise=sample_noise)["sample_noise"]
-            command.attach_board(control, graph, purge_step=control.resumed["loop"]["epoch"] + 1
-                                 if control.resumed else None)  # fmt: skip
-
-            def checkpoint(step, loop):
-                streams = checkpoints.streams(datasets.train, sample_noise=sample_noise)
-                return command.save_checkpoint(control, sess, saver, step, loop, streams)
-
-            run_epochs(sess, g, hp, datasets, out, args.phase, args.max_steps, sample_noise,
-                       control, checkpoint)  # fmt: skip
-            streams = checkpoints.streams(datasets.train, sample_noise=sample_noise)
-            save_path = save_checkpoint(sess, saver, out, streams)
-            out.print("Model saved in path: %s" % save_path)
+    hp, seed, config, out, run_hooks = command.start(args, HParams, MODEL, ORIGINAL_CONFIG,
+                                                     arguments, phase=args.phase,
+                                                     max_steps=args.max_steps)  # fmt: skip
+    with out, contextlib.closing(run_hooks):
+        return train(hp, out, seed, config, run_hooks, args.data_dir, args.phase, restore,
+                     args.max_steps)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -68,9 +68,7 @@ import dataclasses
 
 import numpy as np
 import tensorflow as tf
-import tqdm
 
-import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
 from figures import image_grid
 from harness import checkpoints, run_folder
 from inputs import mnist
@@ -245,15 +243,15 @@ def fast_forward_dropout(sess, gan, steps, bs):
         sess.run(both[len(real) :], feed_dict=feed)
 
 
-def train(hp, out, seed, data_dir=None, config=None, control=None):
+def train(hp, out, seed, data_dir=None, config=None, hooks=None):
     """The seed's loop in TF1: per epoch a reshuffle, D and G steps per full batch, a loss line.
 
-    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume, the
-    NaN stop and TensorBoard. The dropout masks are drawn in the graph, whose generator state
-    TF1 cannot save; a resumed run replays those draws (`fast_forward_dropout`), so it still
-    repeats the uninterrupted run number for number.
+    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard. The
+    dropout masks are drawn in the graph, whose generator state TF1 cannot save; a resumed run
+    replays those draws (`fast_forward_dropout`), so it still repeats the uninterrupted run
+    number for number.
     """
-    control = control or checkpoints.Control()
+    hooks = hooks or command.Hooks()
     np.random.seed(seed)
     images = normalized(mnist.read_raw(data_dir).train_images)
     graph = tf.Graph()
@@ -261,60 +259,40 @@ def train(hp, out, seed, data_dir=None, config=None, control=None):
         tf1.set_random_seed(seed)
         gan = build_graph(hp)
         init = tf1.global_variables_initializer()
-        saver = tf1.train.Saver() if control.enabled else None  # Built after the original's ops.
+        saver = command.saver_for(hooks)  # Built after the original's ops.
     starts = range(0, len(images) - hp.bs + 1, hp.bs)  # Full batches only, as the seed.
     # The grid's z, the same every epoch, from a generator of its own: drawn from NumPy's
     # global one, they would move every later z and epoch order.
     test_z = np.random.default_rng(seed).normal(size=(hp.samples, hp.z_dim))
-    # Position, the epoch's order and running losses, and loss.txt's lines: a checkpoint's loop.
-    loop = {"epoch": 1, "batch": 0, "order": None, "D_losses": [], "G_losses": [], "lines": []}
-    with tf1.Session(graph=graph, config=config) as sess, control.signals():
+    with tf1.Session(graph=graph, config=config) as sess:
         sess.run(init)
-        if control.resumed:
-            loop = command.restore(control, sess, saver)["loop"]
-            checkpoints.set_numpy_states(control.resumed["rng"])
-            fast_forward_dropout(sess, gan, control.resumed["step"], hp.bs)
-        command.attach_board(control, graph, purge_step=loop["epoch"])
-        lines = loop["lines"]
-
-        def save(step):
-            return command.save_checkpoint(control, sess, saver, step, loop,
-                                           checkpoints.numpy_states())  # fmt: skip
-
-        for epoch in range(loop["epoch"], hp.n_epoch + 1):
-            if loop["order"] is None:
-                loop["order"] = np.random.permutation(len(images)).tolist()
-            order, D_losses, G_losses = (
-                np.asarray(loop["order"]),
-                loop["D_losses"],
-                loop["G_losses"],
-            )
-            for batch in tqdm.trange(loop["batch"], len(starts), initial=loop["batch"],
-                                     total=len(starts), desc=f"epoch {epoch}", disable=None,
-                                     leave=False):  # fmt: skip
-                x = images[order[starts[batch] : starts[batch] + hp.bs]]
+        state = command.SessionState(sess, saver, graph)
+        hooks.track(appended=["loss.txt"]).attach(state, first_logged=1)
+        if hooks.resumed:
+            fast_forward_dropout(sess, gan, hooks.done, hp.bs)
+        for epoch in hooks.epochs(hp.n_epoch, first=1, steps_per_epoch=len(starts)):
+            order = np.random.permutation(len(images))  # DataLoader(shuffle=True)'s new order.
+            D_losses, G_losses = [], []
+            for start in starts:
+                x = images[order[start : start + hp.bs]]
                 z_D = np.random.normal(size=(hp.bs, hp.z_dim))
                 z_G = np.random.normal(size=(hp.bs, hp.z_dim))
                 D_loss, G_loss = train_step(sess, gan, x, z_D, z_G)
-                control.check_finite(f"epoch {epoch} batch {batch}", D_loss=D_loss, G_loss=G_loss)
+                hooks.step(f"epoch {epoch} batch {len(D_losses)}", D_loss=D_loss, G_loss=G_loss)
                 D_losses.append(float(D_loss))  # float32 values, exact as Python floats.
                 G_losses.append(float(G_loss))
-                loop["batch"] = batch + 1
-                control.step_done((epoch - 1) * len(starts) + batch + 1, save)
             loss_d = np.mean(np.asarray(D_losses, np.float32))
             loss_g = np.mean(np.asarray(G_losses, np.float32))
-            lines.append(f"[{epoch}/{hp.n_epoch}]: loss_d: {loss_d:.3f}, loss_g: {loss_g:.3f}\n")
-            out.print(lines[-1], end="")
-            run_folder.atomic_write(out.path / "loss.txt", lambda p: p.write_text("".join(lines)))
+            line = f"[{epoch}/{hp.n_epoch}]: loss_d: {loss_d:.3f}, loss_g: {loss_g:.3f}\n"
+            out.print(line, end="")
+            out.append("loss.txt", line)
             out.metric(epoch=epoch, loss_d=float(loss_d), loss_g=float(loss_g))
             out.scalars(epoch, loss_d=loss_d, loss_g=loss_g)
             samples = sess.run(gan.G_output, feed_dict={gan.z: test_z})
             path = out.save_figure(image_grid.tiled(samples), f"sample_{epoch:02d}.png")
             out.image("samples", path, epoch)
-            loop = {"epoch": epoch + 1, "batch": 0, "order": None, "D_losses": [],
-                    "G_losses": [], "lines": lines}  # fmt: skip
-        control.finish(hp.n_epoch * len(starts), save)
-    return lines
+        hooks.end()
+    return (out.path / "loss.txt").read_text().splitlines(keepends=True)
 
 
 def main(argv=None):

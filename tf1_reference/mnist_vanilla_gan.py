@@ -42,9 +42,7 @@ import dataclasses
 
 import numpy as np
 import tensorflow as tf
-import tqdm
 
-import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
 from figures import animation, image_grid
 from harness import checkpoints
 from inputs import mnist
@@ -149,13 +147,18 @@ def train_step(sess, gan, X_mb, Z_D, Z_G):
     return D_loss_curr, G_loss_curr
 
 
-def train(hp, out, seed, data_dir=None, config=None, control=None):
+def grids(out):
+    """The grids a run saved, NNN.png in the original's order (its counter i)."""
+    return sorted(out.path.glob("[0-9][0-9][0-9].png"))
+
+
+def train(hp, out, seed, data_dir=None, config=None, hooks=None):
     """The original's loop: grid and prints every `sample_every` iterations, then D and G steps.
 
-    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume, the
-    NaN stop and TensorBoard; without one the loop only stops on a NaN loss.
+    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
+    them the loop only stops on a NaN loss.
     """
-    control = control or checkpoints.Control()
+    hooks = hooks or command.Hooks()
     np.random.seed(seed)
     datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
     graph = tf.Graph()
@@ -163,33 +166,20 @@ def train(hp, out, seed, data_dir=None, config=None, control=None):
         tf1.set_random_seed(seed)
         gan = build_graph(hp)
         init = tf1.global_variables_initializer()
-        saver = tf1.train.Saver() if control.enabled else None  # Built after the original's ops.
-    loop = {"it": 0, "frames": []}  # Iterations done and the grids saved so far.
-    with tf1.Session(graph=graph, config=config) as sess, control.signals():
+        saver = command.saver_for(hooks)  # Built after the original's ops.
+    with tf1.Session(graph=graph, config=config) as sess:
         sess.run(init)
-        if control.resumed:
-            loop = command.restore(control, sess, saver)["loop"]
-            checkpoints.set_numpy_states(control.resumed["rng"])
-            datasets.train.set_state(control.resumed["rng"]["reader"])
-        command.attach_board(control, graph, purge_step=loop["it"])
-
-        def save(step):
-            rng = dict(checkpoints.numpy_states(), reader=datasets.train.state())
-            return command.save_checkpoint(control, sess, saver, step, loop, rng)
-
-        frames = loop["frames"]
-        for it in tqdm.tqdm(range(loop["it"], hp.iterations), initial=loop["it"],
-                            total=hp.iterations, disable=None, leave=False):  # fmt: skip
+        hooks.track(datasets.train).attach(command.SessionState(sess, saver, graph))
+        for it in hooks.steps(hp.iterations):
             if it % hp.sample_every == 0:
                 samples = sess.run(gan.G_sample, feed_dict={gan.Z: sample_Z(16, hp.Z_dim)})
-                frames.append(f"{str(len(frames)).zfill(3)}.png")  # The original's counter i.
-                path = out.save_figure(image_grid.wiseodd_4x4(samples), frames[-1],
-                                       bbox_inches="tight")  # fmt: skip
+                name = f"{str(it // hp.sample_every).zfill(3)}.png"  # The original's counter i.
+                path = out.save_figure(image_grid.wiseodd_4x4(samples), name, bbox_inches="tight")
                 out.image("samples", path, it)
             X_mb, _ = datasets.train.next_batch(hp.mb_size)
             Z_D, Z_G = sample_Z(hp.mb_size, hp.Z_dim), sample_Z(hp.mb_size, hp.Z_dim)
             D_loss_curr, G_loss_curr = train_step(sess, gan, X_mb, Z_D, Z_G)
-            control.check_finite(f"iteration {it}", D_loss=D_loss_curr, G_loss=G_loss_curr)
+            hooks.step(f"iteration {it}", D_loss=D_loss_curr, G_loss=G_loss_curr)
             if it % hp.sample_every == 0:
                 out.print("Iter: {}".format(it))
                 out.print("D loss: {:.4}".format(D_loss_curr))
@@ -197,10 +187,8 @@ def train(hp, out, seed, data_dir=None, config=None, control=None):
                 out.print()
                 out.metric(iteration=it, D_loss=float(D_loss_curr), G_loss=float(G_loss_curr))
                 out.scalars(it, D_loss=D_loss_curr, G_loss=G_loss_curr)
-            loop["it"] = it + 1
-            control.step_done(it + 1, save)
-        control.finish(hp.iterations, save)
-    animation.write_gif(out.path / "training.gif", [out.path / name for name in frames])
+        hooks.end()
+    animation.write_gif(out.path / "training.gif", grids(out))
     return {"D_loss": float(D_loss_curr), "G_loss": float(G_loss_curr)}
 
 

@@ -48,9 +48,7 @@ import dataclasses
 
 import numpy as np
 import tensorflow as tf
-import tqdm
 
-import tf1_reference  # noqa: F401  (sets up TF1 behaviour before anything is built)
 from harness import checkpoints, ring_display
 from inputs import ring
 from tf1_reference import command
@@ -59,6 +57,10 @@ tf1 = tf.compat.v1
 
 MODEL = "ring_gan"
 SEED = 6789  # GAN.__init__ random_seed=6789; main.py passes 6789 too.
+# See_GANs fit()'s prints and live plot, verbatim.
+LOSS_LINE = "Epoch: [%4d/%4d] , d_loss: %.8f, g_loss: %.8f"
+PRINT_EVERY = 200  # The loss line when epoch % 200 == 0 (before the increment).
+LIVE_EVERY = 50  # The live plot when epoch % 50 == 0 (after the increment).
 
 
 def original_config():
@@ -167,13 +169,13 @@ def generate_from(sess, gan, zs, batch_size):
     return g
 
 
-def train(hp, out, seed=SEED, config=None, control=None):
+def train(hp, out, seed=SEED, config=None, hooks=None):
     """GAN.fit(): the original's loop, draws and prints; returns the last coverage record.
 
-    `control` (harness/checkpoints.py) adds checkpoints, the stop on a signal, --resume and
-    TensorBoard; without one the loop stops on a NaN loss unless --on-nan continue.
+    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
+    them the loop stops on a NaN loss unless --on-nan continue.
     """
-    control = control or checkpoints.Control(on_nan=hp.on_nan)
+    hooks = hooks or command.Hooks(on_nan=hp.on_nan)
     mixture = ring.MIXTURES[hp.mixture]
     graph = tf.Graph()  # GAN._init: graph, session, then the two seeds.
     sess = tf1.Session(config=config, graph=graph)
@@ -182,7 +184,7 @@ def train(hp, out, seed=SEED, config=None, control=None):
         tf1.set_random_seed(seed)
         gan = build_graph(hp)
         sess.run(tf1.global_variables_initializer())
-        saver = tf1.train.Saver() if control.enabled else None  # Built after the original's ops.
+        saver = command.saver_for(hooks)  # Built after the original's ops.
 
     def generate(num_samples):  # GAN.generate: zs from NumPy's global generator.
         zs = np.random.normal(0.0, 1.0, [num_samples, hp.num_z])
@@ -190,43 +192,30 @@ def train(hp, out, seed=SEED, config=None, control=None):
 
     view = ring_display.RingDisplay(out, mixture, seed, hp.num_z, live=hp.live)
     coverage_of = lambda zs: generate_from(sess, gan, zs, hp.batch_size)  # noqa: E731
-    record, loop = None, {"epoch": 0}
-    if control.resumed:
-        loop = command.restore(control, sess, saver)["loop"]
-        checkpoints.set_numpy_states(control.resumed["rng"])
-        view.set_state(loop["view"])
+    with sess:
+        hooks.track(view).attach(command.SessionState(sess, saver, graph))
         record = view.records[-1] if view.records else None
-    command.attach_board(control, graph, purge_step=loop["epoch"])
-
-    def save(step):
-        state = dict(loop, view=view.state())
-        return command.save_checkpoint(
-            control, sess, saver, step, state, checkpoints.numpy_states()
-        )
-
-    with sess, control.signals(), tqdm.tqdm(total=hp.num_epochs, initial=loop["epoch"],
-                                            disable=None, leave=False) as progress:  # fmt: skip
-        for epoch in range(loop["epoch"], hp.num_epochs):
-            x = ring.sample(mixture, hp.batch_size)
-            z = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
-            d_loss = d_step(sess, gan, x, z)
-            z = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
-            g_loss = g_step(sess, gan, z)
-            if epoch % ring_display.PRINT_EVERY == 0:
-                out.print(ring_display.LOSS_LINE % (epoch, hp.num_epochs, d_loss, g_loss))
-                out.metric(epoch=epoch, d_loss=float(d_loss), g_loss=float(g_loss))
-                out.scalars(epoch, d_loss=d_loss, g_loss=g_loss)
-            ring_display.check_losses(epoch, d_loss, g_loss, control, view.finish)
-            progress.update()
-            if (epoch + 1) % ring_display.LIVE_EVERY == 0:
-                view.live_plot(generate)
-            if (epoch + 1) % hp.disp_freq == 0:
-                losses = {"d_loss": float(d_loss), "g_loss": float(g_loss)}
-                record = view.display(epoch + 1, generate, coverage_of, losses)
-            loop["epoch"] = epoch + 1
-            control.step_done(epoch + 1, save)
-        control.finish(hp.num_epochs, save)
-    view.finish()
+        try:
+            for epoch in hooks.steps(hp.num_epochs):
+                x = ring.sample(mixture, hp.batch_size)
+                z = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
+                d_loss = d_step(sess, gan, x, z)
+                z = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
+                g_loss = g_step(sess, gan, z)
+                if epoch % PRINT_EVERY == 0:
+                    out.print(LOSS_LINE % (epoch, hp.num_epochs, d_loss, g_loss))
+                    out.metric(epoch=epoch, d_loss=float(d_loss), g_loss=float(g_loss))
+                    out.scalars(epoch, d_loss=d_loss, g_loss=g_loss)
+                hooks.step(f"step {epoch} (the raw log of a saturated sigmoid; frames saved)",
+                           d_loss=d_loss, g_loss=g_loss)  # fmt: skip
+                if (epoch + 1) % LIVE_EVERY == 0:
+                    view.live_plot(generate)
+                if (epoch + 1) % hp.disp_freq == 0:
+                    losses = {"d_loss": float(d_loss), "g_loss": float(g_loss)}
+                    record = view.display(epoch + 1, generate, coverage_of, losses)
+            hooks.end()
+        finally:
+            view.finish()  # The blog's generate_animation, also after a stop.
     return record
 
 
