@@ -438,7 +438,10 @@ def merge_row(name, runs, spec, scorer, pictures, link, log):
               "kernel_path": kernel_path,
               "dates": [dates[0], dates[-1]] if dates else None,
               "machines": sorted({(r["machine"], r["machine_source"]) for r in records}),
-              "extras": list(spec.extras) if spec else [], "runs": records}  # fmt: skip
+              "extras": list(spec.extras) if spec else [], "runs": records,
+              "not_started": [[f, s] for s in (spec.seeds if spec else ())
+                              for f in row_table.FRAMEWORKS
+                              if not any(r.framework == f and r.seed == s for r in runs)]}
     if model == "ring_gan":
         result["ring"] = ring_summary(records)
     if registry.check(model).mnist and scorer is not None:

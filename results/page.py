@@ -82,7 +82,11 @@ def markdown(row):
     unfinished = [r for r in runs if r["state"] in ("interrupted", "lost")]
     lines += [f"- Not finished, left out: {LABELS[r['framework']]}, seed {r['seed']}: "
               f"{r['detail']}." for r in unfinished]
-    return "\n".join(lines + ([""] if stopped or unfinished else []))
+    missing = row.get("not_started", [])
+    if missing:
+        lines.append("- Not started: " + ", ".join(f"{LABELS[f]} seed {s}" for f, s in missing)
+                     + ".")  # fmt: skip
+    return "\n".join(lines + ([""] if stopped or unfinished or missing else []))
 
 
 def ring_markdown(row):

@@ -21,7 +21,7 @@ import sys
 import numpy as np
 import pytest
 
-from harness import cli
+from harness import cli, cpu
 from results import __main__ as command
 from results import merge, page, plan, rows, score
 
@@ -157,12 +157,15 @@ def test_run_writes_machine_and_stopped_files(study):
 
 
 def test_merge_scores_counts_and_names(study, fixed_classifier, tmp_path, capsys):
-    table, root, _ = study
+    _, root, _ = study
     stopped = root / "vanilla-tiny" / "pytorch" / "seed-1"
     (stopped / "checkpoints" / "finished").rename(stopped / "finished.kept")
     (stopped / "STOPPED").write_text("exit 2: error: G_loss became inf at iteration 2, so ...\n")
+    wider = tmp_path / "table.json"  # ring-inf with a seed that never ran.
+    wider.write_text(json.dumps([{**row, "seeds": [1, 9]} if row["name"] == "ring-inf" else row
+                                 for row in TABLE]))  # fmt: skip
     try:
-        results("merge", root, "--table", table, "--out", tmp_path / "out", "--samples", 300)
+        results("merge", root, "--table", wider, "--out", tmp_path / "out", "--samples", 300)
     finally:
         (stopped / "STOPPED").unlink()
         (stopped / "finished.kept").rename(stopped / "checkpoints" / "finished")
@@ -184,7 +187,9 @@ def test_merge_scores_counts_and_names(study, fixed_classifier, tmp_path, capsys
     assert "| PyTorch port |" in text and "| 1 of 2 |" in text
     assert "| real test images (ceiling) |" in text and "images of the digit 1 (floor)" in text
     assert "- PyTorch port, seed 1: G_loss became inf at iteration 2" in text
-    assert "machine: AMD" in text or "machine: " in text
+    assert "- Not started: TF1 reference seed 9, PyTorch port seed 9." in text
+    assert f"machine: {cpu.model()}" in text  # Run folders made here: this machine, and
+    assert "(recorded at merge time" in text  # ... said so where no machine.json names it.
     for row in saved["rows"]:
         for run in row["runs"]:
             for picture in run.get("pictures", []) + [run.get("grid"), run.get("curve")]:
