@@ -3,7 +3,7 @@
 Runs are found under the given folders (any folder holding hparams.json) and grouped into
 rows. A run in the plan's layout, `<row>/<framework>/seed-<S>`, belongs to row `<row>`;
 any other run to the row named after its model. The runs of one row must agree in every
-hyper-parameter and flag but the seed (and `threads` and `data_dir`, which change no number),
+hyper-parameter and flag but the seed (and `threads` and `data_dir`, which follow the machine),
 in the row table's flags when the row is in it, in the steps they finished with, and in the
 kernel switches their machine.json records; otherwise the merge stops with one sentence naming
 two runs and the fields where they differ.
@@ -43,7 +43,9 @@ from results import page
 from results import plan as planning
 from results import rows as row_table
 
-IGNORED = ("seed", "data_dir", "threads")  # Change no number (ports/command.py THREADS).
+# Not settings of a row: the seed varies by design, the data folder is a path, and a port's
+# thread count follows the machine's cores, as the CPU does (each run's machine is named).
+IGNORED = ("seed", "data_dir", "threads")
 PER_FRAMEWORK = ("framework", "device", "fused_adam")  # Compared within one framework only.
 HIGH_QUALITY = 0.75  # A run "covers the ring" with every mode and this high-quality fraction.
 WILSON_Z = 1.96  # 95% interval.

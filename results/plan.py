@@ -165,8 +165,9 @@ def execute(job, python=sys.executable):
 def run(rows, root, parallel=1, log=print):
     """Run every runnable job of the plan, `parallel` at a time; returns the exit status."""
     root = pathlib.Path(root).resolve()
-    todo = [job for job in jobs(rows, root) if job.state in RUNNABLE]
-    skipped = len(jobs(rows, root)) - len(todo)
+    every = jobs(rows, root)
+    todo = [job for job in every if job.state in RUNNABLE]
+    skipped = len(every) - len(todo)
     log(f"run: {len(todo)} job(s), {parallel} at a time; {skipped} done, stopped or lost "
         f"(see python -m results plan --status)")  # fmt: skip
     if not todo:
