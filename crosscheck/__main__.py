@@ -1,8 +1,7 @@
 """Run the step-by-step cross-check of one model and print its table; exit 1 on failure.
 
-Two more modes: `--all` writes the comparison report of every model (crosscheck/report.py),
-and `results MODEL` measures the sample quality of a MNIST model's reference and port
-(crosscheck/results.py).
+One more mode: `--all` writes the comparison report of every model (crosscheck/report.py).
+Sample quality at the originals' budgets is `python -m results` (results/).
 
 Run:
     python -m crosscheck gaussian_gan                                  # 250 steps, own Adam
@@ -10,7 +9,6 @@ Run:
     python -m crosscheck gaussian_cgan --steps 10 --json diffs.json    # per-step figures
     python -m crosscheck mnist_dcgan --dtype float64 --adam tf         # 20 MNIST steps
     python -m crosscheck --all                                         # the report (minutes)
-    python -m crosscheck results mnist_vanilla_gan --budget 2000       # quality, 3 seeds each
 """
 
 import importlib
@@ -27,8 +25,8 @@ def parser():
         description="Drive a TF1 reference and its PyTorch port with identical weights, "
         "batches and noise; compare losses, gradients and every variable after each step.",
         epilog="Also: `python -m crosscheck --all [MODEL ...]` writes the report of every model "
-        "(see `python -m crosscheck --all --help`), and `python -m crosscheck results MODEL` "
-        "measures sample quality (see `python -m crosscheck results --help`).",
+        "(see `python -m crosscheck --all --help`); sample quality at the originals' budgets: "
+        "`python -m results --help`.",
     )
     result.add_argument("model", choices=MODELS, help="which model to check")
     result.add_argument(
@@ -63,10 +61,6 @@ def parser():
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["results"]:
-        from crosscheck import results
-
-        return results.main(argv[1:])
     if "--all" in argv:
         from crosscheck import report
 

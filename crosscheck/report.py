@@ -319,7 +319,7 @@ def quality_section(quality):
         "",
         f"The archive's classifier ({quality['classifier']['test_accuracy'] * 100:.2f}% test "
         f"accuracy, weights `{quality['classifier']['path']}`) on real images, the ceiling "
-        "that generated digits are measured against (`python -m crosscheck results MODEL` "
+        "that generated digits are measured against (`python -m results merge` "
         "measures the models):",
         "",
         "| images | Inception Score (max 10) | Frechet distance to the test set | classes with >= 5% |",  # noqa: E501

@@ -1,117 +1,302 @@
-"""crosscheck/results.py: `python -m crosscheck results MODEL`, on a budget of a few steps.
+"""results/: `python -m results plan | run | merge` on runs of a few steps.
 
-The real classifier takes minutes to train, so these tests hand the command a fixed, untrained
-one (the figures are then meaningless, but every run, table row and file must still be there).
-The real budgets run outside CI; their tables are in the README.
+One small table (tiny ring runs, two seeds in both frameworks; a ring row whose learning rate
+makes every run stop on an infinite loss at its first step; a 3-step vanilla MNIST row) is
+planned, run (the stopping row through `python -m results run`, the others in this process
+from the plan's own commands) and merged. The MNIST runs are scored by a fixed, untrained
+classifier, as the real one takes minutes to train: the figures are then meaningless, but
+every run, row, picture and file must be there.
 """
 
+import dataclasses
+import importlib
 import json
+import os
+import pathlib
+import shlex
+import shutil
+import subprocess
+import sys
 
-import imageio.v2 as imageio
+import numpy as np
 import pytest
-import torch
 
-from crosscheck import results
-from inputs import mnist
-from quality import classifier
+from harness import cli, cpu
+from results import __main__ as command
+from results import merge, page, plan, rows, score
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RING = ["--num-epochs", "40", "--disp-freq", "20", "--checkpoint-every", "20"]
+TABLE = [
+    {"name": "ring-tiny", "model": "ring_gan", "seeds": [1, 2], "args": RING,
+     "pictures": ["_40.png"], "extras": ["coverage-curve"], "note": "a test"},
+    {"name": "ring-inf", "model": "ring_gan", "seeds": [1],
+     "args": ["--num-epochs", "40", "--learning-rate", "10"]},
+    {"name": "vanilla-tiny", "model": "mnist_vanilla_gan", "seeds": [0, 1],
+     "args": ["--iterations", "3", "--sample-every", "2"]},
+]  # fmt: skip
+
+
+def results(*argv):
+    return command.main([str(a) for a in argv])
+
+
+def train(line):
+    """Run one printed training command in this process (python -m MODULE ARGS...)."""
+    words = shlex.split(line)
+    assert words[:2] == ["python", "-m"], line
+    importlib.import_module(words[2]).main(words[3:])
+
+
+@pytest.fixture(scope="module")
+def classifier_model():
+    from quality import classifier
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    return classifier.Classifier().eval()
 
 
 @pytest.fixture
-def fixed_classifier(monkeypatch):
-    try:
-        mnist.read_raw(download=False)
-    except mnist.MnistFileError as error:
-        pytest.skip(f"no MNIST files ({error}); the tests never download.")
-    torch.manual_seed(0)
-    model = classifier.Classifier().eval()
+def fixed_classifier(monkeypatch, classifier_model, mnist_dir):
+    from quality import classifier
+
     record = {"test_accuracy": 0.0, "path": "(untrained, for the test)"}
-    monkeypatch.setattr(classifier, "load", lambda *a, **k: (model, record))
+    monkeypatch.setattr(classifier, "load", lambda *a, **k: (classifier_model, record))
 
 
-@pytest.mark.parametrize("model", results.MODELS)
-def test_every_seed_and_framework_is_trained_scored_and_tabled(model, tmp_path, fixed_classifier):
-    out = tmp_path / "out"
-    argv = [model, "--budget", "2", "--seeds", "0", "1", "--samples", "300", "--out", str(out)]
-    assert results.main(argv) == 0
-    saved = json.loads((out / "results.json").read_text())
-    assert saved["steps"] == 2 and saved["budget"] == "2 steps"
-    assert [(r["framework"], r["seed"]) for r in saved["runs"]] == [
-        ("tf1", 0), ("pytorch", 0), ("tf1", 1), ("pytorch", 1)]  # fmt: skip
-    for run in saved["runs"]:
-        assert sum(run["quality"]["counts"]) == 300 and 1.0 <= run["quality"]["inception_score"]
-        picture = imageio.imread(out / run["picture"])  # 10 x 10 cells of 28 + 2 pixels
-        assert (
-            picture.shape[:2] == (302, 302) and run["picture"] in (out / "results.md").read_text()
-        )
-    text = (out / "results.md").read_text()
-    assert f"`{model}`, 2 steps per run, seeds 0, 1" in text
-    rows = [line for line in text.splitlines() if line.startswith("| TF1") or
-            line.startswith("| PyTorch")]  # fmt: skip
-    assert len(rows) == 2 and all("| 2 of 2 |" in row for row in rows)
-    assert "| real test images (ceiling) |" in text
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """The table, its root, and the runs: ring-inf through `run`, the others in-process."""
+    mnist_files = pathlib.Path(os.environ.get("MNIST_DATA_DIR", "."))
+    if not (mnist_files / "t10k-labels-idx1-ubyte.gz").is_file():
+        pytest.skip("no MNIST files; set MNIST_DATA_DIR (the tests never download).")
+    folder = tmp_path_factory.mktemp("study")
+    table, root = folder / "table.json", folder / "runs"
+    table.write_text(json.dumps(TABLE))
+    done = subprocess.run([sys.executable, "-m", "results", "run", "ring-inf", "--table", table,
+                           "--root", root], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    for line in plan.plan(rows.select(rows.load(table), ["ring-tiny", "vanilla-tiny"]), root,
+                          out=open(os.devnull, "w"), err=open(os.devnull, "w")):  # fmt: skip
+        train(shlex.join(line.words()))
+    return table, root, done
 
 
-def test_a_run_that_diverges_is_counted_and_named_and_the_others_go_on(
-    tmp_path, fixed_classifier, monkeypatch
-):
-    real_tf1 = results.TRAINERS["tf1"]
+def test_the_archive_table_prints_the_issue_s_commands_and_each_parses(tmp_path, capsys):
+    results("plan", "--root", tmp_path / "r")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 * sum(len(row.seeds) for row in rows.ROWS if not row.optional)
+    assert (f"python -m tf1_reference.ring_gan --num-epochs 10000 --seed 6789 --out "
+            f"{tmp_path}/r/ring_gan-10000/tf1/seed-6789") in lines  # fmt: skip
+    assert (f"python -m harness.cpu --path avx2 -- python -m ports.ring_gan --num-epochs 10000 "
+            f"--seed 7 --out {tmp_path}/r/ring_gan-10000-avx2/pytorch/seed-7") in lines  # fmt: skip
+    assert (f"python -m ports.mnist_dcgan train --epochs 2 --real-scale tanh --seed 2 --out "
+            f"{tmp_path}/r/mnist_dcgan-2-tanh/pytorch/seed-2") in lines  # fmt: skip
+    assert not any("mnist_mlp_gan-10/" in line for line in lines)  # Optional: only when named.
+    results("plan", "mnist_mlp_gan-lyeoni", "mnist_mlp_gan-10", "--root", "r")
+    named = capsys.readouterr().out.splitlines()
+    assert named[0] == ("python -m tf1_reference.mnist_mlp_gan --bs 100 --n-epoch 100 --seed 0 "
+                        "--out r/mnist_mlp_gan-lyeoni/tf1/seed-0")  # fmt: skip
+    assert len(named) == 2 + 6
+    for line in lines + named:  # Every flag is one the model's own command line takes.
+        words = shlex.split(line)
+        words = words[words.index("--") + 1 :] if "harness.cpu" in line else words
+        model_parser(words[2]).parse_args(words[3:])
 
-    def diverges_at_seed_1(model, steps, seed, *rest):
-        if seed == 1:
-            results._finite(6, 0.5, float("inf"))
-        return real_tf1(model, steps, seed, *rest)
 
-    monkeypatch.setitem(results.TRAINERS, "tf1", diverges_at_seed_1)
-    out = tmp_path / "out"
-    argv = ["mnist_vanilla_gan", "--budget", "2", "--seeds", "0", "1", "--frameworks", "tf1",
-            "--samples", "300", "--out", str(out)]  # fmt: skip
-    assert results.main(argv) == 0
-    runs = json.loads((out / "results.json").read_text())["runs"]
-    assert "quality" in runs[0] and "quality" not in runs[1]
-    assert runs[1]["stopped"] == "G_loss became inf at step 7"
-    text = (out / "results.md").read_text()
-    assert "| 1 of 2 |" in text and "PyTorch port" not in text
-    assert "- TF1 reference, seed 1: G_loss became inf at step 7; the run stopped there." in text
+def model_parser(name):
+    """The argument parser of a training command (python -m NAME)."""
+    module = importlib.import_module(name)
+    if hasattr(module, "parser"):  # mnist_dcgan's, with its phase.
+        return module.parser()
+    package = importlib.import_module(name.split(".")[0] + ".command")
+    return package.parser(module.MODEL, module.HParams, module.__doc__)
 
 
-def test_the_vanilla_loss_form_is_passed_to_both_frameworks(tmp_path, fixed_classifier,
-                                                             monkeypatch):  # fmt: skip
-    seen = []
+def test_plan_skips_done_runs_and_resumes_an_interrupted_one(study, capsys, tmp_path):
+    table, root, _ = study
+    folder = root / "ring-tiny" / "tf1" / "seed-2"
+    finished = folder / "checkpoints" / "finished"
+    finished.rename(tmp_path / "finished")  # As if killed after its last checkpoint.
+    try:
+        results("plan", "--table", table, "--root", root)
+        out, err = capsys.readouterr()
+        results("plan", "--status", "--table", table, "--root", root)
+        status = capsys.readouterr().out
+        summaries, _ = merge.merge([root / "ring-tiny"], rows.load(table), None,
+                                   out=tmp_path / "partial", log=lambda _: None)  # fmt: skip
+    finally:
+        if not finished.exists():
+            (tmp_path / "finished").rename(finished)
+    resume = f"python -m tf1_reference.ring_gan {' '.join(RING)} --seed 2 --resume {folder}"
+    assert out.splitlines() == [resume]
+    assert "plan: 1 interrupted, 7 done, 2 stopped; done and stopped runs are skipped" in err
+    assert "ring-inf pytorch seed 1: stopped (exit 2: error: d_loss became inf at step 1" in status
+    left_out = [r for r in summaries[0]["runs"] if r["state"] == "interrupted"]
+    assert [(r["framework"], r["seed"]) for r in left_out] == [("tf1", 2)]
+    assert left_out[0]["detail"] == "interrupted; its last checkpoint is after step 40"
+    assert summaries[0]["ring"]["tf1"]["counted"] == 1
+    assert "- Not finished, left out: TF1 reference, seed 2" in (
+        tmp_path / "partial" / "results.md").read_text()  # fmt: skip
+    finished.unlink()
+    train(resume)  # The printed command resumes the run, which then finishes.
+    assert finished.is_file()
+
+
+def test_run_writes_machine_and_stopped_files(study):
+    _, root, done = study
+    assert done.returncode == 1, done.stderr
+    assert "[1/2] ring-inf tf1 seed 1: started" in done.stdout
+    assert "wrote STOPPED" in done.stdout and "run: 0 of 2 job(s) finished" in done.stdout
     for framework in ("tf1", "pytorch"):
-        real = results.TRAINERS[framework]
-
-        def spy(model, steps, seed, data_dir, loss, real=real, framework=framework):
-            seen.append((framework, loss))
-            return real(model, steps, seed, data_dir, loss)
-
-        monkeypatch.setitem(results.TRAINERS, framework, spy)
-    out = tmp_path / "out"
-    argv = ["mnist_vanilla_gan", "--budget", "2", "--seeds", "0", "--loss", "sce", "--samples",
-            "300", "--out", str(out)]  # fmt: skip
-    assert results.main(argv) == 0
-    assert seen == [("tf1", "sce"), ("pytorch", "sce")]
-    assert "2 steps, --loss sce per run" in (out / "results.md").read_text()
+        folder = root / "ring-inf" / framework / "seed-1"
+        assert (folder / "STOPPED").read_text().startswith("exit 2: error: d_loss became inf")
+        machine = json.loads((folder / "machine.json").read_text())
+        assert machine[-1]["kernel_path"] == "native" and machine[-1]["label"]
 
 
-def test_loss_is_refused_for_the_other_models(tmp_path):
-    from harness import cli
+def test_merge_scores_counts_and_names(study, fixed_classifier, tmp_path, capsys):
+    _, root, _ = study
+    stopped = root / "vanilla-tiny" / "pytorch" / "seed-1"
+    (stopped / "checkpoints" / "finished").rename(stopped / "finished.kept")
+    (stopped / "STOPPED").write_text("exit 2: error: G_loss became inf at iteration 2, so ...\n")
+    wider = tmp_path / "table.json"  # ring-inf with a seed that never ran.
+    wider.write_text(json.dumps([{**row, "seeds": [1, 9]} if row["name"] == "ring-inf" else row
+                                 for row in TABLE]))  # fmt: skip
+    try:
+        results("merge", root, "--table", wider, "--out", tmp_path / "out", "--samples", 300)
+    finally:
+        (stopped / "STOPPED").unlink()
+        (stopped / "finished.kept").rename(stopped / "checkpoints" / "finished")
+    text = capsys.readouterr().out
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
+    by_name = {row["name"]: row for row in saved["rows"]}
+    assert list(by_name) == ["ring-tiny", "ring-inf", "vanilla-tiny"]
+    ring = by_name["ring-tiny"]
+    assert ring["ring"]["tf1"]["counted"] == 2 and ring["ring"]["pytorch"]["counted"] == 2
+    assert all(len(r["coverage"]) == 2 for r in ring["runs"])  # Displays at 20 and 40.
+    wilson = [0.0, pytest.approx(0.7935, abs=1e-4)]  # 0 of 1: z^2 / (1 + z^2), z = 1.96.
+    assert by_name["ring-inf"]["ring"]["tf1"] == {"counted": 1, "covers": 0, "rate": 0.0,
+                                                  "interval": wilson}
+    vanilla = by_name["vanilla-tiny"]
+    assert vanilla["quality"]["tf1"]["scored"] == 2
+    assert vanilla["quality"]["pytorch"] == {**vanilla["quality"]["pytorch"], "scored": 1,
+                                             "counted": 2}  # fmt: skip
+    assert sum(vanilla["runs"][0]["quality"]["counts"]) == 300
+    assert "| PyTorch port |" in text and "| 1 of 2 |" in text
+    assert "| real test images (ceiling) |" in text and "images of the digit 1 (floor)" in text
+    assert "- PyTorch port, seed 1: G_loss became inf at iteration 2" in text
+    assert "- Not started: TF1 reference seed 9, PyTorch port seed 9." in text
+    assert f"machine: {cpu.model()}" in text  # Run folders made here: this machine, and
+    assert "(recorded at merge time" in text  # ... said so where no machine.json names it.
+    for row in saved["rows"]:
+        for run in row["runs"]:
+            for picture in run.get("pictures", []) + [run.get("grid"), run.get("curve")]:
+                if picture:
+                    path = tmp_path / "out" / picture
+                    assert path.is_file() and path.stat().st_size < 60_000, path
+    assert (tmp_path / "out" / "results" / "ring-tiny" / "tf1-seed-1-40.png").is_file()
 
-    with pytest.raises(cli.UserError, match="--loss applies to mnist_vanilla_gan only"):
-        results.main(["mnist_mlp_gan", "--loss", "sce", "--out", str(tmp_path)])
-    assert not (tmp_path / "results.json").exists()
+
+def test_merge_refuses_a_row_of_mixed_budgets(study, tmp_path):
+    table, root, _ = study
+    intruder = root / "ring-tiny" / "tf1" / "seed-3"
+    train(f"python -m tf1_reference.ring_gan --num-epochs 20 --disp-freq 20 --seed 3 "
+          f"--out {intruder}")  # fmt: skip
+    try:
+        with pytest.raises(cli.UserError) as refused:
+            results("merge", root / "ring-tiny", "--out", tmp_path / "out")
+    finally:
+        shutil.rmtree(intruder)
+    message = str(refused.value)
+    assert message.startswith(f"cannot merge {root}/ring-tiny/tf1/seed-1 and {intruder} into "
+                              "row ring-tiny: they differ in num_epochs (40 against 20)")
+    assert message.count(".") <= 2 and not (tmp_path / "out").exists()
 
 
-def test_finite_losses_pass_and_nan_names_the_step():
-    results._finite(0, 0.7, 1.2, "extra outputs are ignored")
-    with pytest.raises(results.Diverged, match="D_loss became nan at step 3"):
-        results._finite(2, float("nan"), 1.0)
+def test_docs_mode_rebuilds_the_marked_block_from_every_kept_row(study, tmp_path):
+    table, root, _ = study
+    doc = tmp_path / "docs" / "results.md"
+    doc.parent.mkdir()
+    doc.write_text(f"# Results\n\nBefore.\n\n{page.BEGIN}\nold\n{page.END}\n\nAfter.\n")
+    results("merge", root / "ring-tiny", root / "ring-inf", "--table", table, "--docs", doc)
+    results("merge", root / "ring-inf", "--table", table, "--docs", doc)  # Again, one row.
+    text = doc.read_text()
+    assert text.startswith("# Results\n\nBefore.\n\n") and text.endswith("\n\nAfter.\n")
+    assert "\nold\n" not in text and text.index("`ring-tiny`") < text.index("`ring-inf`")
+    assert (doc.parent / "results" / "ring-inf" / "row.json").is_file()
+    assert (doc.parent / "results" / "ring-tiny" / "tf1-seed-1-coverage.png").is_file()
+    doc.write_text("# no markers\n")
+    with pytest.raises(cli.UserError, match="has no <!-- results.merge: begin -->"):
+        results("merge", root / "ring-inf", "--docs", doc)
 
 
-@pytest.mark.parametrize("text, model, expected", [
-    ("2000", "mnist_vanilla_gan", (2000, "2000 steps")),
-    ("1step", "mnist_vanilla_gan", (1, "1 step")),
-    ("10epochs", "mnist_mlp_gan", (4680, "10 epochs (4680 steps)")),
-    ("2 epochs", "mnist_dcgan", (1718, "2 epochs (1718 steps)")),
-])  # fmt: skip
-def test_budget_words_and_epoch_lengths(text, model, expected):
-    assert results.parse_budget(text, model) == expected
+@pytest.mark.parametrize("model", ["mnist_dcgan", "mnist_mlp_gan"])
+@pytest.mark.parametrize("framework", ["tf1", "pytorch"])
+def test_each_mnist_generator_is_rebuilt_from_its_checkpoint(model, framework, tmp_path):
+    """Fresh weights saved in the loops' layout come back as digits in [0, 1]."""
+    from harness import registry
+
+    module = registry.module(model, framework)
+    hp = module.HParams()
+    saved = {**dataclasses.asdict(hp), "model": model, "framework": framework, "seed": 0}
+    folder = tmp_path / "run"
+    (folder / "checkpoints").mkdir(parents=True)
+    if framework == "tf1":
+        import tensorflow as tf
+
+        tf1 = tf.compat.v1
+        with tf.Graph().as_default():
+            module.build_graph(hp)
+            with tf1.Session() as session:
+                session.run(tf1.global_variables_initializer())
+                tf1.train.Saver().save(session, str(folder / "checkpoints" / "model.ckpt"), 5)
+    else:
+        import torch
+
+        width = getattr(hp, score.SAMPLING[model].z_field)
+        G = module.Generator(width) if model == "mnist_dcgan" else module.Generator(width, 784)
+        torch.save({"G": G.state_dict(), "step": 5}, folder / "checkpoints" / "model.pt")
+    images = score.generate(folder, saved, 7)
+    assert images.shape == (7, 784) and np.isfinite(images).all()
+    assert images.min() >= -1e-6 or model == "mnist_dcgan"  # As written: tanh read as [0, 1].
+
+
+def test_bad_input_is_one_sentence(tmp_path):
+    for argv, fragment in [
+        (["plan", "no_such_row"], "unknown row 'no_such_row'"),
+        (["merge", tmp_path / "nothing", "--out", tmp_path], "does not exist"),
+        (["merge", tmp_path], "needs --out DIR or --docs"),
+        (["plan", "--table", tmp_path / "t.json"], "t.json"),
+    ]:
+        (tmp_path / "t.json").write_text('[{"name": "x", "model": "nope", "seeds": [1]}]')
+        with pytest.raises(cli.UserError, match=fragment):
+            results(*argv)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["plan", "--help"], ["run", "--help"],
+                                  ["merge", "--help"]])  # fmt: skip
+def test_help(argv, capsys):
+    with pytest.raises(SystemExit) as ended:
+        results(*argv)
+    assert ended.value.code == 0 and "usage: python -m results" in capsys.readouterr().out
+
+
+def test_lyeoni_losses_and_cost_lines_are_read_and_tabled(tmp_path):
+    run = merge.Run(tmp_path, {"framework": "tf1", "seed": 0}, "r", "done", "")
+    (tmp_path / "loss.txt").write_text("".join(f"[{e}/20]: loss_d: 0.{e:03d}, loss_g: 2.500\n"
+                                               for e in range(1, 21)))  # fmt: skip
+    (tmp_path / "log.txt").write_text("noise\nEpoch: 0001 cost= 0.693147181\n"
+                                      "Epoch: 0002 cost= 0.700000000\nModel saved in path: x\n")
+    losses, costs = merge.loss_lines(run), merge.cost_lines(run)
+    assert losses[20] == [0.02, 2.5] and len(losses) == 20
+    assert costs == ["Epoch: 0001 cost= 0.693147181", "Epoch: 0002 cost= 0.700000000"]
+    record = {"framework": "tf1", "seed": 0, "losses": json.loads(json.dumps(losses)),
+              "cost_lines": costs}  # fmt: skip
+    row = {"runs": [record, {**record, "framework": "pytorch"}]}
+    table = "\n".join(page.lyeoni_markdown(row))
+    assert "| epoch | lyeoni | TF1 reference seed 0 | PyTorch port seed 0 |" in table
+    assert "| 2 | 0.433 / 7.166 | 0.002 / 2.500 | 0.002 / 2.500 |" in table
+    assert "| 10 | 0.915 / 2.447 |" in table and "| 3 |" not in table and "| 20 |" in table
+    assert "| `Epoch: 0002` | `0.700000000` | `0.700000000` |" in page.cost_markdown(row)

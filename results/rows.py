@@ -1,0 +1,139 @@
+"""The rows of the results tables: which runs make each one, as data.
+
+A row is one (model, flags) setting trained in both frameworks over a few seeds; each of its
+runs is one ordinary training command writing `<root>/<row>/<framework>/seed-<S>`. `ROWS` is
+the archive's own table (the originals' budgets); `load(path)` reads another one from a JSON
+list of objects with the same fields, for a smaller study or a test.
+"""
+
+import dataclasses
+import json
+import pathlib
+
+from harness import cli, cpu, registry
+
+FRAMEWORKS = ("tf1", "pytorch")  # Run folders' <framework> part, as hparams.json names it.
+# What a row's merge adds besides its scores or coverage (see results/merge.py).
+EXTRAS = ("coverage-curve", "lyeoni-losses", "cost-lines")
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    name: str  # The row's folder under the root and its name in the tables.
+    model: str  # A name from harness/registry.py.
+    seeds: tuple  # One run per seed and framework.
+    args: tuple = ()  # The training command's arguments besides --seed and --out.
+    cpu_path: str = "native"  # harness/cpu.py PATHS: the kernel paths the commands run under.
+    pictures: tuple = ()  # Run-folder file patterns copied, small, beside the table.
+    extras: tuple = ()  # Names from EXTRAS.
+    optional: bool = False  # Left out of `plan` and `run` unless named.
+    note: str = ""  # One line for the table's heading: what the row is for.
+
+
+ROWS = (
+    Row("ring_gan-10000", "ring_gan", (6789, 1, 2, 3, 4, 5, 6, 7), ("--num-epochs", "10000"),
+        note="how often each framework covers all 8 modes after 10,000 epochs"),
+    Row("ring_gan-10000-avx2", "ring_gan", (6789, 1, 2, 3, 4, 5, 6, 7),
+        ("--num-epochs", "10000"), cpu_path="avx2",
+        note="the same under an AVX2-only CPU's kernel paths"),
+    Row("ring_gan-100000", "ring_gan", (6789,), pictures=("_25000.png", "_55000.png"),
+        extras=("coverage-curve",), note="See_GANs' own run: 100,000 epochs, seed 6789"),
+    Row("mnist_vanilla_gan-20000-log", "mnist_vanilla_gan", (0, 1, 2),
+        ("--iterations", "20000", "--loss", "log"), note="the blog's raw-log loss"),
+    Row("mnist_vanilla_gan-20000-sce", "mnist_vanilla_gan", (0, 1, 2),
+        ("--iterations", "20000", "--loss", "sce"), note="the repository's loss on logits"),
+    Row("mnist_dcgan-2-as-written", "mnist_dcgan", (0, 1, 2),
+        ("train", "--epochs", "2", "--real-scale", "as-written"),
+        note="the default 2 epochs, real images in [0, 1] against a tanh generator"),
+    Row("mnist_dcgan-2-tanh", "mnist_dcgan", (0, 1, 2),
+        ("train", "--epochs", "2", "--real-scale", "tanh"),
+        note="the default 2 epochs, real images mapped to [-1, 1]"),
+    Row("mnist_dcgan-20", "mnist_dcgan", (0,), ("train",), pictures=("samples_epoch_*.png",),
+        extras=("cost-lines",), note="the seed's phase 1: 20 epochs"),
+    Row("mnist_mlp_gan-lyeoni", "mnist_mlp_gan", (0,), ("--bs", "100", "--n-epoch", "100"),
+        pictures=("sample_10.png", "sample_50.png", "sample_100.png"),
+        extras=("lyeoni-losses",), note="lyeoni's batch 100, 100 of his 200 epochs"),
+    Row("mnist_mlp_gan-10", "mnist_mlp_gan", (0, 1, 2), optional=True,
+        note="the seed's 10 epochs"),
+)  # fmt: skip
+
+
+def check(row):
+    """`row` itself, or a UserError naming the field that is wrong."""
+    if not row.name or "/" in row.name or row.name.startswith("."):
+        raise cli.UserError(f"row name {row.name!r} must be a plain folder name.")
+    try:
+        registry.check(row.model)
+    except ValueError as error:
+        raise cli.UserError(f"row {row.name}: {error}") from None
+    if row.cpu_path not in cpu.PATHS:
+        raise cli.UserError(f"row {row.name}: cpu_path {row.cpu_path!r} is none of "
+                            f"{', '.join(cpu.PATHS)}.")  # fmt: skip
+    unknown = sorted(set(row.extras) - set(EXTRAS))
+    if unknown:
+        raise cli.UserError(f"row {row.name}: unknown extras {', '.join(unknown)}; "
+                            f"choose from {', '.join(EXTRAS)}.")  # fmt: skip
+    if not row.seeds or not all(isinstance(s, int) for s in row.seeds):
+        raise cli.UserError(f"row {row.name}: seeds must be a non-empty list of integers.")
+    if any(a in ("--seed", "--out", "--resume") for a in row.args):
+        raise cli.UserError(f"row {row.name}: args must not hold --seed, --out or --resume; "
+                            "the plan adds them.")  # fmt: skip
+    return row
+
+
+def load(path=None):
+    """The rows of the JSON file at `path` (a list of Row fields), or ROWS when None."""
+    if path is None:
+        return ROWS
+    try:
+        data = json.loads(pathlib.Path(path).read_text())
+    except ValueError as error:
+        raise cli.UserError(f"--table {path} is not valid JSON ({error}).") from None
+    fields = {f.name for f in dataclasses.fields(Row)}
+    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+        raise cli.UserError(f"--table {path} must hold a JSON list of row objects.")
+    rows = []
+    for entry in data:
+        unknown = sorted(set(entry) - fields)
+        if unknown:
+            raise cli.UserError(f"--table {path}: unknown row field {unknown[0]!r}; the fields "
+                                f"are {', '.join(sorted(fields))}.")  # fmt: skip
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()}
+        try:
+            rows.append(check(Row(**values)))
+        except cli.UserError as error:
+            raise cli.UserError(f"--table {path}: {error}") from None
+        except TypeError as error:
+            raise cli.UserError(f"--table {path}: {error}.") from None
+    return tuple(rows)
+
+
+def select(rows, names):
+    """The rows called `names` (all but the optional ones when none is named)."""
+    if not names:
+        return [row for row in rows if not row.optional]
+    by_name = {row.name: row for row in rows}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise cli.UserError(f"unknown row {unknown[0]!r}; the rows are "
+                            f"{', '.join(by_name)}.")  # fmt: skip
+    return [by_name[name] for name in names]
+
+
+def expected_fields(row):
+    """hparams.json values the row's flags fix: `--num-epochs 10000` -> {"num_epochs": "10000"}.
+
+    A bare word (mnist_dcgan's `train`) is the run's phase. Values are compared as text.
+    """
+    expected, args = {}, list(row.args)
+    while args:
+        token = args.pop(0)
+        if not token.startswith("--"):
+            expected["phase"] = token
+        elif args and not args[0].startswith("--"):
+            expected[token[2:].replace("-", "_")] = args.pop(0)
+        elif token.startswith("--no-"):  # A switch off, such as --no-live.
+            expected[token[5:].replace("-", "_")] = "False"
+        else:  # A switch on, such as --fused-adam.
+            expected[token[2:].replace("-", "_")] = "True"
+    return expected
