@@ -76,7 +76,7 @@ def parser():
         "running jobs checkpoint and stop; plan then prints their --resume commands. "
         + STATES_HELP)  # fmt: skip
     add_rows(run)
-    run.add_argument("--jobs", type=cli._positive(int), default=1, metavar="N",
+    run.add_argument("--jobs", type=cli.positive(int), default=1, metavar="N",
                      help="jobs at a time (default: 1)")
     merge = commands.add_parser(
         "merge", help="turn finished run folders into tables and small pictures",
@@ -93,7 +93,7 @@ def parser():
     merge.add_argument("--docs", nargs="?", const=str(page.DOC), default=None, metavar="FILE",
                        help=f"rebuild the marked block of FILE (default: {page.DOC})")
     add_table(merge)
-    merge.add_argument("--samples", type=cli._positive(int), default=10000, metavar="N",
+    merge.add_argument("--samples", type=cli.positive(int), default=10000, metavar="N",
                        help="digits generated and scored per MNIST run (default: 10000)")
     merge.add_argument("--data-dir", default=None,
                        help="MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)")

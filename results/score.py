@@ -96,7 +96,9 @@ def _tf1_generator(folder, module, hp, model):
     """(z -> G(z), close) from the reference's graph and the run's latest Saver checkpoint."""
     import tensorflow as tf
 
-    import tf1_reference  # noqa: F401  (TF1 behaviour before the graph is built)
+    import tf1_reference
+
+    tf1_reference.setup()  # TF1 behaviour before the graph is built.
 
     tf1 = tf.compat.v1
     prefix = tf1.train.latest_checkpoint(str(folder / "checkpoints"))
