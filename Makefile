@@ -14,7 +14,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 demo: $(VENV)/.installed  ## The comparison report: every model cross-checked and briefly trained in both frameworks (MNIST ones when present).
-	$(PY) -m crosscheck.demo
+	$(PY) -m report.demo
 
 test: $(VENV)/.installed  ## The CI suite: fast tests (multi-seed result runs are marked slow).
 	$(PY) -m pytest -q

@@ -1,14 +1,6 @@
 """Cross-checks: each TF1 reference and its PyTorch port driven with identical numbers.
 
 `python -m crosscheck MODEL` runs one model's check; crosscheck/engine.py holds the method and
-the tolerances, crosscheck/<model>.py says how each model is fed and stepped.
+the tolerances, crosscheck/<model>.py says how each model is fed and stepped. The list of
+models is harness/registry.py's.
 """
-
-MODELS = (
-    "gaussian_gan",
-    "gaussian_cgan",
-    "ring_gan",
-    "mnist_dcgan",
-    "mnist_vanilla_gan",
-    "mnist_mlp_gan",
-)

@@ -1,22 +1,20 @@
 """Run the step-by-step cross-check of one model and print its table; exit 1 on failure.
 
-One more mode: `--all` writes the comparison report of every model (crosscheck/report.py).
-Sample quality at the originals' budgets is `python -m results` (results/).
+The comparison report of every model is `python -m report` (report/comparison.py); sample
+quality at the originals' budgets is `python -m results` (results/).
 
 Run:
     python -m crosscheck gaussian_gan                                  # 250 steps, own Adam
     python -m crosscheck gaussian_gan --dtype float64 --adam tf        # the 1e-12 check
     python -m crosscheck gaussian_cgan --steps 10 --json diffs.json    # per-step figures
     python -m crosscheck mnist_dcgan --dtype float64 --adam tf         # 20 MNIST steps
-    python -m crosscheck --all                                         # the report (minutes)
 """
 
 import importlib
 import json
 import sys
 
-from crosscheck import MODELS
-from harness import cli, run_folder
+from harness import cli, registry, run_folder
 
 
 def parser():
@@ -24,11 +22,11 @@ def parser():
         prog="python -m crosscheck",
         description="Drive a TF1 reference and its PyTorch port with identical weights, "
         "batches and noise; compare losses, gradients and every variable after each step.",
-        epilog="Also: `python -m crosscheck --all [MODEL ...]` writes the report of every model "
-        "(see `python -m crosscheck --all --help`); sample quality at the originals' budgets: "
+        epilog="Also: `python -m report [MODEL ...]` writes the report of every model "
+        "(see `python -m report --help`); sample quality at the originals' budgets: "
         "`python -m results --help`.",
     )
-    result.add_argument("model", choices=MODELS, help="which model to check")
+    result.add_argument("model", choices=registry.NAMES, help="which model to check")
     result.add_argument(
         "--steps",
         type=int,
@@ -60,11 +58,6 @@ def parser():
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if "--all" in argv:
-        from crosscheck import report
-
-        return report.main([a for a in argv if a != "--all"])
     args = parser().parse_args(argv)
     if args.steps is not None and args.steps < 1:
         raise cli.UserError(f"--steps must be a positive count, got {args.steps}.")

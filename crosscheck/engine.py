@@ -315,7 +315,7 @@ def kink_flips(case, reference, port, batch):
 
 def judge(per_step, dtype="float32", adam="tf"):
     """Verdict rows for per-step records ("loss_D", "loss_G", "variables", "floor") made
-    outside `run` (crosscheck/convert.py's continued runs), by the same tolerance rule."""
+    outside `run` (convert/checkpoint.py's continued runs), by the same tolerance rule."""
     return _verdicts({}, per_step, {}, dtype, adam)
 
 

@@ -1,7 +1,7 @@
 """An Adam for PyTorch that computes exactly what TF1's `tf.compat.v1.train.AdamOptimizer` does.
 
 Used inside the cross-check, so that what remains between a reference and its port is the
-model, not the optimizer, and to continue in PyTorch a run that TF began (crosscheck/convert.py).
+model, not the optimizer, and to continue in PyTorch a run that TF began (convert/checkpoint.py).
 TF1 differs from `torch.optim.Adam` in two ways (anchors.md pitfalls 3.1 and 3.14):
 
 1. Epsilon placement. TF1's kernel (ApplyAdam) folds the bias correction into the step size,

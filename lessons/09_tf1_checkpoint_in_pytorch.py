@@ -7,10 +7,10 @@ entry, how the array must be rearranged: a dense kernel is stored `[in, out]` wh
 the batch-norm moving statistics become buffers, with TF's momentum 0.99 written 0.01 in
 PyTorch. The archive keeps that table for each model (`NAME_MAP`, `BUFFER_MAP` in
 ports/<model>.py, the layouts in ports/layouts.py) and a converter built on it
-(crosscheck/convert.py). This lesson converts a seed-002 DCGAN checkpoint with it and checks
+(convert/checkpoint.py). This lesson converts a seed-002 DCGAN checkpoint with it and checks
 that the port, loaded with the result, computes the logits TensorFlow computes.
 
-Source: crosscheck/convert.py (tf_to_torch), ports/layouts.py, ports/mnist_dcgan.py
+Source: convert/checkpoint.py (tf_to_torch), ports/layouts.py, ports/mnist_dcgan.py
     (`NAME_MAP`, `BUFFER_MAP`, the `momentum=0.01, eps=1e-3` batch norm); shared/spec/
     originals.md section 6.3 (PyTorch-port equivalences); torch.nn.BatchNorm2d documentation
     (momentum: the weight of the new value).
@@ -40,7 +40,7 @@ import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
 
 import tf1_reference  # noqa: E402
-from crosscheck import convert  # noqa: E402  (the archive's converter: its one import here)
+from convert import checkpoint as convert  # noqa: E402  (the archive's converter: its one import here)
 from ports import layouts  # noqa: E402
 from ports import mnist_dcgan as port  # noqa: E402
 from tf1_reference import mnist_dcgan  # noqa: E402
@@ -297,7 +297,7 @@ FOLDER.cleanup()
 # ## Takeaways
 #
 # - A TF1 checkpoint reaches PyTorch through a table by name (`NAME_MAP`, `BUFFER_MAP`) and
-#   a layout per entry; the archive's converter (`crosscheck/convert.py`) checks names,
+#   a layout per entry; the archive's converter (`convert/checkpoint.py`) checks names,
 #   shapes and dtypes before it converts anything.
 # - Dense kernels transpose (`[in, out]` -> `[out, in]`); conv filters permute HWIO -> OIHW,
 #   transposed-conv filters `[h, w, out, in]` -> `[in, out, h, w]`, the same

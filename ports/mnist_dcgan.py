@@ -174,7 +174,7 @@ NAME_MAP = {
     "discriminator/dense/bias": ("discriminator.dense.bias", "same"),
 }
 
-# TF1's BatchNorm moving statistics -> the port's buffers, for checkpoints (crosscheck/convert.py).
+# TF1's BatchNorm moving statistics -> the port's buffers, for checkpoints (convert/checkpoint.py).
 # Neither framework reads them here (D always normalises with batch statistics).
 BUFFER_MAP = {
     "discriminator/batch_normalization/moving_mean": ("discriminator.batch_normalization.running_mean", "same"),  # fmt: skip

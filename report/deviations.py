@@ -18,12 +18,11 @@ import ast
 import pathlib
 import sys
 
-from harness import run_folder
+from harness import registry, run_folder
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "deviations.md"
-MODELS = ("gaussian_gan", "gaussian_cgan", "ring_gan", "mnist_dcgan", "mnist_vanilla_gan",
-          "mnist_mlp_gan")  # fmt: skip
+MODELS = registry.NAMES
 SIDES = (("tf1_reference", "TF1 reference"), ("ports", "PyTorch port"))
 
 

@@ -2,7 +2,7 @@
 
 `markdown(row)` is one row's section; `write_docs` rebuilds the marked block of docs/results.md
 from every row summary kept beside it (docs/results/<row>/row.json), so merging some rows again
-leaves the others in place, as crosscheck/measure.py --docs does for its tables.
+leaves the others in place, as report/measure.py --docs does for its tables.
 """
 
 import json

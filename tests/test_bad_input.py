@@ -20,12 +20,11 @@ import pytest
 import torch
 from hypothesis import strategies as st
 
-from crosscheck import MODELS
-from harness import cli
+from harness import cli, registry
 from inputs import mnist
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-TRAINING = [f"{package}.{model}" for package in ("tf1_reference", "ports") for model in MODELS]
+TRAINING = [f"{package}.{model}" for package in ("tf1_reference", "ports") for model in registry.NAMES]
 MNIST_COMMANDS = [c for c in TRAINING if ".mnist_" in c]
 PHASE = {"mnist_dcgan": ["train"]}  # Positional arguments a command needs before its flags.
 
@@ -189,7 +188,7 @@ def test_dcgan_restore_of_another_models_checkpoint(package, capsys, tmp_path, m
     fails(capsys, main_of(f"{package}.mnist_dcgan"), argv, "--restore", "mnist_dcgan")
 
 
-# crosscheck, crosscheck.demo and crosscheck.convert.
+# crosscheck, report.demo and convert.
 
 
 @pytest.mark.parametrize(
@@ -210,7 +209,7 @@ def test_crosscheck(argv, fragment, capsys):
 
 
 def test_demo_unknown_model(capsys, tmp_path):
-    from crosscheck import demo
+    from report import demo
 
     fails(capsys, demo.main, ["no_such_gan", "--out", str(tmp_path / "d")], "no_such_gan")
     assert not (tmp_path / "d").exists()
@@ -219,7 +218,7 @@ def test_demo_unknown_model(capsys, tmp_path):
 @pytest.fixture(scope="module")
 def ring_pt(tmp_path_factory):
     """A real ring_gan .pt, converted from a fresh TF checkpoint of the reference graph."""
-    from crosscheck import convert
+    from convert import checkpoint as convert
 
     folder = tmp_path_factory.mktemp("pt")
     m = convert.model_map("ring_gan")
@@ -231,7 +230,7 @@ def ring_pt(tmp_path_factory):
 
 
 def test_convert_bad_input(capsys, tmp_path, ring_pt):
-    from crosscheck import convert
+    from convert import checkpoint as convert
 
     prefix, pt = ring_pt
     main = convert.main
@@ -264,7 +263,7 @@ def test_convert_bad_input(capsys, tmp_path, ring_pt):
 
 
 def test_convert_truncated_tf_checkpoint(capsys, tmp_path, ring_pt):
-    from crosscheck import convert
+    from convert import checkpoint as convert
 
     prefix, _ = ring_pt
     for part in pathlib.Path(prefix).parent.glob(pathlib.Path(prefix).name + ".*"):
@@ -279,7 +278,7 @@ def test_convert_another_model_in_a_real_subprocess(tmp_path):
     pt = tmp_path / "cgan.pt"
     torch.save({"model": "gaussian_cgan", "format": 1, "step": 0, "G": {}, "D": {},
                 "opt_G": None, "opt_D": None}, pt)  # fmt: skip
-    subprocess_fails("crosscheck.convert", "torch-to-tf", "gaussian_gan", str(pt),
+    subprocess_fails("convert", "torch-to-tf", "gaussian_gan", str(pt),
                      str(tmp_path / "g.ckpt"), fragments=("not gaussian_gan",))  # fmt: skip
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cgan.pt"]
 

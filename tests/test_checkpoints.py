@@ -87,7 +87,7 @@ def test_toy_run_stopped_and_resumed_prints_what_an_uninterrupted_run_does(
 
 
 def check_format(run_dir, model, package, step):
-    """The fixed checkpoint formats that crosscheck/convert.py reads."""
+    """The fixed checkpoint formats that convert/checkpoint.py reads."""
     folder = run_dir / checkpoints.FOLDER
     if package == "ports":
         import torch

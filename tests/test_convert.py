@@ -1,4 +1,4 @@
-"""Checkpoint conversion (crosscheck/convert.py), for every model.
+"""Checkpoint conversion (convert/checkpoint.py), for every model.
 
 One run per model, shared by the tests: the reference trains 20 steps from the cross-check's
 weights and batches, saves a Saver checkpoint, and trains 20 more; a second TF graph continues
@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 import torch
 
-from crosscheck import MODELS, convert, engine
+from convert import checkpoint as convert
+from crosscheck import engine
 from crosscheck.engine import tf1
-from harness import cli
+from harness import cli, registry
 
 STEPS = 20  # The issue's 20 + 20 steps.
 # The issue's 1e-6 on the converted generator's output, relative to the output's size where
@@ -124,7 +125,7 @@ def run(request, folder):
     return continued_run(model, folder)
 
 
-@pytest.mark.parametrize("run", MODELS, indirect=True)
+@pytest.mark.parametrize("run", registry.NAMES, indirect=True)
 def test_tf_to_torch_to_tf_is_bit_for_bit(run):
     import tensorflow as tf
 
@@ -141,12 +142,12 @@ def test_tf_to_torch_to_tf_is_bit_for_bit(run):
     assert run["updates"] == {"D": STEPS, "G": STEPS} == run["steps"] and run["step"] == STEPS
 
 
-@pytest.mark.parametrize("run", MODELS, indirect=True)
+@pytest.mark.parametrize("run", registry.NAMES, indirect=True)
 def test_converted_generator_gives_the_same_output(run):
     assert run["generator"] <= TOL_GENERATOR * run["scale"], (run["generator"], run["scale"])
 
 
-@pytest.mark.parametrize("run", MODELS, indirect=True)
+@pytest.mark.parametrize("run", registry.NAMES, indirect=True)
 def test_twenty_tf_steps_then_twenty_in_pytorch_match_forty_in_tf(run):
     rows = engine.judge(run["per_step"])
     table = "\n".join(f"{q}: {v:.3e} (tolerance {t})" for q, v, t, _ in rows)
@@ -207,7 +208,7 @@ def test_nothing_is_overwritten_and_extra_keys_are_ignored(folder, tmp_path):
     assert values["beta1_power_1"] == np.float32(0.9) and not values["generator/g_W/Adam"].any()
 
 
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", registry.NAMES)
 def test_a_port_checkpoint_goes_to_tf_and_back_bit_for_bit(model, tmp_path, request):
     """The other direction: 3 steps of the port's own torch.optim.Adam, to TF and back."""
     if model.startswith("mnist_"):

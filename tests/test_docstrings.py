@@ -13,7 +13,7 @@ MODULES = sorted(
     for folder in ("tf1_reference", "ports", "bench")
     for path in (ROOT / folder).glob("*.py")
     if path.stem not in {"__init__", "command", "session", "layouts", "__main__"}
-) + ["crosscheck/demo.py", "crosscheck/convert.py"]
+) + ["report/demo.py", "convert/checkpoint.py"]
 
 
 @pytest.mark.parametrize("path", MODULES)

@@ -1,4 +1,4 @@
-"""The comparison report (`python -m crosscheck --all`) on a tiny budget: tables and pictures.
+"""The comparison report (`python -m report`) on a tiny budget: tables and pictures.
 
 In CI one report is built once per module for the Gaussian GAN and the MNIST vanilla GAN (a
 few cross-check steps in three settings and tiny runs each); the slow test builds it for all
@@ -18,7 +18,8 @@ import imageio.v2 as imageio
 import numpy as np
 import pytest
 
-from crosscheck import MODELS, report
+from harness import registry
+from report import comparison as report
 from inputs import mnist
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -106,7 +107,7 @@ def test_every_picture_exists_and_is_a_valid_image(tiny_report):
 
 @pytest.mark.slow
 def test_report_of_all_six_models(tmp_path):
-    folder, reports, text = build_tiny(tmp_path, MODELS)
+    folder, reports, text = build_tiny(tmp_path, registry.NAMES)
     check_summary_table(reports, text)
     check_model_tables(reports, text)
     check_pictures(folder, reports, text)
@@ -156,7 +157,7 @@ def run_command(*args):
                           text=True, timeout=120)  # fmt: skip
 
 
-@pytest.mark.parametrize("args", [("crosscheck", "--all", "--help"),
+@pytest.mark.parametrize("args", [("report", "--help"),
                                   ("quality.classifier", "--help")])  # fmt: skip
 def test_help(args):
     result = run_command(*args)
@@ -165,7 +166,7 @@ def test_help(args):
 
 @pytest.mark.parametrize("args, fragment", [
     (("crosscheck", "results", "mnist_vanilla_gan"), "invalid choice: 'results'"),
-    (("crosscheck", "--all", "no_such_gan", "--no-quality"), "unknown model 'no_such_gan'"),
+    (("report", "no_such_gan", "--no-quality"), "unknown model 'no_such_gan'"),
 ])  # fmt: skip
 def test_bad_input_is_one_sentence(args, fragment):
     result = run_command(*args)
@@ -177,7 +178,7 @@ def test_a_report_folder_holding_runs_is_refused_before_anything_runs(tmp_path):
     """A half-written report (killed during its runs) has runs/ but no report.md yet."""
     (tmp_path / "runs" / "gaussian_gan" / "tf1").mkdir(parents=True)
     (tmp_path / "runs" / "gaussian_gan" / "tf1" / "log.txt").write_text("old\n")
-    result = run_command("crosscheck", "--all", "gaussian_gan", "--out", str(tmp_path))
+    result = run_command("report", "gaussian_gan", "--out", str(tmp_path))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "already holds a report or its runs" in result.stderr.strip().splitlines()[-1]
     assert (tmp_path / "runs" / "gaussian_gan" / "tf1" / "log.txt").read_text() == "old\n"

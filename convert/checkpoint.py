@@ -6,9 +6,9 @@ Source: the cross-check's name maps (each port's NAME_MAP, ports/layouts.py); TF
     torch.optim.Adam's state_dict.
 
 Run:
-    python -m crosscheck.convert tf-to-torch gaussian_gan runs/a/gan.ckpt runs/a.pt
-    python -m crosscheck.convert torch-to-tf gaussian_gan runs/a.pt runs/b/gan.ckpt
-    python -m crosscheck.convert tf-to-torch mnist_dcgan runs/dcgan runs/dcgan.pt   # a folder
+    python -m convert tf-to-torch gaussian_gan runs/a/gan.ckpt runs/a.pt
+    python -m convert torch-to-tf gaussian_gan runs/a.pt runs/b/gan.ckpt
+    python -m convert tf-to-torch mnist_dcgan runs/dcgan runs/dcgan.pt   # a folder
 
 The two formats (the resumable runs write and read the same):
 - TF1: a `tf.compat.v1.train.Saver` checkpoint (a prefix: PREFIX.index and PREFIX.data-*) of
@@ -46,8 +46,7 @@ import pathlib
 import sys
 import tempfile
 
-from crosscheck import MODELS
-from harness import cli, run_folder
+from harness import cli, registry, run_folder
 
 FORMAT = 1  # The PyTorch file's "format"; bump it when its keys change meaning.
 # Formats read: this converter's own, and a run checkpoint's (harness/checkpoints.py FORMAT 2),
@@ -140,8 +139,8 @@ def layouts_parameter(side, path):
 @functools.lru_cache(maxsize=None)
 def model_map(model):
     """The `ModelMap` of `model`, built once per process (a TF graph and the port's modules)."""
-    if model not in MODELS:
-        raise cli.UserError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}.")
+    if model not in registry.MODELS:
+        raise cli.UserError(f"unknown model {model!r}; choose one of {', '.join(registry.NAMES)}.")
     return ModelMap(model)
 
 
@@ -399,7 +398,7 @@ def write_torch(checkpoint, out):
 
 def parser():
     result = cli.ArgumentParser(
-        prog="python -m crosscheck.convert",
+        prog="python -m convert",
         description="Convert a checkpoint between a model's TF1 reference (a Saver prefix) and "
         "its PyTorch port (a .pt file), weights and Adam state alike, through the cross-check's "
         "name maps.",
@@ -407,14 +406,14 @@ def parser():
     )
     commands = result.add_subparsers(dest="command", required=True, metavar="COMMAND")
     to_torch = commands.add_parser("tf-to-torch", help="TF1 Saver checkpoint -> .pt file")
-    to_torch.add_argument("model", choices=MODELS, help="which model saved the checkpoint")
+    to_torch.add_argument("model", choices=registry.NAMES, help="which model saved the checkpoint")
     to_torch.add_argument("checkpoint", help="TF checkpoint prefix (or a folder holding one)")
     to_torch.add_argument("out", help="the .pt file to write (must not exist)")
     to_torch.add_argument("--step", type=cli.positive(int), default=None, metavar="N",
                           help="training step to record (default: D's Adam update count, "
                           "read off its beta powers)")  # fmt: skip
     to_tf = commands.add_parser("torch-to-tf", help=".pt file -> TF1 Saver checkpoint")
-    to_tf.add_argument("model", choices=MODELS, help="which model saved the checkpoint")
+    to_tf.add_argument("model", choices=registry.NAMES, help="which model saved the checkpoint")
     to_tf.add_argument("pt", help="the .pt file to read")
     to_tf.add_argument("prefix", help="TF checkpoint prefix to write (must not exist)")
     return result

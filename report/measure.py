@@ -7,9 +7,9 @@ file in the folder into the tables of docs/crosscheck.md, one column group per m
 figures of two CPU kinds stand side by side and each names where it came from.
 
 Run:
-    python -m crosscheck.measure                          # this CPU (about 5 minutes on 2 cores)
-    python -m harness.cpu --path avx2 -- python -m crosscheck.measure   # the AVX2 kind's paths
-    python -m crosscheck.measure --docs                   # rewrite docs/crosscheck.md's tables
+    python -m report.measure                          # this CPU (about 5 minutes on 2 cores)
+    python -m harness.cpu --path avx2 -- python -m report.measure   # the AVX2 kind's paths
+    python -m report.measure --docs                   # rewrite docs/crosscheck.md's tables
 
 Deviations: none (a project tool).
 """
@@ -33,7 +33,7 @@ STEPS = {  # Steps per model: one epoch of the toys, 500 ring steps, 100 MNIST b
 SETTINGS = (("float64", "tf"), ("float32", "tf"), ("float32", "torch"))
 FOLDER = pathlib.Path("docs") / "measurements"
 DOC = pathlib.Path("docs") / "crosscheck.md"
-BEGIN, END = "<!-- crosscheck.measure: begin -->", "<!-- crosscheck.measure: end -->"
+BEGIN, END = "<!-- report.measure: begin -->", "<!-- report.measure: end -->"
 
 
 def measure(models):
@@ -110,7 +110,7 @@ def tables(records):
 def write_docs(folder=FOLDER, doc=DOC):
     records = [json.loads(p.read_text()) for p in sorted(pathlib.Path(folder).glob("*.json"))]
     if not records:
-        raise SystemExit(f"error: no measurements in {folder}; run python -m crosscheck.measure.")
+        raise SystemExit(f"error: no measurements in {folder}; run python -m report.measure.")
     text = pathlib.Path(doc).read_text()
     if BEGIN not in text or END not in text:
         raise SystemExit(f"error: {doc} has no {BEGIN} ... {END} block to fill.")
@@ -124,7 +124,7 @@ def write_docs(folder=FOLDER, doc=DOC):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m crosscheck.measure",
+        prog="python -m report.measure",
         description="Measure the cross-check table on this machine (one JSON per CPU and kernel "
         "paths), or with --docs write every measured machine's table into docs/crosscheck.md.",
     )
@@ -146,7 +146,7 @@ def main(argv=None):
 
     label = cpu.label()
     record = {"label": label, "machine": cpu.describe(),
-              "command": "python -m crosscheck.measure" + (
+              "command": "python -m report.measure" + (
                   f" (under harness.cpu's {' '.join(cpu.switches())})" if cpu.switches() else ""),
               "models": measure(args.models)}  # fmt: skip
     path = pathlib.Path(args.folder) / f"{slug(label)}.json"

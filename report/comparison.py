@@ -10,9 +10,9 @@ quality reference line of the real test set (quality/). A model whose MNIST file
 is reported as skipped, with the reason, and the others still run.
 
 Run:
-    python -m crosscheck --all                          # the demo budget, into runs/report/<time>
-    python -m crosscheck --all --budget tiny --out /tmp/r   # a few steps per model (CI)
-    python -m crosscheck --all gaussian_gan ring_gan    # some models only
+    python -m report                          # the demo budget, into runs/report/<time>
+    python -m report --budget tiny --out /tmp/r   # a few steps per model (CI)
+    python -m report gaussian_gan ring_gan    # some models only
 """
 
 import dataclasses
@@ -27,8 +27,7 @@ import time
 
 import imageio.v2 as imageio
 
-from crosscheck import MODELS
-from harness import cpu, cli, run_folder
+from harness import cli, cpu, registry, run_folder
 
 # The three settings of the cross-check, in the report's order: (dtype, PyTorch side's Adam).
 SETTINGS = (("float64", "tf"), ("float32", "tf"), ("float32", "torch"))
@@ -359,7 +358,7 @@ def write_report(folder, reports, quality, budget, seed, started):
         "# TF1 references and PyTorch ports, compared",
         "",
         f"Written {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC by "
-        f"`python -m crosscheck --all --budget {budget} --seed {seed}` in "
+        f"`python -m report --budget {budget} --seed {seed}` in "
         f"{time.time() - started:.0f} s on {cpu.label()} (load average at the end "
         f"{os.getloadavg()[0]:.1f}).",
         "",
@@ -385,7 +384,7 @@ def write_report(folder, reports, quality, budget, seed, started):
     return text
 
 
-def build(folder, models=MODELS, budget="demo", seed=0, quality=True, train=True, log=print):
+def build(folder, models=registry.NAMES, budget="demo", seed=0, quality=True, train=True, log=print):
     """Run everything and write `folder`/report.md and its pictures; returns the ModelReports."""
     plans, started = BUDGETS[budget], time.time()
     folder = pathlib.Path(folder)
@@ -422,7 +421,7 @@ def build(folder, models=MODELS, budget="demo", seed=0, quality=True, train=True
 
 def parser():
     result = cli.ArgumentParser(
-        prog="python -m crosscheck --all",
+        prog="python -m report",
         description="Cross-check every model in three settings, train each framework briefly, "
         "and write one report folder (report.md and its pictures).",
     )
@@ -431,7 +430,7 @@ def parser():
         nargs="*",
         default=[],
         metavar="MODEL",
-        help=f"models to include (default: all of {', '.join(MODELS)})",
+        help=f"models to include (default: all of {', '.join(registry.NAMES)})",
     )
     result.add_argument("--budget", choices=tuple(BUDGETS), default="demo",
                         help="demo: 20-250 cross-check steps and short runs per model (minutes); "
@@ -455,15 +454,15 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    unknown = [m for m in args.models if m not in MODELS]
+    unknown = [m for m in args.models if m not in registry.MODELS]
     if unknown:
-        raise cli.UserError(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}.")
+        raise cli.UserError(f"unknown model {unknown[0]!r}; choose from {', '.join(registry.NAMES)}.")
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     folder = pathlib.Path(args.out or pathlib.Path("runs") / "report" / stamp)
     if (folder / "report.md").exists() or (folder / "runs").exists():
         # Checked before anything runs: the short runs would each refuse the folder later.
         raise cli.UserError(f"{folder} already holds a report or its runs; choose another --out.")
-    models = args.models or list(MODELS)
+    models = args.models or list(registry.NAMES)
     reports, _ = build(folder, models, args.budget, args.seed, quality=not args.no_quality,
                        train=not args.no_train, log=lambda text: print(text, flush=True))  # fmt: skip
     print()

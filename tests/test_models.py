@@ -1,0 +1,100 @@
+"""What every model of the registry must satisfy, and what importing the archive must not do.
+
+Per model (harness/registry.py): a TF1 reference and a PyTorch port with the same HParams
+defaults, a `train(hp, out, seed, ..., hooks=...)` loop and a `main`, a cross-check case whose
+NAME_MAP covers the reference's trainable variables once each, and a docstring that lists its
+deviations. For the whole tree: importing a module builds nothing, writes nothing and leaves
+TensorFlow in eager mode; the MNIST reader imports no PyTorch.
+"""
+
+import dataclasses
+import inspect
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+import tensorflow as tf
+
+from harness import registry
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PACKAGES = ("tf1_reference", "ports", "crosscheck", "report", "results", "convert", "bench",
+            "quality", "figures", "inputs", "harness")  # fmt: skip
+
+
+@pytest.mark.parametrize("model", registry.NAMES)
+def test_reference_and_port_share_their_defaults(model):
+    reference, port = registry.reference(model), registry.port(model)
+    assert dataclasses.asdict(port.HParams()) == dataclasses.asdict(reference.HParams())
+    assert registry.MODELS[model].length_flag.lstrip("-").replace("-", "_") in {
+        f.name for f in dataclasses.fields(reference.HParams)
+    }
+
+
+@pytest.mark.parametrize("model", registry.NAMES)
+@pytest.mark.parametrize("framework", sorted(registry.FRAMEWORKS))
+def test_every_model_has_one_loop_and_a_command(model, framework):
+    module = registry.module(model, framework)
+    parameters = inspect.signature(module.train).parameters
+    assert list(parameters)[:3] == ["hp", "out", "seed"] and "hooks" in parameters
+    assert callable(module.main) and module.MODEL == model
+
+
+@pytest.mark.parametrize("model", registry.NAMES)
+def test_name_map_covers_each_trainable_variable_once(model):
+    case = registry.case(model)
+    with tf.Graph().as_default():
+        case.reference.build_graph(case.reference.HParams())
+        names = [v.op.name for v in tf.compat.v1.trainable_variables()]
+    assert sorted(case.port.NAME_MAP) == sorted(names) and len(set(names)) == len(names)
+
+
+def test_registry_refuses_an_unknown_model():
+    with pytest.raises(ValueError, match="unknown model 'mnist_gan'; choose one of"):
+        registry.check("mnist_gan")
+
+
+def _fresh(code, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("TF_USE_LEGACY_KERAS", None)
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+
+
+def test_importing_every_module_builds_and_writes_nothing(tmp_path):
+    modules = sorted(
+        f"{package}.{path.stem}" if path.stem != "__init__" else package
+        for package in PACKAGES
+        for path in (ROOT / package).glob("*.py")
+        if path.stem != "__main__"
+    )
+    code = (
+        "import importlib, os, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "import tensorflow as tf\n"
+        "assert tf.executing_eagerly(), 'an import left TensorFlow in graph mode'\n"
+        "assert 'TF_USE_LEGACY_KERAS' not in os.environ, 'an import chose Keras 2'\n"
+        "assert not tf.compat.v1.get_default_graph().get_operations(), 'an import built ops'\n"
+    )
+    result = _fresh(code, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_mnist_reader_imports_no_torch(tmp_path):
+    result = _fresh("import sys, inputs.mnist\nassert 'torch' not in sys.modules", tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_setup_enters_graph_mode_once(tmp_path):
+    code = (
+        "import tf1_reference, tensorflow as tf\n"
+        "assert tf.executing_eagerly()\n"
+        "tf1_reference.setup(); tf1_reference.setup()\n"
+        "assert not tf.executing_eagerly()\n"
+    )
+    result = _fresh(code, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
