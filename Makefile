@@ -16,7 +16,8 @@ $(VENV)/.installed: requirements.txt
 demo: $(VENV)/.installed  ## The comparison report: every model cross-checked and briefly trained in both frameworks (MNIST ones when present).
 	$(PY) -m report.demo
 
-test: $(VENV)/.installed  ## The CI suite: fast tests (multi-seed result runs are marked slow).
+test: $(VENV)/.installed  ## The CI suite: the format check, then the fast tests (result runs are slow).
+	$(VENV)/bin/ruff format --check --quiet . && $(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest -q
 
 test-slow: $(VENV)/.installed  ## Result reproduction: multi-seed training runs (minutes).

@@ -101,10 +101,14 @@ ARCHITECTURES = {
     # 1 x 28 x 28; D conv2d 5x5 /2 to 64 x 14 x 14, to 128 x 7 x 7, dense 6272 -> 1; batch 64.
     "mnist_dcgan": Architecture(
         64,
-        (Dense(100, 128), Dense(128, 7 * 7 * 128), ConvTranspose(128, 64, 5, 7),
-         ConvTranspose(64, 1, 5, 14)),
+        (
+            Dense(100, 128),
+            Dense(128, 7 * 7 * 128),
+            ConvTranspose(128, 64, 5, 7),
+            ConvTranspose(64, 1, 5, 14),
+        ),
         (Conv(1, 64, 5, 14), Conv(64, 128, 5, 7), Dense(7 * 7 * 128, 1)),
-    ),  # fmt: skip
+    ),
 }
 
 
@@ -118,8 +122,9 @@ def iteration_flops(model):
     if model not in ARCHITECTURES:
         raise ValueError(f"no layer shapes for {model!r}; known: {', '.join(ARCHITECTURES)}.")
     arch = ARCHITECTURES[model]
-    f_g, f_d = forward_flops(arch.generator, arch.batch), forward_flops(
-        arch.discriminator, arch.batch
+    f_g, f_d = (
+        forward_flops(arch.generator, arch.batch),
+        forward_flops(arch.discriminator, arch.batch),
     )
     f_g0, f_d0 = arch.generator[0].flops(arch.batch), arch.discriminator[0].flops(arch.batch)
     return 4 * f_g - f_g0 + 8 * f_d - 2 * f_d0

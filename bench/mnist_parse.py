@@ -49,8 +49,13 @@ def main(argv=None):
     parser = cli.ArgumentParser(
         prog="python -m bench.mnist_parse", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("data_dir", nargs="?", default=None, metavar="DATA_DIR",
-                        help="the MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)")  # fmt: skip
+    parser.add_argument(
+        "data_dir",
+        nargs="?",
+        default=None,
+        metavar="DATA_DIR",
+        help="the MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)",
+    )
     data_dir = mnist.resolve_data_dir(parser.parse_args(argv).data_dir)
     count = parse_all(data_dir)
     parse = best_seconds(lambda: parse_all(data_dir))

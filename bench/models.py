@@ -48,7 +48,9 @@ class Baton:
     def give(self, name):
         """Hand the turn from `name` to the next side that is still running."""
         with self.condition:
-            ring = self.order[self.order.index(name) + 1 :] + self.order[: self.order.index(name) + 1]
+            ring = (
+                self.order[self.order.index(name) + 1 :] + self.order[: self.order.index(name) + 1]
+            )
             self.turn = next((n for n in ring if n not in self.finished), None)
             self.condition.notify_all()
 
@@ -62,8 +64,7 @@ class Baton:
 class TimedHooks(hooks.Hooks):
     """Hooks that time steps in blocks and pass the turn after each block (no checkpoints)."""
 
-    def __init__(self, name, baton, ready, warmup, repeats, block_steps=None,
-                 block_seconds=0.25):  # fmt: skip
+    def __init__(self, name, baton, ready, warmup, repeats, block_steps=None, block_seconds=0.25):
         super().__init__(on_nan="continue", progress=False)
         self.name, self.baton, self.ready = name, baton, ready
         self.warmup, self.repeats = warmup, repeats
@@ -95,7 +96,9 @@ class TimedHooks(hooks.Hooks):
             self._block[1] += 1
         if self.done == self.warmup and self.block_steps is None:
             per_step = (self._warm or self.block_seconds) / max(1, self.warmup)
-            self.block_steps = int(min(MAX_BLOCK_STEPS, max(1, round(self.block_seconds / per_step))))
+            self.block_steps = int(
+                min(MAX_BLOCK_STEPS, max(1, round(self.block_seconds / per_step)))
+            )
         if self._block[1] and self._block[1] >= (self.block_steps or 1):
             self.blocks.append(tuple(self._block))
             self._block = [0.0, 0]
@@ -143,28 +146,47 @@ def _train(model, side, seed, data_dir, run_hooks, folder, tf_config):
             config = tf_config(_original_config(module))
             module.train(hp, out, seed, config=config, hooks=run_hooks, **extra)
         else:
-            module.train(hp, out, seed, "cpu", hooks=run_hooks, fused_adam=side.fused_adam,
-                         **extra)  # fmt: skip
+            module.train(hp, out, seed, "cpu", hooks=run_hooks, fused_adam=side.fused_adam, **extra)
 
 
-def time_model(model, seed=0, data_dir=None, repeats=5, warmup=None, block_steps=None,
-               block_seconds=0.25, sides=SIDES, tf_config=lambda config: config):  # fmt: skip
+def time_model(
+    model,
+    seed=0,
+    data_dir=None,
+    repeats=5,
+    warmup=None,
+    block_steps=None,
+    block_seconds=0.25,
+    sides=SIDES,
+    tf_config=lambda config: config,
+):
     """{side name: [ms per step of each block]} of the model's sides, taking turns."""
     importlib.import_module("tf1_reference").setup()
     warmup = 3 if warmup is None else warmup
     baton = Baton([side.name for side in sides])
     timers, threads, errors = {}, [], {}
-    with tempfile.TemporaryDirectory(prefix="bench-") as scratch, open(os.devnull, "w") as quiet, \
-            contextlib.redirect_stdout(quiet):  # The loops' own prints; bench prints a table.
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-") as scratch,
+        open(os.devnull, "w") as quiet,
+        contextlib.redirect_stdout(quiet),
+    ):  # The loops' own prints; bench prints a table.
         for side in sides:
             ready = threading.Event()
-            timers[side.name] = TimedHooks(side.name, baton, ready, warmup, repeats, block_steps,
-                                           block_seconds)  # fmt: skip
+            timers[side.name] = TimedHooks(
+                side.name, baton, ready, warmup, repeats, block_steps, block_seconds
+            )
 
             def target(side=side):
                 try:
-                    _train(model, side, seed, data_dir, timers[side.name],
-                           f"{scratch}/{side.name}", tf_config)  # fmt: skip
+                    _train(
+                        model,
+                        side,
+                        seed,
+                        data_dir,
+                        timers[side.name],
+                        f"{scratch}/{side.name}",
+                        tf_config,
+                    )
                 except hooks.Stop:
                     pass
                 except BaseException as error:  # noqa: BLE001  (re-raised in the caller)
@@ -186,5 +208,6 @@ def time_model(model, seed=0, data_dir=None, repeats=5, warmup=None, block_steps
     short = [n for n, t in timers.items() if len(t.blocks) < repeats]
     if short:
         raise RuntimeError(f"{model}: the {short[0]} run ended before {repeats} timed blocks.")
-    return {name: [seconds / steps * 1e3 for seconds, steps in t.blocks]
-            for name, t in timers.items()}, {n: t.block_steps for n, t in timers.items()}  # fmt: skip
+    return {
+        name: [seconds / steps * 1e3 for seconds, steps in t.blocks] for name, t in timers.items()
+    }, {n: t.block_steps for n, t in timers.items()}

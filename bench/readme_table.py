@@ -30,12 +30,13 @@ def markdown(records):
         f"interleaved blocks after a warm-up; background load {loads} cores over the models "
         f"(load check {first['load_check']}); float32 matmul peak "
         f"{first['matmul_gflops']['best']:.0f} GFLOP/s (torch.mm "
-        f"{first['matmul_gflops']['torch_mm']:.0f}, TF MatMul {first['matmul_gflops']['tf_matmul']:.0f}).",
+        f"{first['matmul_gflops']['torch_mm']:.0f}, "
+        f"TF MatMul {first['matmul_gflops']['tf_matmul']:.0f}).",
         "",
         "| model | TF1 ms / iteration | port ms / iteration | port / TF1 | port --fused-adam ms "
         "| fused / TF1 | compute floor ms | full default run, TF1 / port / fused (extrapolated) |",
         "|---|---|---|---|---|---|---|---|",
-    ]  # fmt: skip
+    ]
     for r in records:
         lines.append(
             f"| `{r['model']}` | {r['reference_ms']:.3g} | {r['port_ms']:.3g} | {r['ratio']:.2f} | "

@@ -30,7 +30,6 @@ import json
 import pathlib
 import statistics
 import sys
-import time
 
 import tensorflow as tf
 import torch
@@ -70,9 +69,15 @@ def bench_model(model, args, gflops, default_threads):
     torch.set_num_threads(args.torch_threads or command.THREADS.get(model, default_threads))
     meter = machine.LoadMeter().start()
     blocks, steps = models.time_model(
-        model, args.seed, args.data_dir, args.repeats, args.warmup, args.iterations,
-        args.block_seconds, tf_config=lambda config: with_threads(config, args.tf_threads),
-    )  # fmt: skip
+        model,
+        args.seed,
+        args.data_dir,
+        args.repeats,
+        args.warmup,
+        args.iterations,
+        args.block_seconds,
+        tf_config=lambda config: with_threads(config, args.tf_threads),
+    )
     record = {"model": model, "background_load": meter.cores()}
     for name, values in blocks.items():
         record[f"{name}_ms"] = statistics.median(values)
@@ -123,29 +128,86 @@ def parser():
         description=__doc__.split("\n")[0],
         epilog="What is timed and how: the module docstring of bench/run.py.",
     )
-    result.add_argument("models", nargs="*", metavar="MODEL",
-                        help=f"models to time (default: all six: {', '.join(registry.NAMES)})")  # fmt: skip
-    result.add_argument("--json", metavar="FILE", help="write the results here, a JSON list with one object per model")  # fmt: skip
-    result.add_argument("--iterations", type=cli.positive(int), default=None, metavar="N",
-                        help="steps per timed block (default: as many as fill --block-seconds)")  # fmt: skip
-    result.add_argument("--block-seconds", type=float, default=BLOCK_SECONDS, metavar="S",
-                        help=f"length of one timed block, in seconds (default {BLOCK_SECONDS})")  # fmt: skip
-    result.add_argument("--repeats", type=cli.positive(int), default=REPEATS, metavar="N",
-                        help=f"timed blocks per figure, the median is reported (default {REPEATS})")  # fmt: skip
-    result.add_argument("--warmup", type=int, default=None, metavar="N",
-                        help="untimed steps before the blocks (default 3)")  # fmt: skip
-    result.add_argument("--torch-threads", type=cli.positive(int), default=None, metavar="N",
-                        help="torch.set_num_threads(N) for every port (default: each port's own choice, ports/command.py)")  # fmt: skip
-    result.add_argument("--tf-threads", type=cli.positive(int), default=None, metavar="N",
-                        help="intra- and inter-op threads of the reference's session (default: the original's ConfigProto)")  # fmt: skip
-    result.add_argument("--max-load", type=float, default=MAX_LOAD, metavar="CORES",
-                        help=f"refuse to report above this background load, in cores (default {MAX_LOAD})")  # fmt: skip
-    result.add_argument("--ignore-load", action="store_true",
-                        help="time and report under any load; the JSON records the bypass and the loads")  # fmt: skip
-    result.add_argument("--matmul-size", type=cli.positive(int), default=MATMUL_SIZE, metavar="N",
-                        help=f"side of the float32 matmul that measures peak GFLOP/s (default {MATMUL_SIZE})")  # fmt: skip
-    result.add_argument("--seed", type=int, default=0, help="seed of the weights and data (default 0)")  # fmt: skip
-    result.add_argument("--data-dir", default=None, help="MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)")  # fmt: skip
+    result.add_argument(
+        "models",
+        nargs="*",
+        metavar="MODEL",
+        help=f"models to time (default: all six: {', '.join(registry.NAMES)})",
+    )
+    result.add_argument(
+        "--json",
+        metavar="FILE",
+        help="write the results here, a JSON list with one object per model",
+    )
+    result.add_argument(
+        "--iterations",
+        type=cli.positive(int),
+        default=None,
+        metavar="N",
+        help="steps per timed block (default: as many as fill --block-seconds)",
+    )
+    result.add_argument(
+        "--block-seconds",
+        type=float,
+        default=BLOCK_SECONDS,
+        metavar="S",
+        help=f"length of one timed block, in seconds (default {BLOCK_SECONDS})",
+    )
+    result.add_argument(
+        "--repeats",
+        type=cli.positive(int),
+        default=REPEATS,
+        metavar="N",
+        help=f"timed blocks per figure, the median is reported (default {REPEATS})",
+    )
+    result.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        metavar="N",
+        help="untimed steps before the blocks (default 3)",
+    )
+    result.add_argument(
+        "--torch-threads",
+        type=cli.positive(int),
+        default=None,
+        metavar="N",
+        help="torch.set_num_threads(N) for every port (default: each port's own choice, "
+        "ports/command.py)",
+    )
+    result.add_argument(
+        "--tf-threads",
+        type=cli.positive(int),
+        default=None,
+        metavar="N",
+        help="intra- and inter-op threads of the reference's session (default: the original's "
+        "ConfigProto)",
+    )
+    result.add_argument(
+        "--max-load",
+        type=float,
+        default=MAX_LOAD,
+        metavar="CORES",
+        help=f"refuse to report above this background load, in cores (default {MAX_LOAD})",
+    )
+    result.add_argument(
+        "--ignore-load",
+        action="store_true",
+        help="time and report under any load; the JSON records the bypass and the loads",
+    )
+    result.add_argument(
+        "--matmul-size",
+        type=cli.positive(int),
+        default=MATMUL_SIZE,
+        metavar="N",
+        help=f"side of the float32 matmul that measures peak GFLOP/s (default {MATMUL_SIZE})",
+    )
+    result.add_argument(
+        "--seed", type=int, default=0, help="seed of the weights and data (default 0)"
+    )
+    result.add_argument(
+        "--data-dir", default=None, help="MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)"
+    )
     return result
 
 
@@ -167,11 +229,13 @@ def main(argv=None):
     refuse_if_loaded(load_before, args, "before timing")
     description = machine.describe()
     matmul = machine.matmul_throughput(args.matmul_size)
-    print(f"{description['cpu']}, {description['usable_cores']} cores, torch "
-          f"{description['torch']} ({description['torch_threads']} threads), TF "
-          f"{description['tensorflow']}; background load {load_before:.2f} cores; float32 matmul "
-          f"{matmul['torch_mm']:.0f} GFLOP/s (torch.mm), {matmul['tf_matmul']:.0f} (TF MatMul)",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"{description['cpu']}, {description['usable_cores']} cores, torch "
+        f"{description['torch']} ({description['torch_threads']} threads), TF "
+        f"{description['tensorflow']}; background load {load_before:.2f} cores; float32 matmul "
+        f"{matmul['torch_mm']:.0f} GFLOP/s (torch.mm), {matmul['tf_matmul']:.0f} (TF MatMul)",
+        file=sys.stderr,
+    )
     records = []
     for model in chosen:
         print(f"timing {model} ...", file=sys.stderr)
@@ -180,16 +244,20 @@ def main(argv=None):
         record.update(
             measured_at=started.isoformat(timespec="seconds"),
             background_load_before=load_before,
-            load_check="bypassed (--ignore-load)" if args.ignore_load else f"passed (max {args.max_load} cores)",
+            load_check="bypassed (--ignore-load)"
+            if args.ignore_load
+            else f"passed (max {args.max_load} cores)",
             max_load=args.max_load,
             matmul_gflops=matmul,
             tf_threads=args.tf_threads or "original ConfigProto",
             machine=description,
             command=" ".join(["python -m bench"] + (argv if argv is not None else sys.argv[1:])),
-        )  # fmt: skip
+        )
         records.append(record)
-    print(f"ms per iteration (one D step + one G step), median of {args.repeats} blocks; "
-          f"floor at {matmul['best']:.0f} GFLOP/s; load in cores")  # fmt: skip
+    print(
+        f"ms per iteration (one D step + one G step), median of {args.repeats} blocks; "
+        f"floor at {matmul['best']:.0f} GFLOP/s; load in cores"
+    )
     print(format_table(records))
     if args.json:
         text = json.dumps(records, indent=1)

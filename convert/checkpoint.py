@@ -71,12 +71,18 @@ def _refuse_names(what, model, expected, found):
     missing, unexpected = set(expected) - set(found), set(found) - set(expected)
     if not (missing or unexpected):
         return
-    first = (f"'{min(unexpected)}' is not in {model}" if unexpected
-             else f"'{min(missing)}' is missing")  # fmt: skip
-    lists = [f"missing ({len(missing)}): {_names(missing)}" if missing else "",
-             f"unexpected ({len(unexpected)}): {_names(unexpected)}" if unexpected else ""]  # fmt: skip
-    raise Mismatch(f"{what} is not a {model} checkpoint, first mismatch {first}; "
-                   + "; ".join(x for x in lists if x) + ".")  # fmt: skip
+    first = (
+        f"'{min(unexpected)}' is not in {model}" if unexpected else f"'{min(missing)}' is missing"
+    )
+    lists = [
+        f"missing ({len(missing)}): {_names(missing)}" if missing else "",
+        f"unexpected ({len(unexpected)}): {_names(unexpected)}" if unexpected else "",
+    ]
+    raise Mismatch(
+        f"{what} is not a {model} checkpoint, first mismatch {first}; "
+        + "; ".join(x for x in lists if x)
+        + "."
+    )
 
 
 class ModelMap:
@@ -114,20 +120,32 @@ class ModelMap:
         for net, var_list in var_lists.items():
             names = [v.op.name for v in var_list]
             first = min(v.name for v in var_list)  # TF colocates the powers with this one.
-            powers = sorted(n for n, v in self.variables.items() if "_power" in n
-                            and v.op.colocation_groups() == [f"loc:@{first[:-2]}".encode()])  # fmt: skip
+            powers = sorted(
+                n
+                for n, v in self.variables.items()
+                if "_power" in n and v.op.colocation_groups() == [f"loc:@{first[:-2]}".encode()]
+            )
             module = self.side.D if net == "D" else self.side.G
             order = {id(p): i for i, p in enumerate(module.parameters())}
             names.sort(key=lambda n: order[id(layouts_parameter(self.side, port.NAME_MAP[n][0]))])
-            self.optimizers[net] = {"names": names, "powers": tuple(powers),
-                                    "optimizer": self.side.opt_D if net == "D" else self.side.opt_G}  # fmt: skip
+            self.optimizers[net] = {
+                "names": names,
+                "powers": tuple(powers),
+                "optimizer": self.side.opt_D if net == "D" else self.side.opt_G,
+            }
         covered = set(self.weights) | {p for o in self.optimizers.values() for p in o["powers"]}
-        covered |= {f"{n}/{slot}" for o in self.optimizers.values() for n in o["names"]
-                    for slot in ("Adam", "Adam_1")}  # fmt: skip
+        covered |= {
+            f"{n}/{slot}"
+            for o in self.optimizers.values()
+            for n in o["names"]
+            for slot in ("Adam", "Adam_1")
+        }
         # An internal invariant: the maps must account for every variable the graph saves.
         assert covered == set(self.variables), (sorted(covered ^ set(self.variables)), model)
-        self.state_shapes = {net: {k: list(t.shape) for k, t in module.state_dict().items()}
-                             for net, module in (("G", self.side.G), ("D", self.side.D))}  # fmt: skip
+        self.state_shapes = {
+            net: {k: list(t.shape) for k, t in module.state_dict().items()}
+            for net, module in (("G", self.side.G), ("D", self.side.D))
+        }
 
 
 def layouts_parameter(side, path):
@@ -158,12 +176,16 @@ def checkpoint_prefix(path):
         if latest is None and len(indexes) == 1:
             latest = str(indexes[0])[: -len(".index")]
         if latest is None:
-            raise cli.UserError(f"{path} holds no TF checkpoint (no single *.index file); "
-                                "pass the checkpoint's prefix, e.g. runs/x/models/gan.ckpt.")  # fmt: skip
+            raise cli.UserError(
+                f"{path} holds no TF checkpoint (no single *.index file); "
+                "pass the checkpoint's prefix, e.g. runs/x/models/gan.ckpt."
+            )
         return latest
     if not pathlib.Path(f"{path}.index").is_file():
-        raise cli.UserError(f"no TF checkpoint {path}: {path}.index does not exist; pass the "
-                            "prefix a tf.compat.v1.train.Saver wrote (without .index).")  # fmt: skip
+        raise cli.UserError(
+            f"no TF checkpoint {path}: {path}.index does not exist; pass the "
+            "prefix a tf.compat.v1.train.Saver wrote (without .index)."
+        )
     return str(path)
 
 
@@ -179,21 +201,28 @@ def read_tf(model, path):
         dtypes = reader.get_variable_to_dtype_map()
     except (tf.errors.OpError, ValueError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise cli.UserError(f"cannot read the TF checkpoint {prefix} ({first}); "
-                            "is it complete?") from None  # fmt: skip
+        raise cli.UserError(
+            f"cannot read the TF checkpoint {prefix} ({first}); is it complete?"
+        ) from None
     _refuse_names(f"TF checkpoint {prefix}", model, m.shapes, shapes)
     for name, want in m.shapes.items():
         if list(shapes[name]) != want:
-            raise Mismatch(f"TF checkpoint {prefix} is not a {model} checkpoint of this shape: "
-                           f"{name} has shape {list(shapes[name])}, the graph's is {want}.")  # fmt: skip
+            raise Mismatch(
+                f"TF checkpoint {prefix} is not a {model} checkpoint of this shape: "
+                f"{name} has shape {list(shapes[name])}, the graph's is {want}."
+            )
         if dtypes[name] != tf.float32:
-            raise Mismatch(f"TF checkpoint {prefix}: {name} is {dtypes[name].name}, "
-                           f"but {model}'s graph is float32.")  # fmt: skip
+            raise Mismatch(
+                f"TF checkpoint {prefix}: {name} is {dtypes[name].name}, "
+                f"but {model}'s graph is float32."
+            )
     try:
         return prefix, {name: reader.get_tensor(name) for name in m.shapes}
     except (tf.errors.OpError, IndexError, ValueError) as error:  # IndexError: a cut .data file
-        raise cli.UserError(f"cannot read the TF checkpoint {prefix} "
-                            f"({str(error).strip().splitlines()[0]}); is it complete?") from None  # fmt: skip
+        raise cli.UserError(
+            f"cannot read the TF checkpoint {prefix} "
+            f"({str(error).strip().splitlines()[0]}); is it complete?"
+        ) from None
 
 
 def tf_to_torch(model, path, step=None):
@@ -207,8 +236,10 @@ def tf_to_torch(model, path, step=None):
     prefix, values = read_tf(model, path)
     # Start from the port's own state_dicts: BatchNorm's `num_batches_tracked` has no TF twin,
     # and the port's D (functional batch norm on batch statistics) neither reads nor advances it.
-    state = {net: {k: t.clone() for k, t in module.state_dict().items()}
-             for net, module in (("G", m.side.G), ("D", m.side.D))}  # fmt: skip
+    state = {
+        net: {k: t.clone() for k, t in module.state_dict().items()}
+        for net, module in (("G", m.side.G), ("D", m.side.D))
+    }
     for name, (net, key, layout) in m.weights.items():
         state[net][key] = torch.from_numpy(layouts.to_torch(layout, values[name]))
     result = {"model": model, "format": FORMAT, "G": state["G"], "D": state["D"]}
@@ -219,9 +250,11 @@ def tf_to_torch(model, path, step=None):
         powers = tuple(float(values[p]) for p in opt["powers"])
         t = tf_adam.updates_of(beta1, beta2, *powers)
         if t is None:
-            raise Mismatch(f"TF checkpoint {prefix}: {net}'s Adam beta powers {powers} are not "
-                           f"TF's after any number of updates with betas ({beta1}, {beta2}); "
-                           "was it trained with other Adam settings?")  # fmt: skip
+            raise Mismatch(
+                f"TF checkpoint {prefix}: {net}'s Adam beta powers {powers} are not "
+                f"TF's after any number of updates with betas ({beta1}, {beta2}); "
+                "was it trained with other Adam settings?"
+            )
         optimizer.state.clear()
         for name in opt["names"]:
             _, key, layout = m.weights[name]
@@ -257,8 +290,10 @@ def load_torch(path):
         raise cli.UserError(f"{path} is not a readable PyTorch checkpoint ({first}).") from None
     if not isinstance(checkpoint, dict) or not set(KEYS) - {"step"} <= set(checkpoint):
         found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
-        raise cli.UserError(f"{path} is not an archive checkpoint: it needs the keys "
-                            f"{', '.join(KEYS)}, and holds {found}.")  # fmt: skip
+        raise cli.UserError(
+            f"{path} is not an archive checkpoint: it needs the keys "
+            f"{', '.join(KEYS)}, and holds {found}."
+        )
     return checkpoint
 
 
@@ -267,11 +302,15 @@ def _check_torch(model, path, checkpoint):
     import torch
 
     if checkpoint["model"] != model:  # Before the model's graph is built: a quick refusal.
-        raise Mismatch(f"{path} holds a {checkpoint['model']} checkpoint, not {model}; "
-                       f"convert it as {checkpoint['model']}.")  # fmt: skip
+        raise Mismatch(
+            f"{path} holds a {checkpoint['model']} checkpoint, not {model}; "
+            f"convert it as {checkpoint['model']}."
+        )
     if checkpoint["format"] not in READS:
-        raise Mismatch(f"{path} is format {checkpoint['format']!r}; this converter reads "
-                       f"formats {', '.join(map(str, READS))}.")  # fmt: skip
+        raise Mismatch(
+            f"{path} is format {checkpoint['format']!r}; this converter reads "
+            f"formats {', '.join(map(str, READS))}."
+        )
     m = model_map(model)
     for net in ("G", "D"):
         state = checkpoint[net]
@@ -281,8 +320,10 @@ def _check_torch(model, path, checkpoint):
         for key, want in m.state_shapes[net].items():
             got = list(state[key].shape) if torch.is_tensor(state[key]) else None
             if got != want:
-                raise Mismatch(f"{path} is not a {model} checkpoint of this shape: {net} "
-                               f"{key} has shape {got}, the port's is {want}.")  # fmt: skip
+                raise Mismatch(
+                    f"{path} is not a {model} checkpoint of this shape: {net} "
+                    f"{key} has shape {got}, the port's is {want}."
+                )
     steps = {}
     for net, opt in m.optimizers.items():
         saved = checkpoint[f"opt_{net}"]
@@ -292,8 +333,9 @@ def _check_torch(model, path, checkpoint):
         n = len(opt["names"])
         groups = saved.get("param_groups") if isinstance(saved, dict) else None
         if not groups or len(groups) != 1 or len(groups[0].get("params", ())) != n:
-            raise Mismatch(f"{path}: opt_{net} is not one Adam group over {model}'s {n} {net} "
-                           "parameters.")  # fmt: skip
+            raise Mismatch(
+                f"{path}: opt_{net} is not one Adam group over {model}'s {n} {net} parameters."
+            )
         counts = set()
         shapes = [list(p.shape) for p in (m.side.D if net == "D" else m.side.G).parameters()]
         for index, shape in zip(groups[0]["params"], shapes):
@@ -304,12 +346,16 @@ def _check_torch(model, path, checkpoint):
             for key in ("exp_avg", "exp_avg_sq"):
                 got = list(entry[key].shape) if torch.is_tensor(entry.get(key)) else None
                 if got != shape:
-                    raise Mismatch(f"{path}: opt_{net} {key} of parameter {index} has shape "
-                                   f"{got}, the port's is {shape}.")  # fmt: skip
+                    raise Mismatch(
+                        f"{path}: opt_{net} {key} of parameter {index} has shape "
+                        f"{got}, the port's is {shape}."
+                    )
             counts.add(int(entry["step"]))
         if len(counts) != 1:
-            raise Mismatch(f"{path}: opt_{net}'s parameters have different step counts "
-                           f"{sorted(counts)}; TF keeps one per optimizer.")  # fmt: skip
+            raise Mismatch(
+                f"{path}: opt_{net}'s parameters have different step counts "
+                f"{sorted(counts)}; TF keeps one per optimizer."
+            )
         steps[net] = counts.pop()
     return steps
 
@@ -355,20 +401,25 @@ def write_tf(model, values, prefix):
     """Save `values` as a Saver checkpoint at `prefix`, through a temporary folder beside it."""
     m, prefix = model_map(model), pathlib.Path(prefix)
     if pathlib.Path(f"{prefix}.index").exists():
-        raise cli.UserError(f"a TF checkpoint {prefix} already exists; choose another prefix "
-                            "(nothing was overwritten).")  # fmt: skip
+        raise cli.UserError(
+            f"a TF checkpoint {prefix} already exists; choose another prefix "
+            "(nothing was overwritten)."
+        )
     try:
         prefix.parent.mkdir(parents=True, exist_ok=True)
         temporary = tempfile.mkdtemp(prefix=".convert-", dir=prefix.parent)
     except OSError as error:
-        raise cli.UserError(f"cannot write to {prefix.parent} ({error.strerror}); "
-                            "pass a prefix in a writable folder.") from None  # fmt: skip
+        raise cli.UserError(
+            f"cannot write to {prefix.parent} ({error.strerror}); "
+            "pass a prefix in a writable folder."
+        ) from None
     try:
         with m.tf1.Session(graph=m.graph, config=m.tf1.ConfigProto(device_count={"GPU": 0})) as s:
             for name, variable in m.variables.items():
                 variable.load(values[name], s)
-            written = m.saver.save(s, os.path.join(temporary, prefix.name),
-                                   write_meta_graph=False, write_state=False)  # fmt: skip
+            written = m.saver.save(
+                s, os.path.join(temporary, prefix.name), write_meta_graph=False, write_state=False
+            )
         data = sorted(pathlib.Path(temporary).glob(f"{prefix.name}.data-*"))
         for part in data + [pathlib.Path(f"{written}.index")]:  # The index last: it makes it whole.
             os.replace(part, prefix.parent / part.name)
@@ -385,14 +436,16 @@ def write_torch(checkpoint, out):
 
     out = pathlib.Path(out)
     if out.exists():
-        raise cli.UserError(f"{out} already exists; choose another output file "
-                            "(nothing was overwritten).")  # fmt: skip
+        raise cli.UserError(
+            f"{out} already exists; choose another output file (nothing was overwritten)."
+        )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         run_folder.atomic_write(out, lambda p: torch.save(checkpoint, p))
     except OSError as error:
-        raise cli.UserError(f"cannot write {out} ({error.strerror}); "
-                            "pass a path in a writable folder.") from None  # fmt: skip
+        raise cli.UserError(
+            f"cannot write {out} ({error.strerror}); pass a path in a writable folder."
+        ) from None
     return str(out)
 
 
@@ -409,9 +462,13 @@ def parser():
     to_torch.add_argument("model", choices=registry.NAMES, help="which model saved the checkpoint")
     to_torch.add_argument("checkpoint", help="TF checkpoint prefix (or a folder holding one)")
     to_torch.add_argument("out", help="the .pt file to write (must not exist)")
-    to_torch.add_argument("--step", type=cli.positive(int), default=None, metavar="N",
-                          help="training step to record (default: D's Adam update count, "
-                          "read off its beta powers)")  # fmt: skip
+    to_torch.add_argument(
+        "--step",
+        type=cli.positive(int),
+        default=None,
+        metavar="N",
+        help="training step to record (default: D's Adam update count, read off its beta powers)",
+    )
     to_tf = commands.add_parser("torch-to-tf", help=".pt file -> TF1 Saver checkpoint")
     to_tf.add_argument("model", choices=registry.NAMES, help="which model saved the checkpoint")
     to_tf.add_argument("pt", help="the .pt file to read")
@@ -424,15 +481,19 @@ def main(argv=None):
     if args.command == "tf-to-torch":
         checkpoint, updates = tf_to_torch(args.model, args.checkpoint, args.step)
         written = write_torch(checkpoint, args.out)
-        print(f"{args.model}: {args.checkpoint} -> {written} (step {checkpoint['step']}; "
-              f"Adam updates D {updates['D']}, G {updates['G']})")  # fmt: skip
+        print(
+            f"{args.model}: {args.checkpoint} -> {written} (step {checkpoint['step']}; "
+            f"Adam updates D {updates['D']}, G {updates['G']})"
+        )
     else:
         checkpoint = load_torch(args.pt)
         values, steps = torch_to_tf(args.model, args.pt, checkpoint)
         written = write_tf(args.model, values, args.prefix)
-        print(f"{args.model}: {args.pt} -> {written} ({len(values)} variables; step "
-              f"{checkpoint.get('step')}, which a TF checkpoint does not hold; Adam updates "
-              f"D {steps['D'] or 0}, G {steps['G'] or 0})")  # fmt: skip
+        print(
+            f"{args.model}: {args.pt} -> {written} ({len(values)} variables; step "
+            f"{checkpoint.get('step')}, which a TF checkpoint does not hold; Adam updates "
+            f"D {steps['D'] or 0}, G {steps['G'] or 0})"
+        )
     return 0
 
 

@@ -54,7 +54,7 @@ def parser():
         help="seed of the one NumPy generator behind every number (default 0)",
     )
     result.add_argument("--json", metavar="FILE", help="also write per-step differences here")
-    return result  # fmt: skip
+    return result
 
 
 def main(argv=None):
@@ -71,11 +71,25 @@ def main(argv=None):
     print("per step, max |TF - PyTorch| over all variables:")
     print("  " + ", ".join(f"{i + 1}: {result.per_step[i]['variables']:.1e}" for i in shown))
     if args.json:
-        run_folder.atomic_write(args.json, lambda p: p.write_text(json.dumps({
-            "model": args.model, "steps": result.steps, "dtype": result.dtype,
-            "adam": result.adam, "before_update": result.before_update,
-            "per_step": result.per_step, "per_variable": result.per_variable,
-            "rows": result.rows, "passed": result.passed}, indent=1)))  # fmt: skip
+        run_folder.atomic_write(
+            args.json,
+            lambda p: p.write_text(
+                json.dumps(
+                    {
+                        "model": args.model,
+                        "steps": result.steps,
+                        "dtype": result.dtype,
+                        "adam": result.adam,
+                        "before_update": result.before_update,
+                        "per_step": result.per_step,
+                        "per_variable": result.per_variable,
+                        "rows": result.rows,
+                        "passed": result.passed,
+                    },
+                    indent=1,
+                )
+            ),
+        )
     return 0 if result.passed else 1
 
 

@@ -261,8 +261,12 @@ def run(case, steps, dtype="float32", adam="tf", seed=0, hp=None, floor=True):
     if floor:
         nudged = TFSide(case, hp, dtype)
         first = sorted(weights)[0]
-        nudged.load({**weights, first: np.nextafter(
-            weights[first].astype(dtype), np.inf).astype(np.float64)})  # fmt: skip
+        nudged.load(
+            {
+                **weights,
+                first: np.nextafter(weights[first].astype(dtype), np.inf).astype(np.float64),
+            }
+        )
 
     tf_D, tf_G, tf_grads = reference.losses_and_grads(batches[0])
     pt_D, pt_G, pt_grads = port.losses_and_grads(batches[0])
@@ -295,8 +299,15 @@ def run(case, steps, dtype="float32", adam="tf", seed=0, hp=None, floor=True):
         if side is not None:
             side.close()
     before_tol = TOL_BEFORE_UPDATE_FLOAT64 if dtype == "float64" else case.tol_before_update_float32
-    return Result(steps, dtype, adam, before, per_step, per_variable,
-                  _verdicts(before, per_step, per_variable, dtype, adam, before_tol))  # fmt: skip
+    return Result(
+        steps,
+        dtype,
+        adam,
+        before,
+        per_step,
+        per_variable,
+        _verdicts(before, per_step, per_variable, dtype, adam, before_tol),
+    )
 
 
 def kink_flips(case, reference, port, batch):
@@ -334,14 +345,22 @@ def _verdicts(before, per_step, per_variable, dtype, adam, before_tol=None):
     def verdict(value, tolerance):
         return "ok" if value <= tolerance else "FAIL"
 
-    rows = [(f"step 1 {q} (before update)", v, before_tol, verdict(v, before_tol))
-            for q, v in before.items()]  # fmt: skip
+    rows = [
+        (f"step 1 {q} (before update)", v, before_tol, verdict(v, before_tol))
+        for q, v in before.items()
+    ]
     if adam == "torch":
         # By design, not a bug: reported, not judged (tests hold the GAN to TOL_TORCH_ADAM).
         for quantity in ("loss_D", "loss_G", "variables"):
             value = max(s[quantity] for s in window)
-            rows.append((f"{quantity} (first {len(window)} steps, epsilon placement)", value,
-                         None, "reported"))  # fmt: skip
+            rows.append(
+                (
+                    f"{quantity} (first {len(window)} steps, epsilon placement)",
+                    value,
+                    None,
+                    "reported",
+                )
+            )
             value = max(s[quantity] for s in per_step)
             rows.append((f"{quantity} (all {len(per_step)} steps)", value, None, "reported"))
     else:
@@ -349,22 +368,41 @@ def _verdicts(before, per_step, per_variable, dtype, adam, before_tol=None):
         # opposite signs in the two frameworks before it: from there on the two follow
         # different branches of a piecewise-linear function, which TF's 1-ulp twin has not yet
         # done, so the rest is reported. An excess with no kink flip fails.
-        excess = next((i for i, s in enumerate(window)
-                       if max(s["loss_D"], s["loss_G"], s["variables"]) > tol), None)  # fmt: skip
+        excess = next(
+            (
+                i
+                for i, s in enumerate(window)
+                if max(s["loss_D"], s["loss_G"], s["variables"]) > tol
+            ),
+            None,
+        )
         explained = excess is not None and window[excess].get("kink_flips", 0) > 0
         if explained:
             window = per_step[:excess]
         label = "" if checked is None and not explained else f" (first {len(window)} steps)"
         if checked == 0:
-            rows.append((f"TF's own drift exceeds {tol / 10:.0e} from step 1", per_step[0]["floor"],
-                         None, "reported"))  # fmt: skip
+            rows.append(
+                (
+                    f"TF's own drift exceeds {tol / 10:.0e} from step 1",
+                    per_step[0]["floor"],
+                    None,
+                    "reported",
+                )
+            )
         for quantity in ("loss_D", "loss_G", "variables") if window else ():
             value = max(s[quantity] for s in window)
             rows.append((f"{quantity}{label}", value, tol, verdict(value, tol)))
         if explained:
             s = per_step[excess]
-            rows.append((f"kink flip at step {excess + 1} ({s['kink_flips']} inputs, "
-                         f"|x| <= {s['kink_nearest']:.0e})", s["variables"], tol, "explained"))
+            rows.append(
+                (
+                    f"kink flip at step {excess + 1} ({s['kink_flips']} inputs, "
+                    f"|x| <= {s['kink_nearest']:.0e})",
+                    s["variables"],
+                    tol,
+                    "explained",
+                )
+            )
         end = len(window)
         if end < len(per_step):
             for quantity in ("loss_D", "loss_G", "variables"):
@@ -372,19 +410,36 @@ def _verdicts(before, per_step, per_variable, dtype, adam, before_tol=None):
                 rows.append((f"{quantity} (all {len(per_step)} steps)", value, None, "reported"))
         if checked is not None and len(per_step) > checked:
             ratio = max(s["variables"] / max(s["floor"], 1e-300) for s in per_step[checked:])
-            rows.append((f"variables / floor (steps {checked + 1}-{len(per_step)})", ratio,
-                         TOL_FLOOR_RATIO,
-                         "reported" if explained else verdict(ratio, TOL_FLOOR_RATIO)))  # fmt: skip
+            rows.append(
+                (
+                    f"variables / floor (steps {checked + 1}-{len(per_step)})",
+                    ratio,
+                    TOL_FLOOR_RATIO,
+                    "reported" if explained else verdict(ratio, TOL_FLOOR_RATIO),
+                )
+            )
         if "kink_flips" in per_step[0]:
             # Rounding can only flip an input that lies within rounding of zero; while the two
             # still follow one trajectory, a flip farther out means another function.
             shared = per_step[: end + 1]
             nearest = max(s["kink_nearest"] for s in shared)
-            rows.append((f"kink flips, largest |x| (steps 1-{len(shared)})", nearest, tol,
-                         verdict(nearest, tol)))  # fmt: skip
+            rows.append(
+                (
+                    f"kink flips, largest |x| (steps 1-{len(shared)})",
+                    nearest,
+                    tol,
+                    verdict(nearest, tol),
+                )
+            )
             steps = sum(1 for s in per_step if s["kink_flips"])
-            rows.append((f"kink flips: most in one step ({steps} of {len(per_step)} steps)",
-                         max(s["kink_flips"] for s in per_step), None, "reported"))  # fmt: skip
+            rows.append(
+                (
+                    f"kink flips: most in one step ({steps} of {len(per_step)} steps)",
+                    max(s["kink_flips"] for s in per_step),
+                    None,
+                    "reported",
+                )
+            )
     if "floor" in per_step[0]:
         value = max(s["floor"] for s in per_step)
         rows.append(("floor: TF vs TF with one weight 1 ulp off", value, None, "reported"))

@@ -45,10 +45,12 @@ def make_batches(rng, steps):
     images = _train_images()
     order = rng.permutation(len(images))
     return [
-        {"x": images[order[i * BATCH : (i + 1) * BATCH]],
-         "z": rng.uniform(-1.0, 1.0, size=(BATCH, 100))}
+        {
+            "x": images[order[i * BATCH : (i + 1) * BATCH]],
+            "z": rng.uniform(-1.0, 1.0, size=(BATCH, 100)),
+        }
         for i in range(steps)
-    ]  # fmt: skip
+    ]
 
 
 def tf_feeds(g, batch):
@@ -119,13 +121,22 @@ def layer_values(reference_side, port_side, batch):
 def compare_forward(reference_side, port_side, batch):
     """Max |TF - PyTorch| of every layer of G, D(real) and D(fake), and of the four losses."""
     tf_values, torch_values = layer_values(reference_side, port_side, batch)
-    return {f"forward {name}": float(np.max(np.abs(np.float64(tf_value) - torch_values[name])))
-            for name, tf_value in tf_values.items()}  # fmt: skip
+    return {
+        f"forward {name}": float(np.max(np.abs(np.float64(tf_value) - torch_values[name])))
+        for name, tf_value in tf_values.items()
+    }
 
 
 # Leaky ReLUs keep their input's sign, so their outputs tell which branch each unit took.
-KINKS = ("G/fc1", "G/fc2", "G/deconv1", "D_real/lrelu1", "D_real/lrelu2", "D_fake/lrelu1",
-         "D_fake/lrelu2")  # fmt: skip
+KINKS = (
+    "G/fc1",
+    "G/fc2",
+    "G/deconv1",
+    "D_real/lrelu1",
+    "D_real/lrelu2",
+    "D_fake/lrelu1",
+    "D_fake/lrelu2",
+)
 
 
 def kinks(reference_side, port_side, batch):

@@ -28,9 +28,11 @@ def make_batches(rng, steps):
         if step % per_epoch == 0:
             order = rng.permutation(len(images))
         start = (step % per_epoch) * HP.bs
-        batch = {"x": images[order[start : start + HP.bs]].astype(np.float64),
-                 "z_D": rng.normal(size=(HP.bs, HP.z_dim)),
-                 "z_G": rng.normal(size=(HP.bs, HP.z_dim))}  # fmt: skip
+        batch = {
+            "x": images[order[start : start + HP.bs]].astype(np.float64),
+            "z_D": rng.normal(size=(HP.bs, HP.z_dim)),
+            "z_G": rng.normal(size=(HP.bs, HP.z_dim)),
+        }
         for call in CALLS:
             for i, units in enumerate(UNITS):
                 keep = rng.uniform(size=(HP.bs, units)) >= HP.dropout
@@ -45,8 +47,12 @@ def masks_of(batch):
 
 def tf_feeds(g, batch):
     m = masks_of(batch)
-    feed_D = {g.x: batch["x"], g.z: batch["z_D"], **dict(zip(g.real_masks, m["real"])),
-              **dict(zip(g.fake_masks, m["fake"]))}  # fmt: skip
+    feed_D = {
+        g.x: batch["x"],
+        g.z: batch["z_D"],
+        **dict(zip(g.real_masks, m["real"])),
+        **dict(zip(g.fake_masks, m["fake"])),
+    }
     return feed_D, {g.z: batch["z_G"], **dict(zip(g.fake_masks, m["G"]))}
 
 
@@ -71,16 +77,23 @@ def _torch_pre_activations(layers, x, masks=None):
 def kinks(reference_side, port_side, batch):
     """The input of every leaky ReLU in the D step: G(z_D), D(x) and D(G(z_D)), masks as fed."""
     g, t, m = reference_side.g, port_side.tensors(batch), masks_of(batch)
-    names = [f"{scope}/fc{i}/BiasAdd:0" for scope in ("generator", "discriminator",
-                                                      "discriminator_1") for i in (1, 2, 3)]  # fmt: skip
+    names = [
+        f"{scope}/fc{i}/BiasAdd:0"
+        for scope in ("generator", "discriminator", "discriminator_1")
+        for i in (1, 2, 3)
+    ]
     tf_values = reference_side.run_layers(names, tf_feeds(g, batch)[0])
     G, D = port_side.G, port_side.D
-    tm = {call: [port.torch.as_tensor(a, dtype=t["x"].dtype) for a in arrays]
-          for call, arrays in m.items()}  # fmt: skip
+    tm = {
+        call: [port.torch.as_tensor(a, dtype=t["x"].dtype) for a in arrays]
+        for call, arrays in m.items()
+    }
     with port.torch.no_grad():
-        torch_values = (_torch_pre_activations((G.fc1, G.fc2, G.fc3), t["z_D"])
-                        + _torch_pre_activations((D.fc1, D.fc2, D.fc3), t["x"], tm["real"])
-                        + _torch_pre_activations((D.fc1, D.fc2, D.fc3), G(t["z_D"]), tm["fake"]))  # fmt: skip
+        torch_values = (
+            _torch_pre_activations((G.fc1, G.fc2, G.fc3), t["z_D"])
+            + _torch_pre_activations((D.fc1, D.fc2, D.fc3), t["x"], tm["real"])
+            + _torch_pre_activations((D.fc1, D.fc2, D.fc3), G(t["z_D"]), tm["fake"])
+        )
     return [(n, a, b.numpy()) for n, a, b in zip(names, tf_values, torch_values)]
 
 

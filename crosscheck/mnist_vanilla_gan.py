@@ -19,11 +19,13 @@ def make_batches(rng, steps):
     batches = []
     for _ in range(steps):
         X_mb, _ = train.next_batch(HP.mb_size)
-        batches.append({
-            "X": X_mb.astype("float64"),
-            "Z_D": rng.uniform(-1.0, 1.0, size=(HP.mb_size, HP.Z_dim)),
-            "Z_G": rng.uniform(-1.0, 1.0, size=(HP.mb_size, HP.Z_dim)),
-        })  # fmt: skip
+        batches.append(
+            {
+                "X": X_mb.astype("float64"),
+                "Z_D": rng.uniform(-1.0, 1.0, size=(HP.mb_size, HP.Z_dim)),
+                "Z_G": rng.uniform(-1.0, 1.0, size=(HP.mb_size, HP.Z_dim)),
+            }
+        )
     return batches
 
 
@@ -44,10 +46,13 @@ def kinks(reference_side, port_side, batch):
     for key in ("Z_D", "Z_G"):
         # Graph order: add (G's hidden layer), add_2 (D on X), add_4 (D on G(Z)).
         tf_g, tf_real, tf_fake = reference_side.run_layers(
-            ["add:0", "add_2:0", "add_4:0"], {g.X: batch["X"], g.Z: batch[key]})
+            ["add:0", "add_2:0", "add_4:0"], {g.X: batch["X"], g.Z: batch[key]}
+        )
         with port.torch.no_grad():
-            out += [(f"G({key}) h", tf_g, G.fc1(t[key]).numpy()),
-                    (f"D(G({key})) h", tf_fake, D.fc1(G(t[key])).numpy())]  # fmt: skip
+            out += [
+                (f"G({key}) h", tf_g, G.fc1(t[key]).numpy()),
+                (f"D(G({key})) h", tf_fake, D.fc1(G(t[key])).numpy()),
+            ]
             if key == "Z_D":
                 out.append(("D(X) h", tf_real, D.fc1(t["X"]).numpy()))
     return out

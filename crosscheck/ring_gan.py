@@ -59,11 +59,17 @@ def torch_step(G, D, opt_D, opt_G, batch):
 def kinks(reference_side, port_side, batch):
     """The input of every ReLU: G on both z's, D on the real points and on G(z_d)."""
     names = ["generator/g_hidden1/add:0", "generator/g_hidden2/add:0"]
-    d_names = ["discriminator/d_hidden1/add:0", "discriminator/d_hidden2/add:0",
-               "discriminator/d_hidden1_1/add:0", "discriminator/d_hidden2_1/add:0"]  # fmt: skip
+    d_names = [
+        "discriminator/d_hidden1/add:0",
+        "discriminator/d_hidden2/add:0",
+        "discriminator/d_hidden1_1/add:0",
+        "discriminator/d_hidden2_1/add:0",
+    ]
     gan = reference_side.g
     tf_values = reference_side.run_layers(names, {gan.z: batch["z_g"]})
-    tf_values += reference_side.run_layers(names + d_names, {gan.z: batch["z_d"], gan.x: batch["x"]})
+    tf_values += reference_side.run_layers(
+        names + d_names, {gan.z: batch["z_d"], gan.x: batch["x"]}
+    )
     t = port_side.tensors(batch)
     G, D = port_side.G, port_side.D
     torch_values = []
@@ -74,8 +80,16 @@ def kinks(reference_side, port_side, batch):
         for x in (t["x"], G(t["z_d"])):
             h1 = D.d_hidden1(x)
             torch_values += [h1, D.d_hidden2(port.torch.relu(h1))]
-    labels = ["G(z_g) h1", "G(z_g) h2", "G(z_d) h1", "G(z_d) h2", "D(x) h1", "D(x) h2",
-              "D(G(z_d)) h1", "D(G(z_d)) h2"]  # fmt: skip
+    labels = [
+        "G(z_g) h1",
+        "G(z_g) h2",
+        "G(z_d) h1",
+        "G(z_d) h2",
+        "D(x) h1",
+        "D(x) h2",
+        "D(G(z_d)) h1",
+        "D(G(z_d)) h2",
+    ]
     return [(n, a, b.numpy()) for n, a, b in zip(labels, tf_values, torch_values)]
 
 

@@ -69,9 +69,19 @@ class TFAdam(torch.optim.Optimizer):
         if lr <= 0:
             raise ValueError(f"lr must be positive, got {lr}.")
         # torch.optim.Adam's group keys and defaults, so the two load each other's state_dicts.
-        defaults = dict(lr=lr, betas=(beta1, beta2), eps=epsilon, weight_decay=0, amsgrad=False,
-                        maximize=False, foreach=None, capturable=False, differentiable=False,
-                        fused=None, decoupled_weight_decay=False)  # fmt: skip
+        defaults = dict(
+            lr=lr,
+            betas=(beta1, beta2),
+            eps=epsilon,
+            weight_decay=0,
+            amsgrad=False,
+            maximize=False,
+            foreach=None,
+            capturable=False,
+            differentiable=False,
+            fused=None,
+            decoupled_weight_decay=False,
+        )
         super().__init__(params, defaults)
 
     @torch.no_grad()

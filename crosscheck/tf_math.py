@@ -94,7 +94,7 @@ def log(x):
 
 @contextlib.contextmanager
 def tf_exact_elementwise():
-    """Within the block, torch.sigmoid is TF's (bit for bit) and torch.log's gradient is TF's form."""
+    """Within the block, torch.sigmoid is TF's (bit for bit) and torch.log's gradient TF's form."""
     with unittest.mock.patch.object(torch, "sigmoid", sigmoid):
         with unittest.mock.patch.object(torch, "log", log):
             yield

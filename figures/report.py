@@ -1,4 +1,4 @@
-"""The comparison report's pictures: per-step differences, two pictures side by side, two loss curves."""
+"""The comparison report's pictures: per-step differences, two pictures side by side, losses."""
 
 import matplotlib.figure
 import numpy as np
@@ -20,8 +20,14 @@ def parity_curves(curves, title=None):
         steps = np.arange(1, len(values) + 1)
         axes.plot(steps, np.maximum(values, FLOOR), "-", color=colour, label=label)
         if floor is not None:
-            axes.plot(steps, np.maximum(floor, FLOOR), "--", color=colour, linewidth=0.8,
-                      label=f"TF vs TF, 1 ulp ({label.split(',')[0]})")  # fmt: skip
+            axes.plot(
+                steps,
+                np.maximum(floor, FLOOR),
+                "--",
+                color=colour,
+                linewidth=0.8,
+                label=f"TF vs TF, 1 ulp ({label.split(',')[0]})",
+            )
     axes.set_yscale("log")
     axes.set_xlabel("training step (one D and one G step)")
     axes.set_ylabel("max |TF - PyTorch| over variables")
@@ -60,8 +66,7 @@ def loss_curves(series, xlabel, title=None):
     for framework, name, x, y in series:
         style = "-" if framework == "tf1" else "--"
         label = f"{'TF1' if framework == 'tf1' else 'PyTorch'} {name}"
-        axes.plot(x, y, style, marker="o", markersize=3, color=f"C{names.index(name)}",
-                  label=label)  # fmt: skip
+        axes.plot(x, y, style, marker="o", markersize=3, color=f"C{names.index(name)}", label=label)
     axes.set_xlabel(xlabel)
     axes.set_ylabel("loss")
     axes.grid(True, alpha=0.3)

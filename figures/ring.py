@@ -32,10 +32,24 @@ def frame(real, generated, live=None, title=None):
     with matplotlib.style.context("ggplot"):  # utils.py: plt.style.use('ggplot') at import.
         figure, axes = _axes()
         if live is not None:
-            axes.scatter(live[0][:, 0], live[0][:, 1], s=5, marker="+", color="r", alpha=0.8,
-                         label="real data")  # fmt: skip
-            axes.scatter(live[1][:, 0], live[1][:, 1], s=5, marker="x", color="b", alpha=0.8,
-                         label="generated data")  # fmt: skip
+            axes.scatter(
+                live[0][:, 0],
+                live[0][:, 1],
+                s=5,
+                marker="+",
+                color="r",
+                alpha=0.8,
+                label="real data",
+            )
+            axes.scatter(
+                live[1][:, 0],
+                live[1][:, 1],
+                s=5,
+                marker="x",
+                color="b",
+                alpha=0.8,
+                label="generated data",
+            )
             axes.legend(loc="upper left")
         axes.scatter(real[:, 0], real[:, 1], s=5, marker="+", color="r", alpha=0.8)
         axes.scatter(generated[:, 0], generated[:, 1], s=5, marker="o", color="b", alpha=0.8)
@@ -52,14 +66,20 @@ def coverage_plot(records, modes=8):
     epochs = [r["epoch"] for r in records]
     with matplotlib.style.context("ggplot"):
         figure, axes = _axes(figsize=(4.8, 3.2))
-        axes.plot(epochs, [r["modes_covered"] for r in records], "o-", color="C0",
-                  label="modes covered")  # fmt: skip
+        axes.plot(
+            epochs, [r["modes_covered"] for r in records], "o-", color="C0", label="modes covered"
+        )
         axes.set_ylim(0, modes + 0.5)
         axes.set_xlabel("epoch")
         axes.set_ylabel(f"modes covered (of {modes})")
         quality = axes.twinx()
-        quality.plot(epochs, [r["high_quality_fraction"] for r in records], "s--", color="C1",
-                     label="high-quality fraction")  # fmt: skip
+        quality.plot(
+            epochs,
+            [r["high_quality_fraction"] for r in records],
+            "s--",
+            color="C1",
+            label="high-quality fraction",
+        )
         quality.set_ylim(0, 1.05)
         quality.set_ylabel("high-quality fraction")
         quality.grid(False)

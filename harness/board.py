@@ -54,9 +54,15 @@ class TF1Board:
     def image(self, tag, path, step):
         width, height = png_size(path)
         # Colorspace 4 = RGBA, what matplotlib's savefig writes.
-        image = self._tf1.Summary.Image(height=height, width=width, colorspace=4,
-                                        encoded_image_string=pathlib.Path(path).read_bytes())  # fmt: skip
-        self.writer.add_summary(self._tf1.Summary(value=[self._tf1.Summary.Value(tag=tag, image=image)]), step)  # fmt: skip
+        image = self._tf1.Summary.Image(
+            height=height,
+            width=width,
+            colorspace=4,
+            encoded_image_string=pathlib.Path(path).read_bytes(),
+        )
+        self.writer.add_summary(
+            self._tf1.Summary(value=[self._tf1.Summary.Value(tag=tag, image=image)]), step
+        )
 
     def flush(self):
         self.writer.flush()

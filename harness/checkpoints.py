@@ -18,9 +18,7 @@ lives in tf1_reference/command.py and ports/command.py; both write under a tempo
 rename, so a kill at any moment leaves the last good checkpoint readable.
 """
 
-import contextlib
 import json
-import math
 import pathlib
 import random
 import signal
@@ -125,16 +123,35 @@ def set_numpy_states(rng):
 def streams(reader, **arrays):
     """The random streams a loop continues: NumPy's and Python's global generators, a reader's
     order and position (`inputs.mnist.DataSet.state()`), and fixed arrays drawn from them once."""
-    return dict(numpy_states(), reader=reader.state(),
-                **{name: np.asarray(array).tolist() for name, array in arrays.items()})  # fmt: skip
+    return dict(
+        numpy_states(),
+        reader=reader.state(),
+        **{name: np.asarray(array).tolist() for name, array in arrays.items()},
+    )
 
 
 def set_streams(state, reader, **arrays):
     """Put `streams` back; returns `arrays` with the saved ones in their place (float32)."""
     set_numpy_states(state)
     reader.set_state(state["reader"])
-    return {name: np.asarray(state.get(name, array), dtype=np.float32)
-            for name, array in arrays.items()}  # fmt: skip
+    return {
+        name: np.asarray(state.get(name, array), dtype=np.float32) for name, array in arrays.items()
+    }
+
+
+def continue_streams(streams, reader, sample_noise):
+    """Continue a previous phase's random streams (`streams`, saved beside its checkpoint), as
+    a program whose phases share one process does; returns the sample noise. Without them (a
+    checkpoint converted from the other framework) the phase keeps the streams its --seed
+    started, and says so on stderr."""
+    if streams is None:
+        print(
+            "the restored checkpoint holds no random streams: this phase's start from --seed "
+            "instead of continuing the previous phase's.",
+            file=sys.stderr,
+        )
+        return sample_noise
+    return set_streams(streams, reader, sample_noise=sample_noise)["sample_noise"]
 
 
 class Kept:
@@ -209,9 +226,10 @@ def check_resume_flags(parser, args, saved, fields):
         args.out is not None
         and pathlib.Path(args.out).resolve() != pathlib.Path(args.resume).resolve()
     ):
-        raise cli.UserError("--out and --resume name different folders; a resumed run writes "
-                            "into the folder it resumes, so drop --out.")  # fmt: skip
-
+        raise cli.UserError(
+            "--out and --resume name different folders; a resumed run writes "
+            "into the folder it resumes, so drop --out."
+        )
 
 
 def adopt_saved_run(args, parser, hparams, saved, extra):
@@ -222,12 +240,52 @@ def adopt_saved_run(args, parser, hparams, saved, extra):
         check_resume_flags(parser, args, saved, fields)
     for key, value in extra.items():
         if saved.get(key) != value:
-            raise cli.UserError(f"--resume {args.resume}: that run used {key} "
-                                f"{saved.get(key)}, not {value}; resume it with the same.")  # fmt: skip
+            raise cli.UserError(
+                f"--resume {args.resume}: that run used {key} "
+                f"{saved.get(key)}, not {value}; resume it with the same."
+            )
     for name in fields:
         setattr(args, name, saved[name])
     args.seed = saved["seed"]
 
+
+def add_phase_arguments(parser, phases, help):
+    """A program of sessions run one after another (seed 002): the phase to run, --restore for
+    the later ones, --max-steps and --data-dir."""
+    parser.add_argument("phase", choices=phases, help=help)
+    parser.add_argument(
+        "--restore", help=f"{', '.join(phases[1:])}: the run folder (or checkpoint) to restore"
+    )
+    parser.add_argument(
+        "--max-steps",
+        type=cli.positive(int),
+        default=None,
+        metavar="N",
+        help="stop a training phase after N steps in all (default: every epoch)",
+    )
+    cli.add_data_dir_argument(parser)
+
+
+def phase_arguments(args, model, framework, phases, locate):
+    """Check a phase command's flags; return the checkpoint the phase restores (or None).
+
+    `locate(restore)` turns --restore into the framework's checkpoint. A resumed phase keeps
+    the --max-steps it was started with (hparams.json records it); the last phase, with no
+    loop, cannot be resumed."""
+    if args.resume is None:
+        return None if args.phase == phases[0] else locate(args.restore)
+    if args.phase == phases[-1]:
+        raise cli.UserError(
+            f"--resume continues a training phase; {args.phase} has no loop to resume."
+        )
+    saved = read_hparams(args.resume, model, framework).get("max_steps")
+    if args.max_steps not in (None, saved):
+        raise cli.UserError(
+            f"--max-steps {args.max_steps}: the run in {args.resume} was made with {saved}; "
+            "a resumed run keeps it, so drop the flag."
+        )
+    args.max_steps = saved
+    return None
 
 
 def hooks_of(args, hp, out, resumed, model, package):

@@ -46,6 +46,11 @@ def field_comments(cls):
     return comments
 
 
+def choice(default, *choices):
+    """A dataclass field whose flag takes one of `choices` (default first among them)."""
+    return dataclasses.field(default=default, metadata={"choices": (default, *choices)})
+
+
 def positive(kind):
     def parse(text):
         try:
@@ -128,7 +133,7 @@ def add_data_dir_argument(parser):
 
 
 def resolve_seed(seed):
-    """The given seed, or a fresh one from the OS (the caller prints it, so the run can be redone)."""
+    """The given seed, or a fresh one from the OS (the caller prints it, so a run can be redone)."""
     return seed if seed is not None else int(np.random.SeedSequence().entropy % 2**31)
 
 

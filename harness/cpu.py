@@ -1,4 +1,4 @@
-"""Which CPU a run is on, which kernels TensorFlow and PyTorch take there, and how to take another's.
+"""Which CPU a run is on, which kernels TensorFlow and PyTorch take there, how to take another's.
 
 The archive's figures move with the CPU: TensorFlow turns on oneDNN's graph rewrites and kernels
 by default only where the CPU has AVX-512 VNNI or BF16, AVX-VNNI or AMX (on an AVX2-only CPU it
@@ -52,7 +52,7 @@ def _cpuinfo():
 
 def model():
     """The CPU's model name from /proc/cpuinfo, with its family and model numbers (a virtual
-    machine may name only the vendor: "AMD EPYC (family 26, model 2)"), else platform.processor()."""
+    machine may name only the vendor: "AMD EPYC (family 26, model 2)"), else the platform's."""
     fields = {}
     for line in _cpuinfo().splitlines():
         key, _, value = line.partition(":")
@@ -60,7 +60,9 @@ def model():
     if "model name" not in fields:
         return platform.processor() or "unknown"
     numbers = [f"{k} {fields[k]}" for k in ("cpu family", "model") if k in fields]
-    return fields["model name"] + (f" ({', '.join(numbers).replace('cpu ', '')})" if numbers else "")
+    return fields["model name"] + (
+        f" ({', '.join(numbers).replace('cpu ', '')})" if numbers else ""
+    )
 
 
 def flags():
@@ -73,7 +75,7 @@ def flags():
 
 
 def isa(cpu_flags=None):
-    """"AMX", "AVX-512" or "AVX2" (or "older than AVX2"): the widest kernels this CPU runs."""
+    """ "AMX", "AVX-512" or "AVX2" (or "older than AVX2"): the widest kernels this CPU runs."""
     cpu_flags = flags() if cpu_flags is None else cpu_flags
     if "amx_tile" in cpu_flags:
         return "AVX-512 + AMX"
@@ -103,8 +105,12 @@ def switches():
 def label(threads=None):
     """One line naming the machine a figure came from: CPU, ISA, threads, TF and PyTorch paths."""
     threads = threads or os.cpu_count()
-    parts = [model(), isa(), f"{threads} threads",
-             f"TensorFlow oneDNN {'on' if tf_onednn() else 'off'}"]  # fmt: skip
+    parts = [
+        model(),
+        isa(),
+        f"{threads} threads",
+        f"TensorFlow oneDNN {'on' if tf_onednn() else 'off'}",
+    ]
     set_here = switches()
     if set_here:
         parts.append("with " + " ".join(set_here))
@@ -113,8 +119,14 @@ def label(threads=None):
 
 def describe():
     """The machine as a dict, for JSON records (bench, results)."""
-    return {"cpu": model(), "isa": isa(), "flags": flags(), "cpu_count": os.cpu_count(),
-            "tf_onednn": tf_onednn(), "switches": switches()}  # fmt: skip
+    return {
+        "cpu": model(),
+        "isa": isa(),
+        "flags": flags(),
+        "cpu_count": os.cpu_count(),
+        "tf_onednn": tf_onednn(),
+        "switches": switches(),
+    }
 
 
 def main(argv=None):
@@ -127,13 +139,23 @@ def main(argv=None):
         prog="python -m harness.cpu",
         description="Name this CPU and the kernel paths TensorFlow and PyTorch take on it; with "
         "--path, run a command under another CPU kind's paths.",
-        epilog="Paths: " + "; ".join(f"{name}: {' '.join(f'{k}={v}' for k, v in env.items()) or 'as this CPU chooses'}"
-                                     for name, env in PATHS.items()),  # fmt: skip
+        epilog="Paths: "
+        + "; ".join(
+            f"{name}: {' '.join(f'{k}={v}' for k, v in env.items()) or 'as this CPU chooses'}"
+            for name, env in PATHS.items()
+        ),
     )
-    parser.add_argument("--path", choices=sorted(PATHS), default=None,
-                        help="the kernel paths to run COMMAND under (default: only name the CPU)")
-    parser.add_argument("command", nargs=argparse.REMAINDER,
-                        help="after --: the command to run, e.g. -- python -m pytest -q")
+    parser.add_argument(
+        "--path",
+        choices=sorted(PATHS),
+        default=None,
+        help="the kernel paths to run COMMAND under (default: only name the CPU)",
+    )
+    parser.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        help="after --: the command to run, e.g. -- python -m pytest -q",
+    )
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if args.path is None:

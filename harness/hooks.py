@@ -51,8 +51,17 @@ class Hooks:
     `Stop`) after that many steps, for callers that time or test a few steps.
     """
 
-    def __init__(self, out=None, every=0, on_nan="stop", resumed=None, command=None,
-                 model=None, progress=True, max_steps=None):  # fmt: skip
+    def __init__(
+        self,
+        out=None,
+        every=0,
+        on_nan="stop",
+        resumed=None,
+        command=None,
+        model=None,
+        progress=True,
+        max_steps=None,
+    ):
         self.out, self.every, self.on_nan, self.resumed = out, every, on_nan, resumed
         self.command, self.model, self.max_steps = command, model, max_steps
         self.enabled = out is not None
@@ -176,9 +185,16 @@ class Hooks:
     def _capture(self, position):
         """Everything a checkpoint holds, taken now (weights are copied by the framework)."""
         rng = dict(checkpoints.numpy_states(), **self.state.rng())
-        return {"model": self.model, "format": checkpoints.FORMAT, "step": self.done,
-                "position": position, "rng": rng, "tracked": [t.state() for t in self.tracked],
-                "log_sizes": self.out.sizes(*self.appended), "weights": self.state.capture()}  # fmt: skip
+        return {
+            "model": self.model,
+            "format": checkpoints.FORMAT,
+            "step": self.done,
+            "position": position,
+            "rng": rng,
+            "tracked": [t.state() for t in self.tracked],
+            "log_sizes": self.out.sizes(*self.appended),
+            "weights": self.state.capture(),
+        }
 
     def _save(self, captured):
         if self.out.board is not None:
@@ -195,8 +211,9 @@ class Hooks:
 
     def _progress(self, total):
         if self.show_progress and self._bar is None:
-            self._bar = tqdm.tqdm(total=total, initial=self.done if total else 0,
-                                  disable=None, leave=False)  # fmt: skip
+            self._bar = tqdm.tqdm(
+                total=total, initial=self.done if total else 0, disable=None, leave=False
+            )
 
 
 @contextlib.contextmanager

@@ -26,24 +26,72 @@ MODELS = {
     model.name: model
     for model in (
         # 1,000 points in batches of 4: 250 steps an epoch, 10 epochs (xyang35).
-        Model("gaussian_gan", "000", "xyang35 GAN-tensorflow.ipynb (from MXNet's gan-intro)",
-              False, 250, 10, "--epochs", "epochs"),
-        Model("gaussian_cgan", "000", "xyang35 CGAN-tensorflow.ipynb", False, 250, 10,
-              "--epochs", "epochs"),
+        Model(
+            "gaussian_gan",
+            "000",
+            "xyang35 GAN-tensorflow.ipynb (from MXNet's gan-intro)",
+            False,
+            250,
+            10,
+            "--epochs",
+            "epochs",
+        ),
+        Model(
+            "gaussian_cgan",
+            "000",
+            "xyang35 CGAN-tensorflow.ipynb",
+            False,
+            250,
+            10,
+            "--epochs",
+            "epochs",
+        ),
         # See_GANs counts one D and one G step as an "epoch"; main.py runs 100,000.
-        Model("ring_gan", "001", "TwistedW/See_GANs GAN.py (the blog's version)", False, 1,
-              100_000, "--num-epochs", "epochs (steps)"),
+        Model(
+            "ring_gan",
+            "001",
+            "TwistedW/See_GANs GAN.py (the blog's version)",
+            False,
+            1,
+            100_000,
+            "--num-epochs",
+            "epochs (steps)",
+        ),
         # total_batch = int(55000 / 64) = 859 steps an epoch; the seed's phase 1 is 20 epochs.
-        Model("mnist_dcgan", "002", "the seed text (tf.layers), made runnable", True, 859, 20,
-              "--epochs", "epochs"),
+        Model(
+            "mnist_dcgan",
+            "002",
+            "the seed text (tf.layers), made runnable",
+            True,
+            859,
+            20,
+            "--epochs",
+            "epochs",
+        ),
         # next_batch(128) on 55,000 images: 429 steps and a bit an epoch; 1e6 iterations.
-        Model("mnist_vanilla_gan", "003", "wiseodd gan_tensorflow.py (the blog's named variables)",
-              True, 55_000 // 128, 1_000_000, "--iterations", "iterations"),
+        Model(
+            "mnist_vanilla_gan",
+            "003",
+            "wiseodd gan_tensorflow.py (the blog's named variables)",
+            True,
+            55_000 // 128,
+            1_000_000,
+            "--iterations",
+            "iterations",
+        ),
         # 60,000 images in batches of 128, the short last one skipped: 468 steps, 10 epochs.
-        Model("mnist_mlp_gan", "004", "lyeoni pytorch-mnist-GAN, as modified in the seed (PyTorch)",
-              True, 60_000 // 128, 10, "--n-epoch", "epochs"),
+        Model(
+            "mnist_mlp_gan",
+            "004",
+            "lyeoni pytorch-mnist-GAN, as modified in the seed (PyTorch)",
+            True,
+            60_000 // 128,
+            10,
+            "--n-epoch",
+            "epochs",
+        ),
     )
-}  # fmt: skip
+}
 NAMES = tuple(MODELS)
 MNIST = tuple(name for name, model in MODELS.items() if model.mnist)
 FRAMEWORKS = {"tf1": "tf1_reference", "pytorch": "ports"}  # framework -> package

@@ -49,10 +49,18 @@ class RingDisplay:
         if self._pyplot is not None:
             plt = self._pyplot
             plt.cla()
-            plt.scatter(real[:, 0], real[:, 1], s=5, marker="+", color="r", alpha=0.8,
-                        label="real data")  # fmt: skip
-            plt.scatter(generated[:, 0], generated[:, 1], s=5, marker="x", color="b",
-                        alpha=0.8, label="generated data")  # fmt: skip
+            plt.scatter(
+                real[:, 0], real[:, 1], s=5, marker="+", color="r", alpha=0.8, label="real data"
+            )
+            plt.scatter(
+                generated[:, 0],
+                generated[:, 1],
+                s=5,
+                marker="x",
+                color="b",
+                alpha=0.8,
+                label="generated data",
+            )
             plt.legend(loc="upper left")
             plt.xlim(*ring_figures.XLIM)
             plt.ylim(*ring_figures.YLIM)
@@ -83,8 +91,12 @@ class RingDisplay:
     def state(self):
         """What a checkpoint keeps of the display: coverage generator, live layer, frames."""
         live = None if self.last_live is None else [a.tolist() for a in self.last_live]
-        return {"coverage_rng": self.coverage_rng.bit_generator.state, "last_live": live,
-                "frames": [p.name for p in self.frames], "records": self.records}  # fmt: skip
+        return {
+            "coverage_rng": self.coverage_rng.bit_generator.state,
+            "last_live": live,
+            "frames": [p.name for p in self.frames],
+            "records": self.records,
+        }
 
     def set_state(self, state):
         self.coverage_rng.bit_generator.state = state["coverage_rng"]

@@ -261,8 +261,12 @@ class DataSet:
 
     def state(self):
         """The reader's position as JSON-able values: generator, index, epochs, current order."""
-        return {"rng": self._rng.bit_generator.state, "index_in_epoch": self._index_in_epoch,
-                "epochs_completed": self.epochs_completed, "order": self._order.tolist()}  # fmt: skip
+        return {
+            "rng": self._rng.bit_generator.state,
+            "index_in_epoch": self._index_in_epoch,
+            "epochs_completed": self.epochs_completed,
+            "order": self._order.tolist(),
+        }
 
     def set_state(self, state):
         """Continue from `state()`: the same next batches and later shuffles (resumed runs)."""

@@ -133,10 +133,15 @@ with tf.Graph().as_default():
         real, fake = sess.run([gan.real_logits, gan.fake_logits], {gan.z: POINTS, gan.x: fake_x})
     print("same input, same logits from both netD calls:", np.array_equal(real, fake))
 assert names == [
-    "generator/g_W:0", "generator/g_b:0",
-    "discriminator/d_W1:0", "discriminator/d_b1:0", "discriminator/d_W2:0",
-    "discriminator/d_b2:0", "discriminator/d_W3:0", "discriminator/d_b3:0",
-]  # fmt: skip
+    "generator/g_W:0",
+    "generator/g_b:0",
+    "discriminator/d_W1:0",
+    "discriminator/d_b1:0",
+    "discriminator/d_W2:0",
+    "discriminator/d_b2:0",
+    "discriminator/d_W3:0",
+    "discriminator/d_b3:0",
+]
 assert gan.real_logits.name.startswith("discriminator/")
 assert gan.fake_logits.name.startswith("discriminator_1/")
 assert np.array_equal(real, fake)
@@ -198,8 +203,10 @@ with tf.Graph().as_default():
     gan = gaussian_gan.GAN()
     third_logits = gan.netD(gan.x * 2.0, reuse=True)
     count = len(tf1.trainable_variables())
-print(f"Exercise 1.1: {count} trainable variables | third call's ops under:",
-      third_logits.name.split("/")[0] + "/")  # fmt: skip
+print(
+    f"Exercise 1.1: {count} trainable variables | third call's ops under:",
+    third_logits.name.split("/")[0] + "/",
+)
 assert count == 8 and third_logits.name.startswith("discriminator_2/")
 
 # %% [markdown]

@@ -103,9 +103,12 @@ with tf1.variable_scope(d_scope, reuse=True):
 with tf1.variable_scope("discriminator", reuse=tf1.AUTO_REUSE):
     by_auto = tf1.get_variable("d_W", shape=[2, 1])
 
-for label, variable in [("reuse=True", by_flag), ("scope.reuse_variables()", by_method),
-                        ("variable_scope(d_scope, reuse=True)", by_object),
-                        ("reuse=tf.AUTO_REUSE", by_auto)]:  # fmt: skip
+for label, variable in [
+    ("reuse=True", by_flag),
+    ("scope.reuse_variables()", by_method),
+    ("variable_scope(d_scope, reuse=True)", by_object),
+    ("reuse=tf.AUTO_REUSE", by_auto),
+]:
     print(f"{label:37s} -> {variable.name}, same object: {variable is d_W}")
 print("trainable variables:", [v.name for v in tf1.trainable_variables()])
 assert all(v is d_W for v in (by_flag, by_method, by_object, by_auto))
@@ -148,8 +151,14 @@ with tf.Graph().as_default():  # A graph of its own, so that section 3 finds no 
         sess.run(tf1.global_variables_initializer())
         value = sess.run(zero_W)
 print("after the misspelt scope, trainable variables:", names)
-print("asked for zeros and trainable=False, got:", zero_W.name, "| trainable:",
-      zero_W_trainable, "| all zeros:", not value.any())  # fmt: skip
+print(
+    "asked for zeros and trainable=False, got:",
+    zero_W.name,
+    "| trainable:",
+    zero_W_trainable,
+    "| all zeros:",
+    not value.any(),
+)
 assert names == ["discriminator/d_W:0", "discriminater/d_W:0"]
 assert zero_W_trainable and value.any(), "initializer and trainable were ignored on reuse"
 

@@ -74,10 +74,22 @@ with tf1.variable_scope("vs"):
     v5 = tf1.get_variable("v5", shape=[])
     v6 = tf.Variable(1.0, name="v6")
     addop_vs = tf.add(v5, v6, name="addop")
-print("name_scope('ns'):     get_variable ->", v3.name, "| tf.Variable ->", v4.name,
-      "| op ->", addop.name)  # fmt: skip
-print("variable_scope('vs'): get_variable ->", v5.name, "| tf.Variable ->", v6.name,
-      "| op ->", addop_vs.name)  # fmt: skip
+print(
+    "name_scope('ns'):     get_variable ->",
+    v3.name,
+    "| tf.Variable ->",
+    v4.name,
+    "| op ->",
+    addop.name,
+)
+print(
+    "variable_scope('vs'): get_variable ->",
+    v5.name,
+    "| tf.Variable ->",
+    v6.name,
+    "| op ->",
+    addop_vs.name,
+)
 assert (v3.name, v4.name, addop.name) == ("v3:0", "ns/v4:0", "ns/addop:0")
 assert (v5.name, v6.name, addop_vs.name) == ("vs/v5:0", "vs/v6:0", "vs/addop:0")
 
@@ -95,8 +107,9 @@ with tf1.variable_scope("net", reuse=True):
     w_reentered = tf1.get_variable("w", shape=[])
     v_reentered = tf.Variable(1.0, name="v")
 print("tf.Variable('v') three times:", [x.name for x in (v, v_again, v_reentered)])
-print("get_variable('w') twice:", [x.name for x in (w, w_reentered)], "same object:",
-      w_reentered is w)  # fmt: skip
+print(
+    "get_variable('w') twice:", [x.name for x in (w, w_reentered)], "same object:", w_reentered is w
+)
 assert [x.name for x in (v, v_again, v_reentered)] == ["net/v:0", "net/v_1:0", "net_1/v:0"]
 assert w_reentered is w and w.name == "net/w:0"
 
@@ -167,8 +180,10 @@ fake_logits = netD(x, reuse=True)
 graph = tf1.get_default_graph()
 print("real_logits:", real_logits.name)
 print("fake_logits:", fake_logits.name)
-print("ops under discriminator_1/:", [op.name for op in graph.get_operations()
-                                      if op.name.startswith("discriminator_1/")])  # fmt: skip
+print(
+    "ops under discriminator_1/:",
+    [op.name for op in graph.get_operations() if op.name.startswith("discriminator_1/")],
+)
 print("next free name:", graph.unique_name("discriminator", mark_as_used=False))
 assert real_logits.name == "discriminator/logits:0"
 assert fake_logits.name == "discriminator_2/logits:0"

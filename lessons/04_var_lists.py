@@ -105,15 +105,19 @@ print("'d_' in var.name:", names(d_vars_substring))
 print("'g_' in var.name:", names(g_vars_substring))
 in_D_list_from_G = [v for v in d_vars_substring if v not in dcgan.d_vars]
 left_out_of_D = [v for v in dcgan.d_vars if v not in d_vars_substring]
-print(f"generator variables in D's list: {len(in_D_list_from_G)}"
-      f" ({sum(int(np.prod(v.shape)) for v in in_D_list_from_G)} parameters)")  # fmt: skip
-print(f"discriminator variables missing from D's list: {len(left_out_of_D)} of "
-      f"{len(dcgan.d_vars)}")  # fmt: skip
+print(
+    f"generator variables in D's list: {len(in_D_list_from_G)}"
+    f" ({sum(int(np.prod(v.shape)) for v in in_D_list_from_G)} parameters)"
+)
+print(f"discriminator variables missing from D's list: {len(left_out_of_D)} of {len(dcgan.d_vars)}")
 assert names(d_vars_substring) == [
-    "generator/conv2d_transpose/kernel", "generator/conv2d_transpose/bias",
-    "generator/conv2d_transpose_1/kernel", "generator/conv2d_transpose_1/bias",
-    "discriminator/conv2d_1/kernel", "discriminator/conv2d_1/bias",
-]  # fmt: skip
+    "generator/conv2d_transpose/kernel",
+    "generator/conv2d_transpose/bias",
+    "generator/conv2d_transpose_1/kernel",
+    "generator/conv2d_transpose_1/bias",
+    "discriminator/conv2d_1/kernel",
+    "discriminator/conv2d_1/bias",
+]
 assert g_vars_substring == []
 assert len(in_D_list_from_G) == 4 and len(left_out_of_D) == 6
 
@@ -173,8 +177,10 @@ for label, d_optim in [("scope list", dcgan.optimizer_D), ("substring list", d_o
     results[label] = (images_before, images_after, loss_G_before, loss_G_after, moved)
     print(f"{label}:")
     print(f"    generator variables changed by D's steps: {[n[:-2] for n in moved]}")
-    print(f"    max |G(z) after - G(z) before| on fixed z: "
-          f"{np.abs(images_after - images_before).max():.1e}")  # fmt: skip
+    print(
+        f"    max |G(z) after - G(z) before| on fixed z: "
+        f"{np.abs(images_after - images_before).max():.1e}"
+    )
     print(f"    loss_G on fixed z: {loss_G_before:.3f} -> {loss_G_after:.3f}")
 scope, substring = results["scope list"], results["substring list"]
 assert np.array_equal(scope[0], substring[0]), "both runs must start from the same generator"
@@ -217,8 +223,13 @@ with tf.Graph().as_default():
     prefix = names(v for v in tf1.trainable_variables() if v.name.startswith("discriminator/"))
 print('scope="discriminator": ', no_slash)
 print('scope="discriminator/":', slash)
-assert no_slash == ["discriminator/w", "discriminator/scale", "discriminator_1/scale",
-                    "discriminator2/w", "discriminator2/scale"]  # fmt: skip
+assert no_slash == [
+    "discriminator/w",
+    "discriminator/scale",
+    "discriminator_1/scale",
+    "discriminator2/w",
+    "discriminator2/scale",
+]
 assert slash == prefix == ["discriminator/w", "discriminator/scale"]
 
 # %% [markdown]
@@ -230,10 +241,14 @@ assert slash == prefix == ["discriminator/w", "discriminator/scale"]
 
 # %%
 torch.manual_seed(4)
-G = torch.nn.Sequential(torch.nn.Linear(100, 49), torch.nn.Unflatten(1, (1, 7, 7)),
-                        torch.nn.ConvTranspose2d(1, 1, kernel_size=4, stride=4))  # fmt: skip
-D = torch.nn.Sequential(torch.nn.Conv2d(1, 1, kernel_size=4, stride=4), torch.nn.Flatten(),
-                        torch.nn.Linear(49, 1))  # fmt: skip
+G = torch.nn.Sequential(
+    torch.nn.Linear(100, 49),
+    torch.nn.Unflatten(1, (1, 7, 7)),
+    torch.nn.ConvTranspose2d(1, 1, kernel_size=4, stride=4),
+)
+D = torch.nn.Sequential(
+    torch.nn.Conv2d(1, 1, kernel_size=4, stride=4), torch.nn.Flatten(), torch.nn.Linear(49, 1)
+)
 optimizer_D = torch.optim.Adam(D.parameters(), lr=hp.learning_rate, betas=(0.9, 0.999))
 g_before = [p.detach().clone() for p in G.parameters()]
 z = torch.from_numpy(fixed_noise)
@@ -285,8 +300,12 @@ assert gen == names(dcgan.g_vars) and len(gen) == 8
 with dcgan_graph.as_default():
     conv = names(tf1.get_collection(TRAINABLE, scope="discriminator/conv2d"))
 print("Exercise 4.2:", conv)
-assert conv == ["discriminator/conv2d/kernel", "discriminator/conv2d/bias",
-                "discriminator/conv2d_1/kernel", "discriminator/conv2d_1/bias"]  # fmt: skip
+assert conv == [
+    "discriminator/conv2d/kernel",
+    "discriminator/conv2d/bias",
+    "discriminator/conv2d_1/kernel",
+    "discriminator/conv2d_1/bias",
+]
 
 # %% [markdown]
 # Both convolutions: `conv2d_1` starts with `conv2d`. The trap of section 4 one level
@@ -305,8 +324,12 @@ assert conv == ["discriminator/conv2d/kernel", "discriminator/conv2d/bias",
 with dcgan_graph.as_default():
     dense = names(tf1.get_collection(TRAINABLE, scope="(generator|discriminator)/dense/"))
 print("Exercise 4.3:", dense)
-assert dense == ["generator/dense/kernel", "generator/dense/bias",
-                 "discriminator/dense/kernel", "discriminator/dense/bias"]  # fmt: skip
+assert dense == [
+    "generator/dense/kernel",
+    "generator/dense/bias",
+    "discriminator/dense/kernel",
+    "discriminator/dense/bias",
+]
 
 # %% [markdown]
 # The first dense layer of each network, four variables: the alternation picks either

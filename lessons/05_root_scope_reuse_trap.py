@@ -133,8 +133,12 @@ with tf.Graph().as_default():
             slot_scopes.append(slot_scope.name)
 print("variable_scope(None, default_name='d_w/Adam') three times:", slot_scopes)
 trap_graph = tf1.get_default_graph()  # The graph of the failed minimize above.
-print("next op name for 'd_w/Adam':", trap_graph.unique_name("d_w/Adam", mark_as_used=False),
-      "| for 'd_b/Adam':", trap_graph.unique_name("d_b/Adam", mark_as_used=False))  # fmt: skip
+print(
+    "next op name for 'd_w/Adam':",
+    trap_graph.unique_name("d_w/Adam", mark_as_used=False),
+    "| for 'd_b/Adam':",
+    trap_graph.unique_name("d_b/Adam", mark_as_used=False),
+)
 assert slot_scopes == ["d_w/Adam", "d_w/Adam_1", "d_w/Adam_2"]
 assert trap_graph.unique_name("d_w/Adam", mark_as_used=False) == "d_w/Adam_1"
 assert trap_graph.unique_name("d_b/Adam", mark_as_used=False) == "d_b/Adam"
@@ -155,9 +159,18 @@ with tf1.variable_scope(tf1.get_variable_scope(), reuse=tf1.AUTO_REUSE):
 debris = [v.name for v in tf1.global_variables()]
 print("global variables:", debris)
 assert debris == [
-    "d_w:0", "d_b:0", "beta1_power:0", "beta2_power:0", "fresh/w:0", "beta1_power_1:0",
-    "beta2_power_1:0", "d_w/Adam_1:0", "d_w/Adam_2:0", "d_b/Adam:0", "d_b/Adam_1:0",
-]  # fmt: skip
+    "d_w:0",
+    "d_b:0",
+    "beta1_power:0",
+    "beta2_power:0",
+    "fresh/w:0",
+    "beta1_power_1:0",
+    "beta2_power_1:0",
+    "d_w/Adam_1:0",
+    "d_w/Adam_2:0",
+    "d_b/Adam:0",
+    "d_b/Adam_1:0",
+]
 
 # %% [markdown]
 # ## 2. The fix: give the discriminator its own scope
@@ -190,10 +203,15 @@ for name in clean:
     print("   ", name)
 assert tf1.get_variable_scope().reuse is False
 assert clean == [
-    "discriminator/d_w:0", "discriminator/d_b:0", "beta1_power:0", "beta2_power:0",
-    "discriminator/d_w/Adam:0", "discriminator/d_w/Adam_1:0",
-    "discriminator/d_b/Adam:0", "discriminator/d_b/Adam_1:0",
-]  # fmt: skip
+    "discriminator/d_w:0",
+    "discriminator/d_b:0",
+    "beta1_power:0",
+    "beta2_power:0",
+    "discriminator/d_w/Adam:0",
+    "discriminator/d_w/Adam_1:0",
+    "discriminator/d_b/Adam:0",
+    "discriminator/d_b/Adam_1:0",
+]
 
 # %% [markdown]
 # `Adam` holds the first moment m and `Adam_1` the second moment v; both are
@@ -228,8 +246,13 @@ with tf.Graph().as_default():
         tf1.train.AdamOptimizer(learning_rate=1e-3).minimize(tf.reduce_sum(w), var_list=[w])
     scoped = [v.name for v in tf1.global_variables()]
 print("minimize under name_scope('d_train'):", scoped)
-assert scoped == ["discriminator/d_w:0", "d_train/beta1_power:0", "d_train/beta2_power:0",
-                  "discriminator/d_w/Adam:0", "discriminator/d_w/Adam_1:0"]  # fmt: skip
+assert scoped == [
+    "discriminator/d_w:0",
+    "d_train/beta1_power:0",
+    "d_train/beta2_power:0",
+    "discriminator/d_w/Adam:0",
+    "discriminator/d_w/Adam_1:0",
+]
 
 # %%
 points = np.random.default_rng(5).normal(size=(4, 2)).astype(np.float32)
@@ -267,15 +290,22 @@ added = [v.name for v in tf1.global_variables() if v not in tf1.trainable_variab
 print(f"{len(tf1.trainable_variables())} trainable variables; Adam added {len(added)}:")
 for name in added:
     print("   ", name)
-powers = {label: [v.name for v in opt.variables() if "power" in v.name]
-          for label, opt in (("D's Adam", d_opt), ("G's Adam", g_opt))}  # fmt: skip
+powers = {
+    label: [v.name for v in opt.variables() if "power" in v.name]
+    for label, opt in (("D's Adam", d_opt), ("G's Adam", g_opt))
+}
 print("opt.variables(), the powers:", powers)
 assert len(added) == 2 * 8 + 4
 assert [n for n in added if "power" in n] == [
-    "beta1_power:0", "beta2_power:0", "beta1_power_1:0", "beta2_power_1:0",
-]  # fmt: skip
-assert powers == {"D's Adam": ["beta1_power:0", "beta2_power:0"],
-                  "G's Adam": ["beta1_power_1:0", "beta2_power_1:0"]}  # fmt: skip
+    "beta1_power:0",
+    "beta2_power:0",
+    "beta1_power_1:0",
+    "beta2_power_1:0",
+]
+assert powers == {
+    "D's Adam": ["beta1_power:0", "beta2_power:0"],
+    "G's Adam": ["beta1_power_1:0", "beta2_power_1:0"],
+}
 assert len(d_opt.variables()) == 2 + 2 * len(gan.d_vars)
 
 # %% [markdown]
@@ -317,8 +347,12 @@ with tf.Graph().as_default():
     second.minimize(loss, var_list=[d_w])
     second_names = sorted(v.name for v in second.variables())
 print("Exercise 5.1:", second_names)
-assert second_names == ["beta1_power_1:0", "beta2_power_1:0", "discriminator/d_w/Adam_2:0",
-                        "discriminator/d_w/Adam_3:0"]  # fmt: skip
+assert second_names == [
+    "beta1_power_1:0",
+    "beta2_power_1:0",
+    "discriminator/d_w/Adam_2:0",
+    "discriminator/d_w/Adam_3:0",
+]
 
 # %% [markdown]
 # `discriminator/d_w/Adam_2` and `Adam_3`, `beta1_power_1` and `beta2_power_1`. Each slot
@@ -342,8 +376,12 @@ with tf.Graph().as_default():
     )
     named = [v.name for v in tf1.global_variables()][1:]
 print("Exercise 5.2:", named)
-assert named == ["beta1_power:0", "beta2_power:0", "discriminator/d_w/D_Adam:0",
-                 "discriminator/d_w/D_Adam_1:0"]  # fmt: skip
+assert named == [
+    "beta1_power:0",
+    "beta2_power:0",
+    "discriminator/d_w/D_Adam:0",
+    "discriminator/d_w/D_Adam_1:0",
+]
 
 # %% [markdown]
 # The slots, `d_w/D_Adam` and `d_w/D_Adam_1`: the optimizer's name is the slot name. The

@@ -65,8 +65,13 @@ with tf1.variable_scope("discriminater", reuse=True):
     typo = tf1.get_variable("d_W", shape=[2, 1])
 with tf1.variable_scope("discriminator", reuse=True):
     other_shape = tf1.get_variable("d_W", shape=[3, 1], dtype=tf.float64)
-labels = ["second call, no reuse", "reuse=True", "reuse=tf.AUTO_REUSE",
-          "reuse=True, misspelt scope", "reuse=True, other shape/dtype"]  # fmt: skip
+labels = [
+    "second call, no reuse",
+    "reuse=True",
+    "reuse=tf.AUTO_REUSE",
+    "reuse=True, misspelt scope",
+    "reuse=True, other shape/dtype",
+]
 for label, variable in zip(labels, [second, reused, auto, typo, other_shape]):
     print(f"{label:29s} -> {variable.name}, same object as the first: {variable is first}")
 assert all(v.name == "discriminator/d_W:0" for v in (first, second, reused, auto, other_shape))
@@ -97,8 +102,14 @@ class NetD(tf.Module):
     def __init__(self):
         super().__init__(name="discriminator")
         glorot = tf.keras.initializers.GlorotUniform(seed=6)
-        shapes = {"d_W1": [2, 5], "d_b1": [5], "d_W2": [5, 3], "d_b2": [3], "d_W3": [3, 1],
-                  "d_b3": [1]}  # fmt: skip
+        shapes = {
+            "d_W1": [2, 5],
+            "d_b1": [5],
+            "d_W2": [5, 3],
+            "d_b2": [3],
+            "d_W3": [3, 1],
+            "d_b3": [1],
+        }
         with self.name_scope:
             self.weights = {
                 name: tf.Variable(tf.zeros(shape) if "_b" in name else glorot(shape), name=name)
@@ -118,8 +129,9 @@ real_logits, fake_logits = netD(x), netD(x)
 module_names = [v.name for v in netD.trainable_variables]
 print("trainable_variables:", module_names)
 print("same logits from both calls:", bool(tf.reduce_all(real_logits == fake_logits)))
-assert sorted(module_names) == sorted(f"discriminator/{n}:0" for n in
-                                      ("d_W1", "d_b1", "d_W2", "d_b2", "d_W3", "d_b3"))  # fmt: skip
+assert sorted(module_names) == sorted(
+    f"discriminator/{n}:0" for n in ("d_W1", "d_b1", "d_W2", "d_b2", "d_W3", "d_b3")
+)
 assert bool(tf.reduce_all(real_logits == fake_logits))
 
 # %% [markdown]
@@ -180,10 +192,14 @@ after_first_call = [v.name for v in shim.trainable_variables]
 shim(x)
 shim_names = [v.name for v in shim.trainable_variables]
 print("variables after two layer calls:", shim_names)
-print("same logits from the reuse=False and reuse=True calls:",
-      bool(tf.reduce_all(shim_real == shim_fake)))  # fmt: skip
-assert shim_names == after_first_call == sorted(
-    f"discriminator/{n}:0" for n in ("d_W1", "d_b1", "d_W2", "d_b2", "d_W3", "d_b3")
+print(
+    "same logits from the reuse=False and reuse=True calls:",
+    bool(tf.reduce_all(shim_real == shim_fake)),
+)
+assert (
+    shim_names
+    == after_first_call
+    == sorted(f"discriminator/{n}:0" for n in ("d_W1", "d_b1", "d_W2", "d_b2", "d_W3", "d_b3"))
 )
 assert bool(tf.reduce_all(shim_real == shim_fake))
 
@@ -238,8 +254,13 @@ assert bool(tf.reduce_all(first == second)) and len(probe.trainable_variables) =
 
 # %%
 torch.manual_seed(6)
-D = torch.nn.Sequential(torch.nn.Linear(2, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3),
-                        torch.nn.Tanh(), torch.nn.Linear(3, 1))  # fmt: skip
+D = torch.nn.Sequential(
+    torch.nn.Linear(2, 5),
+    torch.nn.Tanh(),
+    torch.nn.Linear(5, 3),
+    torch.nn.Tanh(),
+    torch.nn.Linear(3, 1),
+)
 points = torch.randn(4, 2)
 print("parameters:", [name for name, _ in D.named_parameters()])
 print("same logits from both calls:", torch.equal(D(points), D(points)))
@@ -276,8 +297,10 @@ lazy(x)
 first_d_W = lazy.d_W
 lazy(x)
 tracked = lazy.trainable_variables
-print(f"Exercise 6.1: {len(tracked)} tracked | the first call's weight among them:",
-      any(v is first_d_W for v in tracked))  # fmt: skip
+print(
+    f"Exercise 6.1: {len(tracked)} tracked | the first call's weight among them:",
+    any(v is first_d_W for v in tracked),
+)
 assert len(tracked) == 1 and not any(v is first_d_W for v in tracked)
 
 # %% [markdown]

@@ -74,10 +74,14 @@ print(f"{len(global_vars)} global variables, {len(trainable)} trainable")
 print(f"not trainable: {len(adam_state)} of Adam's, and", names(batch_norm_state))
 print("batch norm's trainable pair:", [n for n in names(trainable) if "batch_norm" in n])
 assert (len(global_vars), len(trainable), len(adam_state)) == (54, 16, 2 * 16 + 4)
-assert names(batch_norm_state) == ["discriminator/batch_normalization/moving_mean",
-                                   "discriminator/batch_normalization/moving_variance"]  # fmt: skip
+assert names(batch_norm_state) == [
+    "discriminator/batch_normalization/moving_mean",
+    "discriminator/batch_normalization/moving_variance",
+]
 assert [n for n in names(trainable) if "batch_norm" in n] == [
-    "discriminator/batch_normalization/gamma", "discriminator/batch_normalization/beta"]
+    "discriminator/batch_normalization/gamma",
+    "discriminator/batch_normalization/beta",
+]
 
 # %% [markdown]
 # ## 2. Who updates the moving statistics: `UPDATE_OPS`, if anyone runs it
@@ -95,8 +99,9 @@ for name in names(update_ops):
     print("   ", name)
 assert names(update_ops) == [
     f"discriminator{call}/batch_normalization/AssignMovingAvg{which}"
-    for call in ("", "_1") for which in ("", "_1")
-]  # fmt: skip
+    for call in ("", "_1")
+    for which in ("", "_1")
+]
 
 # %% [markdown]
 # The seed's step runs `optimizer_D` and `optimizer_G` and nothing else. After three steps
@@ -115,8 +120,12 @@ with tf1.Session(config=ONE_THREAD) as sess:
     for real, noise in zip(real_batches, noise_batches):
         mnist_dcgan.train_step(sess, g, real, noise)
     mean_after, variance_after = sess.run([moving_mean, moving_variance])
-print("after three seed steps: moving_mean all 0:", not mean_after.any(),
-      "| moving_variance all 1:", bool(np.all(variance_after == 1.0)))  # fmt: skip
+print(
+    "after three seed steps: moving_mean all 0:",
+    not mean_after.any(),
+    "| moving_variance all 1:",
+    bool(np.all(variance_after == 1.0)),
+)
 assert not mean_after.any() and np.all(variance_after == 1.0)
 
 # %% [markdown]
@@ -150,10 +159,14 @@ count = conv2_real.size // conv2_real.shape[-1]  # Values per channel: 16 images
 batch_variance = conv2_real.var(axis=(0, 1, 2)) * count / (count - 1)  # See the next cell.
 print("update ops the filter found:", names(d_updates))
 print(f"after one fixed D step: max |moving_mean| = {np.abs(mean_after).max():.2e}")
-print("moving_mean     == 0.01 * batch mean of D(real):",
-      np.allclose(mean_after, 0.01 * batch_mean, rtol=1e-5, atol=1e-9))  # fmt: skip
-print("moving_variance == 0.99 + 0.01 * batch variance of D(real):",
-      np.allclose(variance_after, 0.99 + 0.01 * batch_variance, rtol=1e-6, atol=0))  # fmt: skip
+print(
+    "moving_mean     == 0.01 * batch mean of D(real):",
+    np.allclose(mean_after, 0.01 * batch_mean, rtol=1e-5, atol=1e-9),
+)
+print(
+    "moving_variance == 0.99 + 0.01 * batch variance of D(real):",
+    np.allclose(variance_after, 0.99 + 0.01 * batch_variance, rtol=1e-6, atol=0),
+)
 assert names(d_updates) == names(update_ops)[:2]
 assert np.abs(mean_after).max() > 1e-4
 assert np.allclose(mean_after, 0.01 * batch_mean, rtol=1e-5, atol=1e-9)
@@ -228,23 +241,36 @@ assert not real_only
 # %%
 torch.manual_seed(7)
 D = port.Discriminator()
-print("parameters:", len(list(D.parameters())), "| buffers:",
-      [(name, tuple(b.shape)) for name, b in D.named_buffers()])  # fmt: skip
+print(
+    "parameters:",
+    len(list(D.parameters())),
+    "| buffers:",
+    [(name, tuple(b.shape)) for name, b in D.named_buffers()],
+)
 bn = torch.nn.BatchNorm2d(128, momentum=0.01, eps=1e-3)  # The port's layer, used on its own.
 activations = torch.randn(16, 128, 7, 7) * 3.0 + 1.0
 train_out = bn.train()(activations)
 after_train = (bn.running_mean.clone(), int(bn.num_batches_tracked))
 eval_out = bn.eval()(activations)
 unchanged = torch.equal(after_train[0], bn.running_mean)
-print("after one train() forward: num_batches_tracked =", after_train[1],
-      "| running_mean moved:", bool(after_train[0].abs().max() > 0))  # fmt: skip
-print("an eval() forward leaves the buffers alone:", unchanged,
-      "| and normalises differently:", not torch.allclose(train_out, eval_out))  # fmt: skip
+print(
+    "after one train() forward: num_batches_tracked =",
+    after_train[1],
+    "| running_mean moved:",
+    bool(after_train[0].abs().max() > 0),
+)
+print(
+    "an eval() forward leaves the buffers alone:",
+    unchanged,
+    "| and normalises differently:",
+    not torch.allclose(train_out, eval_out),
+)
 assert len(list(D.parameters())) == 8
 assert [name for name, _ in D.named_buffers()] == [
-    "batch_normalization.running_mean", "batch_normalization.running_var",
+    "batch_normalization.running_mean",
+    "batch_normalization.running_var",
     "batch_normalization.num_batches_tracked",
-]  # fmt: skip
+]
 assert after_train[1] == 1 and unchanged and not torch.allclose(train_out, eval_out)
 
 # %% [markdown]
@@ -290,8 +316,7 @@ before = D.batch_normalization.running_mean.clone()
 D(torch.rand(4, 1, 28, 28))
 moved = not torch.equal(before, D.batch_normalization.running_mean)
 tracked = int(D.batch_normalization.num_batches_tracked)
-print("Exercise 7.2: eval() forward moved running_mean:", moved,
-      "| num_batches_tracked:", tracked)  # fmt: skip
+print("Exercise 7.2: eval() forward moved running_mean:", moved, "| num_batches_tracked:", tracked)
 assert moved and tracked == 0
 
 # %% [markdown]

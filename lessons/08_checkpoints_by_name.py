@@ -80,19 +80,26 @@ with tf.Graph().as_default():
         saved_images = sess.run(g.G, {g.z_placeholder: NOISE})
 entries = dict(tf.train.list_variables(PREFIX))
 kinds = {
-    "weights": [n for n in entries if "/Adam" not in n and "_power" not in n
-                and "moving" not in n],
+    "weights": [n for n in entries if "/Adam" not in n and "_power" not in n and "moving" not in n],
     "Adam slots": [n for n in entries if "/Adam" in n],
     "beta powers": [n for n in entries if "_power" in n],
     "moving statistics": [n for n in entries if "moving" in n],
-}  # fmt: skip
+}
 print("files:", sorted(p.name for p in pathlib.Path(FOLDER.name).iterdir()))
 print(f"{len(entries)} entries:", {kind: len(found) for kind, found in kinds.items()})
-for name in ("discriminator/conv2d/kernel", "discriminator/conv2d/kernel/Adam",
-             "discriminator/conv2d/kernel/Adam_1", "beta1_power", "beta1_power_1"):  # fmt: skip
+for name in (
+    "discriminator/conv2d/kernel",
+    "discriminator/conv2d/kernel/Adam",
+    "discriminator/conv2d/kernel/Adam_1",
+    "beta1_power",
+    "beta1_power_1",
+):
     print(f"    {name:36} {entries[name]}")
 assert sorted(p.name for p in pathlib.Path(FOLDER.name).iterdir()) == [
-    "checkpoint", "gan.ckpt.data-00000-of-00001", "gan.ckpt.index"]
+    "checkpoint",
+    "gan.ckpt.data-00000-of-00001",
+    "gan.ckpt.index",
+]
 assert len(entries) == 54 and [len(v) for v in kinds.values()] == [16, 32, 4, 2]
 assert entries["discriminator/conv2d/kernel/Adam_1"] == [5, 5, 1, 64]
 
@@ -113,16 +120,22 @@ with tf.Graph().as_default():
     tf1.set_random_seed(80)  # Another seed: a G and a D unlike the saved ones.
     g = mnist_dcgan.build_graph()
     d_state = tf1.get_collection(KEYS.GLOBAL_VARIABLES, scope="discriminator/")
-    left_out = [v.op.name for v in tf1.global_variables()
-                if v not in d_state and not v.op.name.startswith("generator/")]  # fmt: skip
+    left_out = [
+        v.op.name
+        for v in tf1.global_variables()
+        if v not in d_state and not v.op.name.startswith("generator/")
+    ]
     with tf1.Session(config=ONE_THREAD) as sess:
         sess.run(tf1.global_variables_initializer())
         tf1.train.Saver(var_list=d_state).restore(sess, PREFIX)
         logits = sess.run(g.D_logit_real, {g.real_images_placeholder: REAL})
         images = sess.run(g.G, {g.z_placeholder: NOISE})
-print(f"restored {len(d_state)} variables of D's; D(real) as saved:",
-      np.array_equal(logits, saved_logits), "| G(z) as saved:",
-      np.array_equal(images, saved_images))  # fmt: skip
+print(
+    f"restored {len(d_state)} variables of D's; D(real) as saved:",
+    np.array_equal(logits, saved_logits),
+    "| G(z) as saved:",
+    np.array_equal(images, saved_images),
+)
 print("under neither discriminator/ nor generator/, so not restored:", left_out)
 assert len(d_state) == 8 + 2 + 16
 assert np.array_equal(logits, saved_logits) and not np.array_equal(images, saved_images)
@@ -169,7 +182,7 @@ assert renamed_error == "Key critic/discriminator/batch_normalization/beta not f
 # %%
 with tf.Graph().as_default():
     x, logits = critic_graph()
-    by_old_name = {v.op.name[len("critic/"):]: v for v in tf1.global_variables()}
+    by_old_name = {v.op.name[len("critic/") :]: v for v in tf1.global_variables()}
     with tf1.Session(config=ONE_THREAD) as sess:
         tf1.train.Saver(var_list=by_old_name).restore(sess, PREFIX)
         from_dict = sess.run(logits, {x: REAL})
@@ -181,8 +194,10 @@ with tf.Graph().as_default():
         from_map = sess.run(logits, {x: REAL})
 print("two entries of the dict:", [(k, v.name) for k, v in list(by_old_name.items())[:2]])
 print("Saver({old name: variable}): D(real) as saved:", np.array_equal(from_dict, saved_logits))
-print("init_from_checkpoint({'discriminator/': 'critic/discriminator/'}): D(real) as saved:",
-      np.array_equal(from_map, saved_logits))  # fmt: skip
+print(
+    "init_from_checkpoint({'discriminator/': 'critic/discriminator/'}): D(real) as saved:",
+    np.array_equal(from_map, saved_logits),
+)
 assert list(by_old_name)[0] == "discriminator/conv2d/kernel"
 assert np.array_equal(from_dict, saved_logits) and np.array_equal(from_map, saved_logits)
 
@@ -222,12 +237,21 @@ with tf.Graph().as_default():
     with tf1.Session(config=ONE_THREAD) as sess:
         sess.run(tf1.global_variables_initializer())
         sess.run(train, {x: points})
-        clean_prefix = tf1.train.Saver().save(sess, f"{FOLDER.name}/clean.ckpt",
-                                              write_meta_graph=False)  # fmt: skip
+        clean_prefix = tf1.train.Saver().save(
+            sess, f"{FOLDER.name}/clean.ckpt", write_meta_graph=False
+        )
 clean = dict(tf.train.list_variables(clean_prefix))
 print("the clean checkpoint:", sorted(clean))
-assert sorted(clean) == ["beta1_power", "beta2_power", "d_b", "d_b/Adam", "d_b/Adam_1", "d_w",
-                         "d_w/Adam", "d_w/Adam_1"]  # fmt: skip
+assert sorted(clean) == [
+    "beta1_power",
+    "beta2_power",
+    "d_b",
+    "d_b/Adam",
+    "d_b/Adam_1",
+    "d_w",
+    "d_w/Adam",
+    "d_w/Adam_1",
+]
 
 with tf.Graph().as_default():
     x = tf1.placeholder(tf.float32, shape=[None, 2], name="x")
@@ -251,8 +275,10 @@ with tf.Graph().as_default():
 reader = tf.train.load_checkpoint(clean_prefix)
 print("Saver().restore: NotFoundError:", shifted_error)
 print("names the file lacks:", sorted(set(trapped) - set(clean)))
-print("restoring the common names loads the file's v into this graph's m:",
-      np.array_equal(m_of_d_w, reader.get_tensor("d_w/Adam_1")))  # fmt: skip
+print(
+    "restoring the common names loads the file's v into this graph's m:",
+    np.array_equal(m_of_d_w, reader.get_tensor("d_w/Adam_1")),
+)
 assert shifted_error == "Key beta1_power_1 not found in checkpoint"
 assert sorted(set(trapped) - set(clean)) == ["beta1_power_1", "beta2_power_1", "d_w/Adam_2"]
 assert np.array_equal(m_of_d_w, reader.get_tensor("d_w/Adam_1"))
@@ -312,8 +338,10 @@ with tf.Graph().as_default():
             sess, f"{FOLDER.name}/d_only.ckpt", write_meta_graph=False
         )
 d_entries = [name for name, _ in tf.train.list_variables(d_prefix)]
-print(f"Exercise 8.1: {len(d_entries)} entries, moving statistics among them:",
-      any("moving" in name for name in d_entries))  # fmt: skip
+print(
+    f"Exercise 8.1: {len(d_entries)} entries, moving statistics among them:",
+    any("moving" in name for name in d_entries),
+)
 assert len(d_entries) == 8 and not any("moving" in name for name in d_entries)
 
 # %% [markdown]

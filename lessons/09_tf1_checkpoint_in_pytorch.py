@@ -88,11 +88,16 @@ assert len(reader.get_variable_to_shape_map()) == 54
 # moving statistics. The discriminator's part:
 
 # %%
-d_map = {name: entry for name, entry in {**port.NAME_MAP, **port.BUFFER_MAP}.items()
-         if name.startswith("discriminator/")}  # fmt: skip
+d_map = {
+    name: entry
+    for name, entry in {**port.NAME_MAP, **port.BUFFER_MAP}.items()
+    if name.startswith("discriminator/")
+}
 for name, (path, layout) in d_map.items():
-    print(f"{name:51} {str(reader.get_variable_to_shape_map()[name]):15} -> "
-          f"{path[len('discriminator.'):]:34} {layout}")
+    print(
+        f"{name:51} {str(reader.get_variable_to_shape_map()[name]):15} -> "
+        f"{path[len('discriminator.') :]:34} {layout}"
+    )
 assert len(d_map) == 10 and len(port.NAME_MAP) == 16
 
 # %% [markdown]
@@ -105,8 +110,7 @@ assert len(d_map) == 10 and len(port.NAME_MAP) == 16
 checkpoint, updates = convert.tf_to_torch("mnist_dcgan", PREFIX)
 print("keys:", sorted(checkpoint))
 print(f"beta1_power = {reader.get_tensor('beta1_power'):.4f} -> Adam updates:", updates)
-print("torch.optim.Adam step of D's first parameter:",
-      int(checkpoint["opt_D"]["state"][0]["step"]))  # fmt: skip
+print("torch.optim.Adam step of D's first parameter:", int(checkpoint["opt_D"]["state"][0]["step"]))
 assert sorted(checkpoint) == ["D", "G", "format", "model", "opt_D", "opt_G", "step"]
 assert abs(reader.get_tensor("beta1_power") - 0.9**2) < 1e-6
 assert updates == {"D": 1, "G": 1} and int(checkpoint["opt_D"]["state"][0]["step"]) == 1
@@ -129,23 +133,29 @@ assert updates == {"D": 1, "G": 1} and int(checkpoint["opt_D"]["state"][0]["step
 G_state, D_state = checkpoint["G"], checkpoint["D"]
 checks = {
     "generator/dense/kernel -> dense.weight == kernel.T": np.array_equal(
-        G_state["dense.weight"].numpy(), reader.get_tensor("generator/dense/kernel").T),
+        G_state["dense.weight"].numpy(), reader.get_tensor("generator/dense/kernel").T
+    ),
     "discriminator/conv2d/kernel -> conv2d.weight == HWIO.permute(3, 2, 0, 1)": np.array_equal(
         D_state["conv2d.weight"].numpy(),
-        reader.get_tensor("discriminator/conv2d/kernel").transpose(3, 2, 0, 1)),
+        reader.get_tensor("discriminator/conv2d/kernel").transpose(3, 2, 0, 1),
+    ),
     "generator/conv2d_transpose/kernel -> same permutation": np.array_equal(
         G_state["conv2d_transpose.weight"].numpy(),
-        reader.get_tensor("generator/conv2d_transpose/kernel").transpose(3, 2, 0, 1)),
+        reader.get_tensor("generator/conv2d_transpose/kernel").transpose(3, 2, 0, 1),
+    ),
     "batch_normalization/gamma -> weight": np.array_equal(
         D_state["batch_normalization.weight"].numpy(),
-        reader.get_tensor("discriminator/batch_normalization/gamma")),
+        reader.get_tensor("discriminator/batch_normalization/gamma"),
+    ),
     "batch_normalization/moving_mean -> running_mean": np.array_equal(
         D_state["batch_normalization.running_mean"].numpy(),
-        reader.get_tensor("discriminator/batch_normalization/moving_mean")),
+        reader.get_tensor("discriminator/batch_normalization/moving_mean"),
+    ),
     "batch_normalization/moving_variance -> running_var": np.array_equal(
         D_state["batch_normalization.running_var"].numpy(),
-        reader.get_tensor("discriminator/batch_normalization/moving_variance")),
-}  # fmt: skip
+        reader.get_tensor("discriminator/batch_normalization/moving_variance"),
+    ),
+}
 for label, ok in checks.items():
     print(f"{label}: {ok}")
 moving_mean = reader.get_tensor("discriminator/batch_normalization/moving_mean")
@@ -163,11 +173,16 @@ assert all(checks.values()) and np.abs(moving_mean).max() > 0
 kernel = reader.get_tensor("discriminator/dense/kernel")  # [h * w * c, 1], (h, w, c) order
 weight = D_state["dense.weight"].numpy()  # [1, c * h * w], (c, h, w) order
 rows = kernel.reshape(7, 7, 128, 1).transpose(2, 0, 1, 3).reshape(-1, 1)  # now (c, h, w)
-print("dense.weight == kernel.T:", np.array_equal(weight, kernel.T),
-      "| == kernel rows in (c, h, w) order, transposed:",
-      np.array_equal(weight, rows.T))  # fmt: skip
-print("the layout function agrees:",
-      np.array_equal(layouts.to_torch("dense_nhwc_in:7,7,128", kernel), weight))  # fmt: skip
+print(
+    "dense.weight == kernel.T:",
+    np.array_equal(weight, kernel.T),
+    "| == kernel rows in (c, h, w) order, transposed:",
+    np.array_equal(weight, rows.T),
+)
+print(
+    "the layout function agrees:",
+    np.array_equal(layouts.to_torch("dense_nhwc_in:7,7,128", kernel), weight),
+)
 assert not np.array_equal(weight, kernel.T) and np.array_equal(weight, rows.T)
 assert np.array_equal(layouts.to_torch("dense_nhwc_in:7,7,128", kernel), weight)
 
@@ -185,8 +200,12 @@ for momentum in (0.01, 0.99):
     bn = torch.nn.BatchNorm2d(1, momentum=momentum, eps=1e-3)
     bn(four_values)
     running_var[momentum] = round(float(bn.running_var), 4)
-print("running_var after one update:", running_var, "| the port's momentum:",
-      port.Discriminator().batch_normalization.momentum)  # fmt: skip
+print(
+    "running_var after one update:",
+    running_var,
+    "| the port's momentum:",
+    port.Discriminator().batch_normalization.momentum,
+)
 assert running_var == {0.01: 2.6567, 0.99: 165.01}
 assert port.Discriminator().batch_normalization.momentum == 0.01
 
@@ -207,8 +226,12 @@ with torch.no_grad():
     torch_images = G(torch.from_numpy(NOISE)).permute(0, 2, 3, 1)  # NCHW -> NHWC
 logit_error = np.abs(torch_logits.numpy() - tf_logits).max()
 image_error = np.abs(torch_images.numpy() - tf_images).max()
-print(f"D(real) logits agree within {TOLERANCE}:", logit_error < TOLERANCE,
-      f"| G(z) images agree within {TOLERANCE}:", image_error < TOLERANCE)  # fmt: skip
+print(
+    f"D(real) logits agree within {TOLERANCE}:",
+    logit_error < TOLERANCE,
+    f"| G(z) images agree within {TOLERANCE}:",
+    image_error < TOLERANCE,
+)
 print("logits are not all alike (a real check):", float(np.ptp(tf_logits)) > 0.01)
 assert logit_error < TOLERANCE and image_error < TOLERANCE and np.ptp(tf_logits) > 0.01
 
@@ -224,8 +247,12 @@ assert logit_error < TOLERANCE and image_error < TOLERANCE and np.ptp(tf_logits)
 
 # %%
 shape = tuple(G_state["conv2d_transpose_1.weight"].shape)
-print("Exercise 9.1:", reader.get_variable_to_shape_map()["generator/conv2d_transpose_1/kernel"],
-      "->", shape)  # fmt: skip
+print(
+    "Exercise 9.1:",
+    reader.get_variable_to_shape_map()["generator/conv2d_transpose_1/kernel"],
+    "->",
+    shape,
+)
 assert shape == (64, 1, 5, 5)
 
 # %% [markdown]
@@ -244,8 +271,9 @@ assert shape == (64, 1, 5, 5)
 # %%
 with torch.no_grad():
     _, eval_logits = D.eval()(torch.from_numpy(REAL).permute(0, 3, 1, 2))
-print("Exercise 9.2: eval() logits equal the train() logits:",
-      torch.equal(eval_logits, torch_logits))  # fmt: skip
+print(
+    "Exercise 9.2: eval() logits equal the train() logits:", torch.equal(eval_logits, torch_logits)
+)
 assert torch.equal(eval_logits, torch_logits)
 
 # %% [markdown]
@@ -265,9 +293,12 @@ assert torch.equal(eval_logits, torch_logits)
 
 # %%
 with tf.Graph().as_default():
-    renamed = {name.replace("discriminator/", "critic/discriminator/", 1):
-               tf.Variable(reader.get_tensor(name))
-               for name in reader.get_variable_to_shape_map()}  # fmt: skip
+    renamed = {
+        name.replace("discriminator/", "critic/discriminator/", 1): tf.Variable(
+            reader.get_tensor(name)
+        )
+        for name in reader.get_variable_to_shape_map()
+    }
     with tf1.Session(config=ONE_THREAD) as sess:
         sess.run(tf1.global_variables_initializer())
         critic_prefix = tf1.train.Saver(var_list=renamed).save(
@@ -278,7 +309,7 @@ try:
 except convert.Mismatch as error:
     refusal = str(error).replace(critic_prefix, "<prefix>")
 print("Exercise 9.3:", refusal[:118] + "...")
-print("the rest of the sentence:", "..." + refusal[refusal.index("; missing"):][:90] + "...")
+print("the rest of the sentence:", "..." + refusal[refusal.index("; missing") :][:90] + "...")
 assert "is not a mnist_dcgan checkpoint, first mismatch 'critic/discriminator/" in refusal
 assert "; missing (26): discriminator/batch_normalization/beta," in refusal
 

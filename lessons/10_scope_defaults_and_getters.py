@@ -84,8 +84,10 @@ with tf.Graph().as_default():
         mnist_dcgan.discriminator(x, reuse=False)
     with tf1.Session(config=ONE_THREAD) as sess:
         sess.run(tf1.global_variables_initializer())
-        values = {v.op.name: [round(float(d), 6) for d in np.unique(sess.run(v))]
-                  for v in tf1.global_variables()}  # fmt: skip
+        values = {
+            v.op.name: [round(float(d), 6) for d in np.unique(sess.run(v))]
+            for v in tf1.global_variables()
+        }
 for name, distinct in values.items():
     print(f"    {name:50} distinct values: {distinct}")
 assert all(values[n] == [0.01] for n in values if n.endswith("kernel"))
@@ -108,8 +110,11 @@ for initializer in (None, tf1.glorot_uniform_initializer()):
             sess.run(tf1.global_variables_initializer())
             draws.append(sess.run(w))
 limit = np.sqrt(6.0 / (3 + 4))
-print("default == glorot_uniform_initializer():", np.array_equal(*draws),
-      f"| max |w| = {np.abs(draws[0]).max():.3f} <= limit {limit:.3f}")  # fmt: skip
+print(
+    "default == glorot_uniform_initializer():",
+    np.array_equal(*draws),
+    f"| max |w| = {np.abs(draws[0]).max():.3f} <= limit {limit:.3f}",
+)
 assert np.array_equal(*draws) and np.abs(draws[0]).max() <= limit
 
 # %% [markdown]
@@ -122,8 +127,14 @@ with tf.Graph().as_default():
         with tf1.variable_scope("inner"):
             inherited = tf1.get_variable("w", shape=[2])
         explicit = tf1.get_variable("v", shape=[2], dtype=tf.float32)
-print("inherited:", inherited.name, inherited.dtype.name, "| explicit:", explicit.name,
-      explicit.dtype.name)  # fmt: skip
+print(
+    "inherited:",
+    inherited.name,
+    inherited.dtype.name,
+    "| explicit:",
+    explicit.name,
+    explicit.dtype.name,
+)
 assert (inherited.dtype.name, explicit.dtype.name) == ("float16_ref", "float32_ref")
 
 # %% [markdown]
@@ -151,19 +162,27 @@ with tf.Graph().as_default():
     with tf1.Session(config=ONE_THREAD) as sess:
         sess.run(tf1.global_variables_initializer())
         data_gradient, regularized_gradient, kernel_value = sess.run(
-            [tf.gradients(loss_D, kernel)[0], tf.gradients(loss_D_regularized, kernel)[0],
-             kernel], {x: REAL})  # fmt: skip
-print(f"{len(penalties)} penalties, among them those of",
-      [name for name in reaches_regularized if "moving" in name])  # fmt: skip
-print("penalties that reach loss_D:", len(reaches), "| that reach loss_D +",
-      "get_regularization_loss():", len(reaches_regularized))  # fmt: skip
-print("the regularized gradient = data gradient + 1e-3 * w:",
-      np.allclose(regularized_gradient, data_gradient + 1e-3 * kernel_value, rtol=1e-5,
-                  atol=1e-9))  # fmt: skip
+            [tf.gradients(loss_D, kernel)[0], tf.gradients(loss_D_regularized, kernel)[0], kernel],
+            {x: REAL},
+        )
+print(
+    f"{len(penalties)} penalties, among them those of",
+    [name for name in reaches_regularized if "moving" in name],
+)
+print(
+    "penalties that reach loss_D:",
+    len(reaches),
+    "| that reach loss_D +",
+    "get_regularization_loss():",
+    len(reaches_regularized),
+)
+print(
+    "the regularized gradient = data gradient + 1e-3 * w:",
+    np.allclose(regularized_gradient, data_gradient + 1e-3 * kernel_value, rtol=1e-5, atol=1e-9),
+)
 assert len(penalties) == 10 and reaches == [] and len(reaches_regularized) == 10
 assert "discriminator/batch_normalization/moving_mean" in reaches_regularized
-assert np.allclose(regularized_gradient, data_gradient + 1e-3 * kernel_value, rtol=1e-5,
-                   atol=1e-9)  # fmt: skip
+assert np.allclose(regularized_gradient, data_gradient + 1e-3 * kernel_value, rtol=1e-5, atol=1e-9)
 assert not np.allclose(regularized_gradient, data_gradient, rtol=1e-5, atol=1e-9)
 
 # %% [markdown]
@@ -206,14 +225,24 @@ with tf.Graph().as_default():
     with root_scope(custom_getter=float32_storage):
         logits16 = gaussian_gan.GAN.netD(None, x16)
     graph = tf1.get_default_graph()
-    matmul_types = sorted({op.get_attr("T").name for op in graph.get_operations()
-                           if op.type == "MatMul"})  # fmt: skip
+    matmul_types = sorted(
+        {op.get_attr("T").name for op in graph.get_operations() if op.type == "MatMul"}
+    )
     stored = sorted({v.dtype.name for v in tf1.trainable_variables()})
     loss = tf.reduce_mean(tf.nn.softplus(-tf.cast(logits16, tf.float32)))
-    gradient_types = sorted({g.dtype.name for g, _ in
-                             tf1.train.GradientDescentOptimizer(0.1).compute_gradients(loss)})
-print("logits:", logits16.dtype.name, "| MatMuls in:", matmul_types, "| variables stored as:",
-      stored, "| gradients:", gradient_types)  # fmt: skip
+    gradient_types = sorted(
+        {g.dtype.name for g, _ in tf1.train.GradientDescentOptimizer(0.1).compute_gradients(loss)}
+    )
+print(
+    "logits:",
+    logits16.dtype.name,
+    "| MatMuls in:",
+    matmul_types,
+    "| variables stored as:",
+    stored,
+    "| gradients:",
+    gradient_types,
+)
 assert (logits16.dtype.name, matmul_types) == ("float16", ["float16"])
 assert stored == ["float32_ref"] and gradient_types == ["float32"]
 
@@ -267,8 +296,10 @@ assert parts == [("embedding/w/part_0:0", [2, 3]), ("embedding/w/part_1:0", [2, 
 torch.manual_seed(10)
 linear = torch.nn.Linear(4, 3)
 bound = 1 / np.sqrt(4)
-print(f"nn.Linear(4, 3): max |weight| = {linear.weight.abs().max():.3f},",
-      f"max |bias| = {linear.bias.abs().max():.3f}, bound 1/sqrt(fan_in) = {bound}")  # fmt: skip
+print(
+    f"nn.Linear(4, 3): max |weight| = {linear.weight.abs().max():.3f},",
+    f"max |bias| = {linear.bias.abs().max():.3f}, bound 1/sqrt(fan_in) = {bound}",
+)
 with torch.autocast("cpu", dtype=torch.bfloat16):
     out = linear(torch.ones(2, 4))
 print("under autocast: output", out.dtype, "| weight stored as", linear.weight.dtype)
@@ -292,8 +323,12 @@ with tf.Graph().as_default():
     with tf1.Session(config=ONE_THREAD) as sess:
         sess.run(tf1.global_variables_initializer())
         b_value = float(sess.run(b)[0])
-print("Exercise 10.1: zero:", b_value == 0.0, f"| within +-sqrt(3) = +-{np.sqrt(3):.3f}:",
-      abs(b_value) <= np.sqrt(3))  # fmt: skip
+print(
+    "Exercise 10.1: zero:",
+    b_value == 0.0,
+    f"| within +-sqrt(3) = +-{np.sqrt(3):.3f}:",
+    abs(b_value) <= np.sqrt(3),
+)
 assert b_value != 0.0 and abs(b_value) <= np.sqrt(3)
 
 # %% [markdown]

@@ -102,15 +102,17 @@ gan(NOISE, REAL)
 created = len(gan.variables)
 gan(NOISE, REAL)
 d_vars = [v for v in gan.trainable_variables if v.name.startswith("discriminator/")]
-print(f"variables after one call: {created}, after two: {len(gan.variables)}",
-      f"({len(gan.trainable_variables)} trainable; D's var_list: {len(d_vars)})")  # fmt: skip
+print(
+    f"variables after one call: {created}, after two: {len(gan.variables)}",
+    f"({len(gan.trainable_variables)} trainable; D's var_list: {len(d_vars)})",
+)
 print("non-trainable:", [v.name for v in gan.non_trainable_variables])
 assert created == len(gan.variables) == 18
 assert len(gan.trainable_variables) == 16 and len(d_vars) == 8
 assert [v.name for v in gan.non_trainable_variables] == [
     "discriminator/batch_normalization/moving_mean:0",
     "discriminator/batch_normalization/moving_variance:0",
-]  # fmt: skip
+]
 
 # %% [markdown]
 # ## 3. Lesson 8's checkpoint, loaded by name
@@ -125,8 +127,12 @@ in_file = reader.get_variable_to_shape_map()
 missing = [v.name for v in gan.variables if v.name[: -len(":0")] not in in_file]
 for variable in gan.variables:
     variable.assign(reader.get_tensor(variable.name[: -len(":0")]))
-print("layer variables not in the checkpoint:", missing, "| entries left unused:",
-      len(in_file) - len(gan.variables))  # fmt: skip
+print(
+    "layer variables not in the checkpoint:",
+    missing,
+    "| entries left unused:",
+    len(in_file) - len(gan.variables),
+)
 assert missing == [] and len(in_file) - len(gan.variables) == 36
 
 # %% [markdown]
@@ -137,8 +143,9 @@ assert missing == [] and len(in_file) - len(gan.variables) == 36
 
 # %%
 eager_outputs = gan(NOISE, REAL)
-for label, eager, graph in zip(("G(z)", "D(real) logits", "D(G(z)) logits"), eager_outputs,
-                               graph_outputs):  # fmt: skip
+for label, eager, graph in zip(
+    ("G(z)", "D(real) logits", "D(G(z)) logits"), eager_outputs, graph_outputs
+):
     print(f"{label:15} equal to the TF1 graph's: {np.array_equal(eager.numpy(), graph)}")
 assert all(np.array_equal(e.numpy(), g) for e, g in zip(eager_outputs, graph_outputs))
 
@@ -165,9 +172,12 @@ assert moved
 # %%
 traced_gan = tf.function(gan)
 traced_outputs = traced_gan(NOISE, REAL)
-print("tf.function(gan): outputs equal to the graph's:",
-      all(np.array_equal(t.numpy(), g) for t, g in zip(traced_outputs, graph_outputs)),
-      "| variables:", len(gan.variables))  # fmt: skip
+print(
+    "tf.function(gan): outputs equal to the graph's:",
+    all(np.array_equal(t.numpy(), g) for t, g in zip(traced_outputs, graph_outputs)),
+    "| variables:",
+    len(gan.variables),
+)
 assert all(np.array_equal(t.numpy(), g) for t, g in zip(traced_outputs, graph_outputs))
 assert len(gan.variables) == 18
 
@@ -242,9 +252,15 @@ torch.manual_seed(8)
 D = port.Discriminator()
 print("the port's D:", [name for name, _ in D.named_parameters()])
 assert [name for name, _ in D.named_parameters()] == [
-    "conv2d.weight", "conv2d.bias", "conv2d_1.weight", "conv2d_1.bias",
-    "batch_normalization.weight", "batch_normalization.bias", "dense.weight", "dense.bias",
-]  # fmt: skip
+    "conv2d.weight",
+    "conv2d.bias",
+    "conv2d_1.weight",
+    "conv2d_1.bias",
+    "batch_normalization.weight",
+    "batch_normalization.bias",
+    "dense.weight",
+    "dense.bias",
+]
 
 # %% [markdown]
 # ## Exercises
@@ -270,10 +286,17 @@ class SeedDiscriminator(tf.keras.layers.Layer):
 first_D, second_D = SeedDiscriminator(), SeedDiscriminator()
 first_D(REAL)
 second_D(REAL)
-first_kernel, second_kernel = (next(v for v in layer.variables if "conv2d/kernel" in v.name)
-                               for layer in (first_D, second_D))  # fmt: skip
-print("Exercise 11.1:", first_kernel.name, "| same name:", first_kernel.name == second_kernel.name,
-      "| same variable:", first_kernel is second_kernel)  # fmt: skip
+first_kernel, second_kernel = (
+    next(v for v in layer.variables if "conv2d/kernel" in v.name) for layer in (first_D, second_D)
+)
+print(
+    "Exercise 11.1:",
+    first_kernel.name,
+    "| same name:",
+    first_kernel.name == second_kernel.name,
+    "| same variable:",
+    first_kernel is second_kernel,
+)
 assert first_kernel.name == second_kernel.name == "discriminator/conv2d/kernel:0"
 assert first_kernel is not second_kernel
 

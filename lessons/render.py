@@ -108,8 +108,11 @@ def clean(output):
 def groups(paths):
     """Lessons that stay in TF1 behaviour (`tf1_reference.setup()`) share one process; every
     other lesson, eager or switching back to TF2, gets its own."""
-    graph = [p for p in paths
-             if GRAPH_MODE.search(p.read_text()) and not BACK_TO_TF2.search(p.read_text())]  # fmt: skip
+    graph = [
+        p
+        for p in paths
+        if GRAPH_MODE.search(p.read_text()) and not BACK_TO_TF2.search(p.read_text())
+    ]
     others = [[p] for p in paths if p not in graph]
     return ([graph] if graph else []) + others
 
@@ -124,9 +127,13 @@ def run_all(paths=None):
             result_file = pathlib.Path(tmp) / f"group_{number}.json"
             command = [sys.executable, "-m", "lessons.render", "--worker", str(result_file)]
             process = subprocess.Popen(
-                command + [str(p) for p in group], cwd=ROOT, env=env,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            )  # fmt: skip
+                command + [str(p) for p in group],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             workers.append((group, result_file, process))
         results = {}
         for group, result_file, process in workers:
@@ -152,9 +159,11 @@ def page(path, outputs):
         if cell.kind == "header":
             doc = cell.source.strip().strip('"').strip()
             title, _, rest = doc.partition("\n")
-            parts.append(f"# {title}\n\n*Rendered from `lessons/{pathlib.Path(path).name}` by "
-                         "`python -m lessons.render`; do not edit by hand.*\n\n"
-                         f"```text\n{rest.strip()}\n```")  # fmt: skip
+            parts.append(
+                f"# {title}\n\n*Rendered from `lessons/{pathlib.Path(path).name}` by "
+                "`python -m lessons.render`; do not edit by hand.*\n\n"
+                f"```text\n{rest.strip()}\n```"
+            )
         elif cell.kind == "markdown":
             parts.append("\n".join(re.sub(r"^# ?", "", line) for line in cell.source.splitlines()))
         else:

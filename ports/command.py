@@ -13,6 +13,7 @@ renamed (os.replace).
 
 import contextlib
 import copy
+import pathlib
 import sys
 
 import torch
@@ -110,8 +111,10 @@ def start(args, hparams, model, parser=None, **extra):
         resumed = load(args.resume, model)
         checkpoints.adopt_saved_run(args, parser, hparams, saved, extra)
         if args.fused_adam and not saved.get("fused_adam", False):
-            raise cli.UserError(f"--resume {args.resume}: that run used the default Adam, not "
-                                "--fused-adam; resume it without the flag.")  # fmt: skip
+            raise cli.UserError(
+                f"--resume {args.resume}: that run used the default Adam, not "
+                "--fused-adam; resume it without the flag."
+            )
         args.fused_adam = saved.get("fused_adam", False)  # The checkpoint's Adam state too.
     fused_adam = bool(getattr(args, "fused_adam", False))
     hp = cli.hparams_from_args(hparams, args)
@@ -122,12 +125,23 @@ def start(args, hparams, model, parser=None, **extra):
         out = run_folder.RunFolder(args.resume, resume_sizes=resumed["log_sizes"])
     else:
         out = run_folder.RunFolder(args.out or run_folder.default_path(model, "pytorch"))
-        out.save_hparams(hp, seed=seed, device=str(device), framework="pytorch", model=model,
-                         threads=threads, fused_adam=fused_adam, **extra)  # fmt: skip
-    print(f"{model} (pytorch): {hp}, seed={seed}, device={device}, {threads} CPU threads, "
-          + ("fused Adam, " if fused_adam else "")
-          + f"run folder {out.path}"
-          + (f", resumed after step {resumed['step']}" if resumed else ""), file=sys.stderr)  # fmt: skip
+        out.save_hparams(
+            hp,
+            seed=seed,
+            device=str(device),
+            framework="pytorch",
+            model=model,
+            threads=threads,
+            fused_adam=fused_adam,
+            **extra,
+        )
+    print(
+        f"{model} (pytorch): {hp}, seed={seed}, device={device}, {threads} CPU threads, "
+        + ("fused Adam, " if fused_adam else "")
+        + f"run folder {out.path}"
+        + (f", resumed after step {resumed['step']}" if resumed else ""),
+        file=sys.stderr,
+    )
     run_hooks = checkpoints.hooks_of(args, hp, out, resumed, model, "ports")
     return hp, seed, device, out, run_hooks
 
@@ -177,6 +191,49 @@ class ModuleState:
     def attach_board(self, out, purge_step):
         """TensorBoard: a `SummaryWriter` in the run folder."""
         out.board = board.TorchBoard(out.path, purge_step)
+
+
+def save_phase(objects, out, checkpoint, streams):
+    """`<out>/<checkpoint>`: the state_dicts of `objects` (name -> module or optimizer) and the
+    random streams the next phase continues, written under a temporary name, then renamed."""
+    final = out.path / checkpoint
+    final.parent.mkdir(exist_ok=True)
+    state = {**{name: thing.state_dict() for name, thing in objects.items()}, "streams": streams}
+    run_folder.atomic_write(final, lambda p: torch.save(state, p))
+    return final
+
+
+def phase_path(restore, checkpoint):
+    """The checkpoint file that `--restore` names: a run folder or the file itself."""
+    if restore is None:
+        raise cli.UserError(
+            "this phase restores a checkpoint: pass --restore RUN_FOLDER (the --out of the run "
+            "of the phase before)."
+        )
+    path = pathlib.Path(restore)
+    path = path / checkpoint if path.is_dir() else path
+    if not path.is_file():
+        raise cli.UserError(
+            f"--restore {restore}: no checkpoint {path} there; "
+            "pass the run folder of a finished run of the phase before."
+        )
+    return path
+
+
+def restore_phase(path, objects, model, device):
+    """Load a phase checkpoint into `objects`; returns its streams (None when it has none, as a
+    checkpoint converted from TF). One sentence for a file that is not the model's."""
+    try:
+        state = torch.load(path, map_location=device)
+        for name, thing in objects.items():
+            thing.load_state_dict(state[name])
+    except Exception as error:  # noqa: BLE001  (unpickling, key and shape errors alike)
+        first = (str(error).strip().splitlines() or [""])[0][:200]
+        raise cli.UserError(
+            f"--restore {path}: not a {model} checkpoint ({type(error).__name__} {first}); "
+            "pass the run folder of a run of the phase before."
+        ) from None
+    return state.get("streams")
 
 
 def main(argv, model, hparams, doc, train, default_seed=None, data_dir=False):

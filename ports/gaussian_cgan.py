@@ -160,8 +160,15 @@ def train(hp, out, seed, device, hooks=None, fused_adam=False):
         out.print("\ndiscriminator loss at epoch %d: %f" % (epoch, avg_loss))
         out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
         mean, cov = generated_moments(G)
-        out.metric(epoch=epoch, loss_D=avg_loss, accuracy=accuracy, gen_mean=mean,
-                   gen_cov=cov, true_mean=true_mean, true_cov=true_cov)  # fmt: skip
+        out.metric(
+            epoch=epoch,
+            loss_D=avg_loss,
+            accuracy=accuracy,
+            gen_mean=mean,
+            gen_cov=cov,
+            true_mean=true_mean,
+            true_cov=true_cov,
+        )
         out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
         figure = scatter.condition_target_fake(
             X[excerpt], X1[excerpt], fake.cpu().numpy(), title=f"epoch {epoch}"

@@ -225,8 +225,14 @@ def train(hp, out, seed, device, preset="tf1", hooks=None, fused_adam=False):
             hooks.step(f"epoch {epoch} step {count - 1}", loss_D=loss_D, loss_G=loss_G)
         avg_loss /= count
         mean, cov = generated_moments(G)
-        record = dict(epoch=epoch, loss_D=avg_loss, gen_mean=mean, gen_cov=cov,
-                      true_mean=true_mean, true_cov=true_cov)  # fmt: skip
+        record = dict(
+            epoch=epoch,
+            loss_D=avg_loss,
+            gen_mean=mean,
+            gen_cov=cov,
+            true_mean=true_mean,
+            true_cov=true_cov,
+        )
         if preset == "mxnet-gan-intro":
             # MXNet's metric: D's pre-update outputs over the whole epoch (2000 predictions).
             accuracy = float(np.mean(correct))
@@ -254,12 +260,17 @@ def train(hp, out, seed, device, preset="tf1", hooks=None, fused_adam=False):
 
 def main(argv=None):
     parser = command.parser(MODEL, HParams, __doc__)
-    parser.add_argument("--preset", choices=PRESETS, default="tf1",
-                        help="whose program to run: the TF graph's twin (default), "
-                        "xyang35's PyTorch notebook, or the MXNet original")  # fmt: skip
+    parser.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default="tf1",
+        help="whose program to run: the TF graph's twin (default), "
+        "xyang35's PyTorch notebook, or the MXNet original",
+    )
     args = parser.parse_args(argv)
-    hp, seed, device, out, run_hooks = command.start(args, HParams, MODEL, parser,
-                                                     preset=args.preset)  # fmt: skip
+    hp, seed, device, out, run_hooks = command.start(
+        args, HParams, MODEL, parser, preset=args.preset
+    )
     with out, contextlib.closing(run_hooks):
         train(hp, out, seed, device, args.preset, run_hooks, args.fused_adam)
 

@@ -62,8 +62,10 @@ class TorchMnist(torch.utils.data.Dataset):
         images = images.float().div(255.0) if images.dtype == torch.uint8 else images.float()
         images = images.sub(0.5).div(0.5)
         labels = self.labels[indices]
-        return [(image, int(label) if label.ndim == 0 else torch.tensor(label))
-                for image, label in zip(images, labels)]  # fmt: skip
+        return [
+            (image, int(label) if label.ndim == 0 else torch.tensor(label))
+            for image, label in zip(images, labels)
+        ]
 
 
 def torch_loader(dataset, batch_size, shuffle=True, generator=None):

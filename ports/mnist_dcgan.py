@@ -48,7 +48,6 @@ import contextlib
 import dataclasses
 import pathlib
 import random
-import sys
 import time
 
 import numpy as np
@@ -56,13 +55,12 @@ import torch
 from torch import nn
 
 from figures import digits
-from harness import checkpoints, cli, run_folder
+from harness import checkpoints, cli
 from inputs import mnist
 from ports import command, frozen
 
 MODEL = "mnist_dcgan"
 PHASES = ("train", "train-d", "test")  # The seed's three sessions, as in the TF1 reference.
-SCALES = {"choices": ("as-written", "tanh")}  # Real images in [0, 1] as written, or x * 2 - 1.
 CHECKPOINT = pathlib.Path("models") / "gan.pt"
 # tf.nn.leaky_relu's alpha is a float32 op attribute, so even a float64 graph multiplies by
 # float32(0.2) = 0.20000000298...; D's max(0.2x, x) uses 0.2 in the graph's own dtype.
@@ -77,7 +75,7 @@ class HParams:
     noise_dim: int = 100  # seed: noise_placeholder shape [None, 100], U(-1, 1) noise
     sample_every: int = 5  # seed: if (epoch+1) % 5 == 0: plot_samples(samples[:16])
     test_size: int = 1000  # seed: test_set.next_batch(1000) and 1000 noise vectors
-    real_scale: str = dataclasses.field(default="as-written", metadata=SCALES)  # seed: [0, 1] images vs tanh  # fmt: skip
+    real_scale: str = cli.choice("as-written", "tanh")  # seed: [0, 1] images against tanh
 
     @property
     def lr_D(self):
@@ -142,15 +140,23 @@ class Discriminator(nn.Module):
         conv2 = self.conv2d_1(nn.functional.pad(lrelu1, (1, 2, 1, 2)))
         bn = self.batch_normalization
         # Always batch statistics, as the seed's training=True, even after .eval().
-        norm2 = nn.functional.batch_norm(conv2, bn.running_mean, bn.running_var, bn.weight,
-                                         bn.bias, training=True, momentum=bn.momentum, eps=bn.eps)  # fmt: skip
+        norm2 = nn.functional.batch_norm(
+            conv2,
+            bn.running_mean,
+            bn.running_var,
+            bn.weight,
+            bn.bias,
+            training=True,
+            momentum=bn.momentum,
+            eps=bn.eps,
+        )
         lrelu2 = torch.maximum(norm2 * 0.2, norm2)
         flat = lrelu2.flatten(1)  # (c, h, w) order; NAME_MAP permutes dense's rows to match.
         logits = self.dense(flat)
         prob = torch.sigmoid(logits)
         if layers is not None:
-            layers.update(conv1=conv1, lrelu1=lrelu1, conv2=conv2, norm2=norm2, lrelu2=lrelu2,
-                          flat=flat, logits=logits, prob=prob)  # fmt: skip
+            names = "conv1 lrelu1 conv2 norm2 lrelu2 flat logits prob".split()
+            layers.update(zip(names, (conv1, lrelu1, conv2, norm2, lrelu2, flat, logits, prob)))
         return prob, logits
 
 
@@ -162,7 +168,10 @@ NAME_MAP = {
     "generator/dense_1/bias": ("generator.dense_1.bias", "nhwc_vector:7,7,128"),
     "generator/conv2d_transpose/kernel": ("generator.conv2d_transpose.weight", "conv_transpose"),
     "generator/conv2d_transpose/bias": ("generator.conv2d_transpose.bias", "same"),
-    "generator/conv2d_transpose_1/kernel": ("generator.conv2d_transpose_1.weight", "conv_transpose"),  # fmt: skip
+    "generator/conv2d_transpose_1/kernel": (
+        "generator.conv2d_transpose_1.weight",
+        "conv_transpose",
+    ),
     "generator/conv2d_transpose_1/bias": ("generator.conv2d_transpose_1.bias", "same"),
     "discriminator/conv2d/kernel": ("discriminator.conv2d.weight", "conv"),
     "discriminator/conv2d/bias": ("discriminator.conv2d.bias", "same"),
@@ -177,8 +186,14 @@ NAME_MAP = {
 # TF1's BatchNorm moving statistics -> the port's buffers, for checkpoints (convert/checkpoint.py).
 # Neither framework reads them here (D always normalises with batch statistics).
 BUFFER_MAP = {
-    "discriminator/batch_normalization/moving_mean": ("discriminator.batch_normalization.running_mean", "same"),  # fmt: skip
-    "discriminator/batch_normalization/moving_variance": ("discriminator.batch_normalization.running_var", "same"),  # fmt: skip
+    "discriminator/batch_normalization/moving_mean": (
+        "discriminator.batch_normalization.running_mean",
+        "same",
+    ),
+    "discriminator/batch_normalization/moving_variance": (
+        "discriminator.batch_normalization.running_var",
+        "same",
+    ),
 }
 
 
@@ -201,7 +216,9 @@ def discriminator_loss(D_logit_real, D_logit_fake):
 
 def generator_loss(D_logit_fake):
     """loss_G = mean softplus(-D(G(z))): the non-saturating loss."""
-    return nn.functional.binary_cross_entropy_with_logits(D_logit_fake, torch.ones_like(D_logit_fake))  # fmt: skip
+    return nn.functional.binary_cross_entropy_with_logits(
+        D_logit_fake, torch.ones_like(D_logit_fake)
+    )
 
 
 def train_step(G, D, opt_D, opt_G, images, noise, train_G=True):
@@ -240,32 +257,9 @@ def real_batch(batch_xs, hp, device):
     return images * 2.0 - 1.0 if hp.real_scale == "tanh" else images
 
 
-def save_checkpoint(G, D, opt_D, opt_G, out, streams):
-    """`<out>/models/gan.pt`: G, D, both Adams and the random streams the next phase continues
-    (`harness.checkpoints.streams`), written under a temporary name, then renamed."""
-    final = out.path / CHECKPOINT
-    final.parent.mkdir(exist_ok=True)
-    state = {"generator": G.state_dict(), "discriminator": D.state_dict(),
-             "optimizer_D": opt_D.state_dict(), "optimizer_G": opt_G.state_dict(),
-             "streams": streams}  # fmt: skip
-    run_folder.atomic_write(final, lambda p: torch.save(state, p))
-    return final
-
-
-def checkpoint_of(restore):
-    if restore is None:
-        raise cli.UserError("train-d and test restore a checkpoint: pass --restore RUN_FOLDER "
-                            "(the --out of an earlier train run).")  # fmt: skip
-    path = pathlib.Path(restore)
-    path = path / CHECKPOINT if path.is_dir() else path
-    if not path.is_file():
-        raise cli.UserError(f"--restore {restore}: no checkpoint {path} there; "
-                            "pass the run folder of a finished train or train-d run.")  # fmt: skip
-    return path
-
-
-def run_epochs(G, D, opt_D, opt_G, hp, datasets, out, phase, max_steps, sample_noise, device,
-               hooks):  # fmt: skip
+def run_epochs(
+    G, D, opt_D, opt_G, hp, datasets, out, phase, max_steps, sample_noise, device, hooks
+):
     """The seed's epoch loop (`train`: D and G; `train-d`: D alone); prints its cost line.
 
     `hooks` (harness/hooks.py): the NaN stop, checkpoints, --resume, progress, TensorBoard.
@@ -281,18 +275,39 @@ def run_epochs(G, D, opt_D, opt_G, hp, datasets, out, phase, max_steps, sample_n
         steps = min(total_batch, steps_left)  # = total_batch unless --max-steps cuts it
         for i in range(steps):
             batch_xs, _ = train_set.next_batch(hp.batch_size)
-            noise = np.random.uniform(-1.0, 1.0, size=[hp.batch_size, hp.noise_dim]).astype(np.float32)  # fmt: skip
-            loss_D, loss_G = train_step(G, D, opt_D, opt_G, real_batch(batch_xs, hp, device),
-                                        torch.as_tensor(noise, device=device), phase == "train")  # fmt: skip
+            noise = np.random.uniform(-1.0, 1.0, size=[hp.batch_size, hp.noise_dim]).astype(
+                np.float32
+            )
+            loss_D, loss_G = train_step(
+                G,
+                D,
+                opt_D,
+                opt_G,
+                real_batch(batch_xs, hp, device),
+                torch.as_tensor(noise, device=device),
+                phase == "train",
+            )
             hooks.step(f"epoch {epoch + 1} step {i + 1}", loss_D=loss_D, loss_G=loss_G)
             avg_cost += cost_of(loss_D, loss_G) / total_batch
         steps_left -= steps
         out.print("Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(avg_cost))
         seconds = time.time() - started
-        out.metric(phase=phase, epoch=epoch + 1, steps=steps, cost=avg_cost, loss_D=loss_D,
-                   loss_G=loss_G, seconds=seconds, seconds_per_step=seconds / steps)  # fmt: skip
+        out.metric(
+            phase=phase,
+            epoch=epoch + 1,
+            steps=steps,
+            cost=avg_cost,
+            loss_D=loss_D,
+            loss_G=loss_G,
+            seconds=seconds,
+            seconds_per_step=seconds / steps,
+        )
         losses = {"loss_D": loss_D} if loss_G is None else {"loss_D": loss_D, "loss_G": loss_G}
-        out.scalars(epoch + 1, **{f"{phase}/cost": avg_cost}, **{f"{phase}/{k}": v for k, v in losses.items()})  # fmt: skip
+        out.scalars(
+            epoch + 1,
+            **{f"{phase}/cost": avg_cost},
+            **{f"{phase}/{k}": v for k, v in losses.items()},
+        )
         if phase == "train" and (epoch + 1) % hp.sample_every == 0:
             with torch.no_grad():
                 samples = G(torch.as_tensor(sample_noise, device=device)).cpu().numpy()
@@ -310,16 +325,22 @@ def test(G, hp, datasets, out, device):
     for i in range(10):
         idx = random.randint(0, hp.test_size - 1)
         pair = [generated_images[idx].reshape(28, 28), test_xs[idx]]
-        out.save_figure(digits.grid(pair, titles=["Generated images", "Real Images"]), f"pair_{i:02d}.png")  # fmt: skip
+        out.save_figure(
+            digits.grid(pair, titles=["Generated images", "Real Images"]), f"pair_{i:02d}.png"
+        )
     labels = np.argmax(test_xs.reshape(hp.test_size, -1), axis=1)
     predictions = np.argmax(generated_images.reshape(hp.test_size, -1), axis=1)
     errors = np.flatnonzero(labels != predictions)
     out.print("Errors:", len(errors))
-    out.print("(This compares the positions of the brightest pixel of a real and an unrelated "
-              "generated image; the seed calls it errors, but it measures nothing.)")  # fmt: skip
+    out.print(
+        "(This compares the positions of the brightest pixel of a real and an unrelated "
+        "generated image; the seed calls it errors, but it measures nothing.)"
+    )
     out.print("Sample Errors:")
     for k, e in enumerate(errors[:10]):
-        out.save_figure(digits.digit(generated_images[e], predictions[e]), f"error_{k:02d}_generated.png")  # fmt: skip
+        out.save_figure(
+            digits.digit(generated_images[e], predictions[e]), f"error_{k:02d}_generated.png"
+        )
         out.save_figure(digits.digit(test_xs[e], labels[e]), f"error_{k:02d}_real.png")
     out.metric(phase="test", errors=len(errors), test_size=hp.test_size)
     return len(errors)
@@ -327,17 +348,23 @@ def test(G, hp, datasets, out, device):
 
 def parser():
     result = command.parser(MODEL, HParams, __doc__)
-    result.add_argument("phase", choices=PHASES, help="the seed's session to run: train (D and "
-                        "G, then save), train-d (restore, D alone, save) or test (restore, draw)")  # fmt: skip
-    result.add_argument("--restore", help="train-d / test: run folder (or gan.pt) to restore")
-    result.add_argument("--max-steps", type=cli.positive(int), default=None, metavar="N",
-                        help="stop a training phase after N steps in all (default: every epoch)")  # fmt: skip
-    result.add_argument("--data-dir", default=None, help="MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)")  # fmt: skip
+    what = "the seed's session: train (D and G, then save), train-d (restore, D alone, save)"
+    checkpoints.add_phase_arguments(result, PHASES, help=what + " or test (restore, draw)")
     return result
 
 
-def train(hp, out, seed, device, hooks=None, fused_adam=False, data_dir=None, phase="train",
-          restore=None, max_steps=None):  # fmt: skip
+def train(
+    hp,
+    out,
+    seed,
+    device,
+    hooks=None,
+    fused_adam=False,
+    data_dir=None,
+    phase="train",
+    restore=None,
+    max_steps=None,
+):
     """One of the seed's three sessions, as the reference's `train`; `fused_adam`:
     torch.optim.Adam(fused=True)."""
     hooks = hooks or command.Hooks()
@@ -351,59 +378,43 @@ def train(hp, out, seed, device, hooks=None, fused_adam=False, data_dir=None, ph
     opt_D = command.adam(D.parameters(), fused_adam, lr=hp.learning_rate, foreach=True)
     opt_G = command.adam(G.parameters(), fused_adam, lr=hp.learning_rate, foreach=True)
     sample_noise = np.random.uniform(-1.0, 1.0, size=[16, hp.noise_dim]).astype(np.float32)
-    if restore:
-        try:
-            state = torch.load(restore, map_location=device)
-            G.load_state_dict(state["generator"])
-            D.load_state_dict(state["discriminator"])
-            opt_D.load_state_dict(state["optimizer_D"])
-            opt_G.load_state_dict(state["optimizer_G"])
-            streams = state.get("streams")
-        except Exception as error:  # noqa: BLE001  (unpickling, key and shape errors alike)
-            first = (str(error).strip().splitlines() or [""])[0][:200]
-            raise cli.UserError(f"--restore {restore}: not a mnist_dcgan checkpoint "
-                                f"({type(error).__name__} {first}); pass the run folder "
-                                "of a train or train-d run.") from None  # fmt: skip
-        # The seed's sessions share one process: continue the previous phase's streams.
-        if streams is None:  # A checkpoint converted from TF carries none.
-            print(f"{restore} holds no random streams: this phase's start from --seed "
-                  "instead of continuing the previous phase's.", file=sys.stderr)  # fmt: skip
-        else:
-            sample_noise = checkpoints.set_streams(streams, datasets.train,
-                                                   sample_noise=sample_noise)["sample_noise"]
+    objects = {"generator": G, "discriminator": D, "optimizer_D": opt_D, "optimizer_G": opt_G}
+    if restore:  # The seed's sessions share one process: continue the previous phase's streams.
+        streams = command.restore_phase(restore, objects, MODEL, device)
+        sample_noise = checkpoints.continue_streams(streams, datasets.train, sample_noise)
     if phase == "test":
         return test(G, hp, datasets, out, device)
     noise = checkpoints.Kept(sample_noise)
     state = command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D)
     hooks.track(datasets.train, noise).attach(state, first_logged=1)
-    run_epochs(G, D, opt_D, opt_G, hp, datasets, out, phase, max_steps, noise.value,
-               device, hooks)  # fmt: skip
+    run_epochs(G, D, opt_D, opt_G, hp, datasets, out, phase, max_steps, noise.value, device, hooks)
     streams = checkpoints.streams(datasets.train, sample_noise=noise.value)
-    out.print("Model saved in path: %s" % save_checkpoint(G, D, opt_D, opt_G, out, streams))
+    out.print("Model saved in path: %s" % command.save_phase(objects, out, CHECKPOINT, streams))
 
 
 def main(argv=None):
     arguments = parser()
     args = arguments.parse_args(argv)
-    resuming = args.resume is not None
-    if resuming and args.phase == "test":
-        raise cli.UserError(
-            "--resume continues a train or train-d run; test has no loop to resume."
-        )
-    restore = checkpoint_of(args.restore) if args.phase != "train" and not resuming else None
-    if resuming:  # A resumed phase keeps the --max-steps it was started with.
-        saved = checkpoints.read_hparams(args.resume, MODEL, "pytorch").get("max_steps")
-        if args.max_steps not in (None, saved):
-            raise cli.UserError(f"--max-steps {args.max_steps}: the run in {args.resume} was "
-                                f"made with {saved}; a resumed run keeps it, so drop the flag.")  # fmt: skip
-        args.max_steps = saved
+    restore = checkpoints.phase_arguments(
+        args, MODEL, "pytorch", PHASES, lambda given: command.phase_path(given, CHECKPOINT)
+    )
     mnist.read_raw(args.data_dir)  # First: a bad --data-dir leaves no run folder behind.
-    hp, seed, device, out, run_hooks = command.start(args, HParams, MODEL, arguments,
-                                                     phase=args.phase,
-                                                     max_steps=args.max_steps)  # fmt: skip
+    hp, seed, device, out, run_hooks = command.start(
+        args, HParams, MODEL, arguments, phase=args.phase, max_steps=args.max_steps
+    )
     with out, contextlib.closing(run_hooks):
-        return train(hp, out, seed, device, run_hooks, args.fused_adam, args.data_dir,
-                     args.phase, restore, args.max_steps)  # fmt: skip
+        return train(
+            hp,
+            out,
+            seed,
+            device,
+            run_hooks,
+            args.fused_adam,
+            args.data_dir,
+            args.phase,
+            restore,
+            args.max_steps,
+        )
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from figures import image_grid
-from harness import checkpoints, cli, run_folder
+from harness import checkpoints
 from inputs import mnist
 from ports import command, frozen, mnist_data
 
@@ -172,9 +172,11 @@ def train_step(G, D, D_optimizer, G_optimizer, x, z_D=None, z_G=None, masks=None
 def loss_line(epoch, n_epoch, D_losses, G_losses):
     """The seed's loss.txt line; the means are float32, as torch.mean(torch.FloatTensor(list))."""
     return "[{}/{}]: loss_d: {:.3f}, loss_g: {:.3f}\n".format(
-        epoch, n_epoch, torch.mean(torch.FloatTensor(D_losses)),
+        epoch,
+        n_epoch,
+        torch.mean(torch.FloatTensor(D_losses)),
         torch.mean(torch.FloatTensor(G_losses)),
-    )  # fmt: skip
+    )
 
 
 def train(hp, out, seed, device, data_dir=None, hooks=None, fused_adam=False):
@@ -189,7 +191,9 @@ def train(hp, out, seed, device, data_dir=None, hooks=None, fused_adam=False):
     hooks = hooks or command.Hooks()
     torch.manual_seed(seed)
     raw = mnist.read_raw(data_dir)
-    train_loader = mnist_data.torch_loader(mnist_data.TorchMnist(raw.train_images, raw.train_labels), hp.bs)
+    train_loader = mnist_data.torch_loader(
+        mnist_data.TorchMnist(raw.train_images, raw.train_labels), hp.bs
+    )
     mnist_dim = 28 * 28
     G = Generator(g_input_dim=hp.z_dim, g_output_dim=mnist_dim).to(device)
     D = Discriminator(mnist_dim, hp.dropout).to(device)

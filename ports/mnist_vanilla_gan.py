@@ -210,8 +210,9 @@ def train(hp, out, seed, device, data_dir=None, preset="tf1", hooks=None, fused_
     def sample_Z(m, n):
         if preset == "wiseodd-pytorch":
             return torch.randn(m, n, device=device)
-        return torch.as_tensor(np.random.uniform(-1.0, 1.0, size=[m, n]), dtype=torch.float32,
-                               device=device)  # fmt: skip
+        return torch.as_tensor(
+            np.random.uniform(-1.0, 1.0, size=[m, n]), dtype=torch.float32, device=device
+        )
 
     def save_grid(samples, it):
         name = f"{str(it // hp.sample_every).zfill(3)}.png"  # The original's counter i.
@@ -255,20 +256,28 @@ def resolve(hp, preset, given):
 
 def main(argv=None):
     parser = command.parser(MODEL, HParams, __doc__)
-    parser.add_argument("--preset", choices=PRESETS, default="tf1",
-                        help="whose program to run: the TF graph's twin (default) or "
-                        "wiseodd's gan_pytorch.py (batch 64, normal z, BCE, 1e5 iterations)")  # fmt: skip
+    parser.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default="tf1",
+        help="whose program to run: the TF graph's twin (default) or "
+        "wiseodd's gan_pytorch.py (batch 64, normal z, BCE, 1e5 iterations)",
+    )
     cli.add_data_dir_argument(parser)
     args = parser.parse_args(argv)
     tokens = sys.argv[1:] if argv is None else argv
-    given = {f.name for f in dataclasses.fields(HParams)
-             if any(t.split("=")[0] == f"--{f.name.replace('_', '-')}" for t in tokens)}  # fmt: skip
+    given = {
+        f.name
+        for f in dataclasses.fields(HParams)
+        if any(t.split("=")[0] == f"--{f.name.replace('_', '-')}" for t in tokens)
+    }
     hp = resolve(cli.hparams_from_args(HParams, args), args.preset, given)
     for field in dataclasses.fields(HParams):
         setattr(args, field.name, getattr(hp, field.name))
     mnist.read_raw(args.data_dir)  # First: a bad --data-dir leaves no run folder behind.
-    hp, seed, device, out, run_hooks = command.start(args, HParams, MODEL, parser,
-                                                     preset=args.preset)  # fmt: skip
+    hp, seed, device, out, run_hooks = command.start(
+        args, HParams, MODEL, parser, preset=args.preset
+    )
     with out, contextlib.closing(run_hooks):
         train(hp, out, seed, device, args.data_dir, args.preset, run_hooks, args.fused_adam)
 

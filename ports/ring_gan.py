@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from harness import checkpoints, ring_display
+from harness import checkpoints, cli, ring_display
 from inputs import ring
 from ports import command, frozen
 
@@ -61,9 +61,9 @@ class HParams:
     beta1: float = 0.5  # GAN._create_optimizer: AdamOptimizer(lr, beta1=0.5)
     num_epochs: int = 100000  # main.py --num_epochs 100000: one D step + one G step each
     disp_freq: int = 5000  # main.py --disp_freq 5000: save _<epoch>.png every this many epochs
-    mixture: str = dataclasses.field(default="ring", metadata={"choices": tuple(ring.MIXTURES)})  # main.py's 8-mode ring, or the class defaults (two Gaussians)  # noqa: E501  # fmt: skip
-    g_loss: str = dataclasses.field(default="blog", metadata={"choices": ("blog", "repo")})  # blog: -mean(log d_g); repo GAN.py: mean(log(1 - d_g))  # noqa: E501  # fmt: skip
-    on_nan: str = dataclasses.field(default="stop", metadata={"choices": ("stop", "continue")})  # a NaN/inf loss stops the run (ours), or goes on as the original  # noqa: E501  # fmt: skip
+    mixture: str = cli.choice("ring", "two-gaussians")  # main.py's ring, or the two Gaussians
+    g_loss: str = cli.choice("blog", "repo")  # blog: -mean(log d_g); GAN.py: mean(log(1 - d_g))
+    on_nan: str = cli.choice("stop", "continue")  # a NaN/inf loss stops the run, or goes on
     live: bool = False  # the original's live window every 50 steps (needs a GUI backend)
 
 
@@ -208,8 +208,11 @@ def train(hp, out, seed=SEED, device="cpu", hooks=None, fused_adam=False):
                 out.print(LOSS_LINE % (epoch, hp.num_epochs, d_loss, g_loss))
                 out.metric(epoch=epoch, d_loss=d_loss, g_loss=g_loss)
                 out.scalars(epoch, d_loss=d_loss, g_loss=g_loss)
-            hooks.step(f"step {epoch} (the raw log of a saturated sigmoid; frames saved)",
-                       d_loss=d_loss, g_loss=g_loss)  # fmt: skip
+            hooks.step(
+                f"step {epoch} (the raw log of a saturated sigmoid; frames saved)",
+                d_loss=d_loss,
+                g_loss=g_loss,
+            )
             if (epoch + 1) % LIVE_EVERY == 0:
                 view.live_plot(generate)
             if (epoch + 1) % hp.disp_freq == 0:

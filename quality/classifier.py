@@ -122,8 +122,10 @@ def train(raw, epochs=EPOCHS, seed=SEED, log=print):
             optimizer.step()
             schedule.step()
         test_accuracy = accuracy(model, raw.test_images, raw.test_labels)
-        log(f"classifier epoch {epoch}/{epochs}: test accuracy {test_accuracy:.4f} "
-            f"({time.time() - started:.0f} s)")  # fmt: skip
+        log(
+            f"classifier epoch {epoch}/{epochs}: test accuracy {test_accuracy:.4f} "
+            f"({time.time() - started:.0f} s)"
+        )
     return model, test_accuracy
 
 
@@ -182,14 +184,22 @@ def load(cache=None, data_dir=None, retrain=False, log=print):
     started = time.time()
     model, test_accuracy = train(raw, log=log)
     if test_accuracy < MIN_ACCURACY:
-        raise ValueError(f"the classifier reached only {test_accuracy:.4f} test accuracy, below "
-                         f"{MIN_ACCURACY}; retrain with --retrain or check the MNIST files.")  # fmt: skip
+        raise ValueError(
+            f"the classifier reached only {test_accuracy:.4f} test accuracy, below "
+            f"{MIN_ACCURACY}; retrain with --retrain or check the MNIST files."
+        )
     folder.mkdir(parents=True, exist_ok=True)
     run_folder.atomic_write(folder / WEIGHTS, lambda p: torch.save(model.state_dict(), p))
-    record = {"sha256": _sha256(folder / WEIGHTS), "test_accuracy": test_accuracy,
-              "epochs": EPOCHS, "batch": BATCH, "peak_learning_rate": LEARNING_RATE, "seed": SEED,
-              "train_seconds": round(time.time() - started, 1),
-              "torch": torch.__version__}  # fmt: skip
+    record = {
+        "sha256": _sha256(folder / WEIGHTS),
+        "test_accuracy": test_accuracy,
+        "epochs": EPOCHS,
+        "batch": BATCH,
+        "peak_learning_rate": LEARNING_RATE,
+        "seed": SEED,
+        "train_seconds": round(time.time() - started, 1),
+        "torch": torch.__version__,
+    }
     run_folder.atomic_write(folder / RECORD, lambda p: p.write_text(json.dumps(record, indent=1)))
     return model.eval(), {**record, "path": str(folder / WEIGHTS)}
 
@@ -200,9 +210,12 @@ def parser():
         description="Load (or train and cache) the MNIST classifier behind the sample-quality "
         "figures, and print its test accuracy.",
     )
-    result.add_argument("--cache-dir", default=None,
-                        help="where the weights live (default: $GAN_QUALITY_CACHE, else the "
-                        "MNIST folder when writable, else ~/.cache/gan-tutorials-archive)")  # fmt: skip
+    result.add_argument(
+        "--cache-dir",
+        default=None,
+        help="where the weights live (default: $GAN_QUALITY_CACHE, else the "
+        "MNIST folder when writable, else ~/.cache/gan-tutorials-archive)",
+    )
     result.add_argument(
         "--data-dir", default=None, help="MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)"
     )
@@ -218,9 +231,11 @@ def main(argv=None):
     args = parser().parse_args(argv)
     model, record = load(args.cache_dir, args.data_dir, retrain=args.retrain)
     raw = mnist.read_raw(args.data_dir, download=False)
-    print(f"test accuracy {accuracy(model, raw.test_images, raw.test_labels):.4f} "
-          f"(cached {record['test_accuracy']:.4f}), weights {record['path']} "
-          f"sha256 {record['sha256'][:16]}...")  # fmt: skip
+    print(
+        f"test accuracy {accuracy(model, raw.test_images, raw.test_labels):.4f} "
+        f"(cached {record['test_accuracy']:.4f}), weights {record['path']} "
+        f"sha256 {record['sha256'][:16]}..."
+    )
     return 0
 
 

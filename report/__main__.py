@@ -1,4 +1,4 @@
-"""`python -m report [MODEL ...] [--budget demo|tiny]`: the comparison report (report/comparison.py)."""
+"""`python -m report [MODEL ...] [--budget demo|tiny]`: the comparison report (comparison.py)."""
 
 import sys
 

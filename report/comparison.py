@@ -151,8 +151,10 @@ def run_trainings(model, plan, seed, folder, log, stopped):
     import torch  # Only here: the report reads its flags before PyTorch and TF load.
 
     runs = {}
-    for framework, package, argv in (("tf1", "tf1_reference", plan.tf1_argv),
-                                     ("pytorch", "ports", plan.port_argv or plan.tf1_argv)):  # fmt: skip
+    for framework, package, argv in (
+        ("tf1", "tf1_reference", plan.tf1_argv),
+        ("pytorch", "ports", plan.port_argv or plan.tf1_argv),
+    ):
         out = folder / "runs" / model / framework
         log(f"== {model}: short {framework} run {' '.join(argv) or '(the original full run)'}")
         module = importlib.import_module(f"{package}.{model}")
@@ -191,8 +193,10 @@ def draw(report, plan, folder):
         values = [s["variables"] for s in result.per_step]
         floor = [s["floor"] for s in result.per_step] if setting[1] == "tf" else None
         curves.append((SETTING_LABELS[setting], values, floor))
-    _save(report_figures.parity_curves(curves, title=f"{model}: |TF - PyTorch| per step"),
-          folder / f"{model}_parity.png")  # fmt: skip
+    _save(
+        report_figures.parity_curves(curves, title=f"{model}: |TF - PyTorch| per step"),
+        folder / f"{model}_parity.png",
+    )
     report.pictures["parity"] = f"{model}_parity.png"
     if not report.runs:
         return
@@ -211,8 +215,10 @@ def draw(report, plan, folder):
                 {r[plan.x_key]: r[key] for r in records if r.get(key) is not None}.items()
             )  # noqa: E501
             series.append((framework, key, [p[0] for p in points], [p[1] for p in points]))
-    _save(report_figures.loss_curves(series, plan.x_key, title=f"{model}: short runs, same seed"),
-          folder / f"{model}_losses.png")  # fmt: skip
+    _save(
+        report_figures.loss_curves(series, plan.x_key, title=f"{model}: short runs, same seed"),
+        folder / f"{model}_losses.png",
+    )
     report.pictures["losses"] = f"{model}_losses.png"
 
 
@@ -235,18 +241,31 @@ def check_rows(result):
     else:
         tolerance = "reported (epsilon placement)"
     before = max(result.before_update.values())
-    return {"losses": losses, "variables": variables, "floor": floor, "before": before,
-            "tolerance": tolerance, "verdict": "PASS" if result.passed else "FAIL"}  # fmt: skip
+    return {
+        "losses": losses,
+        "variables": variables,
+        "floor": floor,
+        "before": before,
+        "tolerance": tolerance,
+        "verdict": "PASS" if result.passed else "FAIL",
+    }
 
 
 def summary_table(reports):
     """The summary: per model, max |difference| over all variables in each setting, verdicts."""
-    lines = ["| model | " + " | ".join(SETTING_LABELS[s] for s in SETTINGS) + " | short runs, last losses (TF1 / PyTorch) |",  # noqa: E501
-             "|---|" + "---|" * (len(SETTINGS) + 1)]  # fmt: skip
+    lines = [
+        "| model | "
+        + " | ".join(SETTING_LABELS[s] for s in SETTINGS)
+        + " | short runs, last losses (TF1 / PyTorch) |",  # noqa: E501
+        "|---|" + "---|" * (len(SETTINGS) + 1),
+    ]
     for report in reports:
         if report.skipped:
-            lines.append(f"| `{report.model}` | " + " | ".join("skipped" for _ in SETTINGS)
-                         + f" | skipped: {report.skipped.split(' (')[0]} |")  # fmt: skip
+            lines.append(
+                f"| `{report.model}` | "
+                + " | ".join("skipped" for _ in SETTINGS)
+                + f" | skipped: {report.skipped.split(' (')[0]} |"
+            )
             continue
         cells = []
         for setting in SETTINGS:
@@ -287,9 +306,11 @@ def model_section(report):
         result, row = report.checks[setting], check_rows(report.checks[setting])
         adam = "TF-exact" if result.adam == "tf" else "torch.optim.Adam"
         floor = f"{row['floor']:.1e}" if result.adam == "tf" else "-"
-        lines.append(f"| {result.steps} | {result.dtype} | {adam} | {row['before']:.1e} | "
-                     f"{row['losses']:.1e} | {row['variables']:.1e} | {floor} | "
-                     f"{row['tolerance']} | {row['verdict']} |")  # fmt: skip
+        lines.append(
+            f"| {result.steps} | {result.dtype} | {adam} | {row['before']:.1e} | "
+            f"{row['losses']:.1e} | {row['variables']:.1e} | {floor} | "
+            f"{row['tolerance']} | {row['verdict']} |"
+        )
     lines += ["", f"![|TF - PyTorch| per step]({report.pictures['parity']})", ""]
     if report.runs:
         argv = " ".join(report.plan.tf1_argv) or "(no flags: the original's full run)"
@@ -384,7 +405,9 @@ def write_report(folder, reports, quality, budget, seed, started):
     return text
 
 
-def build(folder, models=registry.NAMES, budget="demo", seed=0, quality=True, train=True, log=print):
+def build(
+    folder, models=registry.NAMES, budget="demo", seed=0, quality=True, train=True, log=print
+):
     """Run everything and write `folder`/report.md and its pictures; returns the ModelReports."""
     plans, started = BUDGETS[budget], time.time()
     folder = pathlib.Path(folder)
@@ -413,8 +436,9 @@ def build(folder, models=registry.NAMES, budget="demo", seed=0, quality=True, tr
         else:
             log("== sample quality: the classifier on real MNIST images")
             quality_figures = reference_quality(log=log)
-        run_folder.atomic_write(folder / "quality.json", lambda p: p.write_text(
-            json.dumps(quality_figures, indent=1)))  # fmt: skip
+        run_folder.atomic_write(
+            folder / "quality.json", lambda p: p.write_text(json.dumps(quality_figures, indent=1))
+        )
     write_report(folder, reports, quality_figures, budget, seed, started)
     return reports, quality_figures
 
@@ -432,9 +456,13 @@ def parser():
         metavar="MODEL",
         help=f"models to include (default: all of {', '.join(registry.NAMES)})",
     )
-    result.add_argument("--budget", choices=tuple(BUDGETS), default="demo",
-                        help="demo: 20-250 cross-check steps and short runs per model (minutes); "
-                        "tiny: a few steps each, for tests (default: demo)")  # fmt: skip
+    result.add_argument(
+        "--budget",
+        choices=tuple(BUDGETS),
+        default="demo",
+        help="demo: 20-250 cross-check steps and short runs per model (minutes); "
+        "tiny: a few steps each, for tests (default: demo)",
+    )
     result.add_argument(
         "--seed", type=int, default=0, help="seed of every check and run (default 0)"
     )  # noqa: E501
@@ -456,20 +484,34 @@ def main(argv=None):
     args = parser().parse_args(argv)
     unknown = [m for m in args.models if m not in registry.MODELS]
     if unknown:
-        raise cli.UserError(f"unknown model {unknown[0]!r}; choose from {', '.join(registry.NAMES)}.")
+        raise cli.UserError(
+            f"unknown model {unknown[0]!r}; choose from {', '.join(registry.NAMES)}."
+        )
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     folder = pathlib.Path(args.out or pathlib.Path("runs") / "report" / stamp)
     if (folder / "report.md").exists() or (folder / "runs").exists():
         # Checked before anything runs: the short runs would each refuse the folder later.
         raise cli.UserError(f"{folder} already holds a report or its runs; choose another --out.")
     models = args.models or list(registry.NAMES)
-    reports, _ = build(folder, models, args.budget, args.seed, quality=not args.no_quality,
-                       train=not args.no_train, log=lambda text: print(text, flush=True))  # fmt: skip
+    reports, _ = build(
+        folder,
+        models,
+        args.budget,
+        args.seed,
+        quality=not args.no_quality,
+        train=not args.no_train,
+        log=lambda text: print(text, flush=True),
+    )
     print()
     print(summary_table(reports))
     print(f"\nReport: {folder / 'report.md'}")
-    failed = [f"{r.model} ({SETTING_LABELS[s]})" for r in reports if not r.skipped
-              for s, result in r.checks.items() if not result.passed]  # fmt: skip
+    failed = [
+        f"{r.model} ({SETTING_LABELS[s]})"
+        for r in reports
+        if not r.skipped
+        for s, result in r.checks.items()
+        if not result.passed
+    ]
     if failed:
         # Reported, not an error: ring_gan's float32 check fails by a measured cause (README).
         print(f"Settings over their tolerance: {', '.join(failed)}; see the report.")

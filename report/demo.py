@@ -1,4 +1,4 @@
-"""The archive's main job on its embedded default: every model checked and trained in both frameworks.
+"""The archive's main job, on its embedded default: every model checked and trained both ways.
 
 `make demo` runs the comparison report (report/comparison.py) on the demo budget: each model's
 step-by-step cross-check in three settings (20-250 steps) and a short run of the TF1 reference
@@ -29,9 +29,14 @@ def parser():
         description="Cross-check every model, train each in both frameworks briefly, and write "
         "one report folder (report.md and pictures); print its summary.",
     )
-    result.add_argument("models", nargs="*", default=[], metavar="MODEL",
-                        help=f"models to run (default: all of {', '.join(registry.NAMES)}; the MNIST "
-                        "ones are skipped, with the reason, when MNIST is missing)")  # fmt: skip
+    result.add_argument(
+        "models",
+        nargs="*",
+        default=[],
+        metavar="MODEL",
+        help=f"models to run (default: all of {', '.join(registry.NAMES)}; the MNIST "
+        "ones are skipped, with the reason, when MNIST is missing)",
+    )
     result.add_argument("--seed", type=int, default=0, help="seed of every run (default 0)")
     result.add_argument(
         "--out", default=None, help="report folder (default: runs/report/<UTC time>)"

@@ -67,16 +67,20 @@ def page():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m report.deviations", description=__doc__
-                                     .splitlines()[0])  # fmt: skip
-    parser.add_argument("--check", action="store_true",
-                        help="do not write: exit 1 when docs/deviations.md is stale")
+    parser = argparse.ArgumentParser(
+        prog="python -m report.deviations", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="do not write: exit 1 when docs/deviations.md is stale"
+    )
     args = parser.parse_args(argv)
     text = page()
     if args.check:
         if not PAGE.exists() or PAGE.read_text() != text:
-            print(f"{PAGE.relative_to(ROOT)} is stale: run python -m report.deviations.",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"{PAGE.relative_to(ROOT)} is stale: run python -m report.deviations.",
+                file=sys.stderr,
+            )
             return 1
         return 0
     run_folder.atomic_write(PAGE, lambda p: p.write_text(text))

@@ -93,16 +93,24 @@ def tables(records):
     """Markdown: per machine, one row per model."""
     lines = []
     for record in records:
-        lines += [f"**{record['label']}** (`{record['command']}`):", "",
-                  "| model | steps | float64, TF-exact Adam | float32, TF-exact Adam | "
-                  "float32, `torch.optim.Adam` | TF vs itself after 1 ulp (float64 / float32) |",
-                  "|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"**{record['label']}** (`{record['command']}`):",
+            "",
+            "| model | steps | float64, TF-exact Adam | float32, TF-exact Adam | "
+            "float32, `torch.optim.Adam` | TF vs itself after 1 ulp (float64 / float32) |",
+            "|---|---|---|---|---|---|",
+        ]
         for model, settings in record["models"].items():
-            floors = f"{settings['float64/tf']['floor']:.1e} / {settings['float32/tf']['floor']:.1e}"
-            lines.append(f"| `{model}` | {settings['float32/tf']['steps']} | "
-                         + " | ".join(cell(settings, s) for s in ("float64/tf", "float32/tf",
-                                                                   "float32/torch"))
-                         + f" | {floors} |")  # fmt: skip
+            floors = (
+                f"{settings['float64/tf']['floor']:.1e} / {settings['float32/tf']['floor']:.1e}"
+            )
+            lines.append(
+                f"| `{model}` | {settings['float32/tf']['steps']} | "
+                + " | ".join(
+                    cell(settings, s) for s in ("float64/tf", "float32/tf", "float32/torch")
+                )
+                + f" | {floors} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -128,12 +136,23 @@ def main(argv=None):
         description="Measure the cross-check table on this machine (one JSON per CPU and kernel "
         "paths), or with --docs write every measured machine's table into docs/crosscheck.md.",
     )
-    parser.add_argument("models", nargs="*", default=list(STEPS), metavar="MODEL",
-                        help="models to measure (default: all six)")  # fmt: skip
-    parser.add_argument("--docs", action="store_true",
-                        help="write the tables of every JSON in --folder into docs/crosscheck.md")
-    parser.add_argument("--folder", default=str(FOLDER),
-                        help=f"where the per-machine JSON files live (default: {FOLDER})")
+    parser.add_argument(
+        "models",
+        nargs="*",
+        default=list(STEPS),
+        metavar="MODEL",
+        help="models to measure (default: all six)",
+    )
+    parser.add_argument(
+        "--docs",
+        action="store_true",
+        help="write the tables of every JSON in --folder into docs/crosscheck.md",
+    )
+    parser.add_argument(
+        "--folder",
+        default=str(FOLDER),
+        help=f"where the per-machine JSON files live (default: {FOLDER})",
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.models) - set(STEPS))
     if unknown:
@@ -145,10 +164,13 @@ def main(argv=None):
     tf1_reference.setup()  # TF1 behaviour before the engine builds graphs (and cpu.label asks TF).
 
     label = cpu.label()
-    record = {"label": label, "machine": cpu.describe(),
-              "command": "python -m report.measure" + (
-                  f" (under harness.cpu's {' '.join(cpu.switches())})" if cpu.switches() else ""),
-              "models": measure(args.models)}  # fmt: skip
+    record = {
+        "label": label,
+        "machine": cpu.describe(),
+        "command": "python -m report.measure"
+        + (f" (under harness.cpu's {' '.join(cpu.switches())})" if cpu.switches() else ""),
+        "models": measure(args.models),
+    }
     path = pathlib.Path(args.folder) / f"{slug(label)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     run_folder.atomic_write(path, lambda p: p.write_text(json.dumps(record, indent=1)))

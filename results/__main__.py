@@ -31,19 +31,30 @@ STATES_HELP = (
 
 
 def add_rows(parser):
-    parser.add_argument("rows", nargs="*", metavar="ROW",
-                        help="rows to include (default: every row not marked optional); "
-                        "python -m results plan --status lists them")  # fmt: skip
-    parser.add_argument("--root", default=str(planning.DEFAULT_ROOT),
-                        help="folder holding <row>/<framework>/seed-<S> run folders "
-                        f"(default: {planning.DEFAULT_ROOT})")  # fmt: skip
+    parser.add_argument(
+        "rows",
+        nargs="*",
+        metavar="ROW",
+        help="rows to include (default: every row not marked optional); "
+        "python -m results plan --status lists them",
+    )
+    parser.add_argument(
+        "--root",
+        default=str(planning.DEFAULT_ROOT),
+        help="folder holding <row>/<framework>/seed-<S> run folders "
+        f"(default: {planning.DEFAULT_ROOT})",
+    )
     add_table(parser)
 
 
 def add_table(parser):
-    parser.add_argument("--table", default=None, metavar="FILE",
-                        help="a JSON list of rows (the fields of results/rows.py Row) instead "
-                        "of the archive's own table")  # fmt: skip
+    parser.add_argument(
+        "--table",
+        default=None,
+        metavar="FILE",
+        help="a JSON list of rows (the fields of results/rows.py Row) instead "
+        "of the archive's own table",
+    )
 
 
 def parser():
@@ -53,50 +64,81 @@ def parser():
         "command per run, run runs them here, merge turns finished run folders into tables.",
         epilog="Rows, layout and states: the docstrings of results/rows.py and results/plan.py.",
     )
-    commands = result.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     parser_class=cli.ArgumentParser)  # fmt: skip
+    commands = result.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=cli.ArgumentParser
+    )
     plan = commands.add_parser(
-        "plan", help="print one training command per run still to do",
+        "plan",
+        help="print one training command per run still to do",
         description="Print one plain training command per line, each with its own --out "
         "folder <root>/<row>/<framework>/seed-<S>, for GNU parallel, a SLURM array or a shell "
         "loop. Done and stopped runs are skipped (not printed); an interrupted run is printed "
         "as the same command with --resume RUN_DIR in place of --out RUN_DIR; a lost run is "
-        "named on stderr. stderr ends with the count of each state. " + STATES_HELP)  # fmt: skip
+        "named on stderr. stderr ends with the count of each state. " + STATES_HELP,
+    )
     add_rows(plan)
-    plan.add_argument("--python", default="python",
-                      help="the interpreter the printed commands start (default: python)")
-    plan.add_argument("--status", action="store_true",
-                      help="print every run's state and folder instead of commands")
+    plan.add_argument(
+        "--python",
+        default="python",
+        help="the interpreter the printed commands start (default: python)",
+    )
+    plan.add_argument(
+        "--status",
+        action="store_true",
+        help="print every run's state and folder instead of commands",
+    )
     run = commands.add_parser(
-        "run", help="run the plan here, one job at a time",
+        "run",
+        help="run the plan here, one job at a time",
         description="Run the plan's commands on this machine, --jobs at a time (default 1: two "
         "PyTorch processes on 2 cores slow each other down), with a progress line per job. Each "
         "job's stderr goes to stderr.txt and its machine to machine.json in its run folder; a "
         "started job that exits with status 2 (a NaN stop) gets a STOPPED file. Ctrl-C lets the "
         "running jobs checkpoint and stop; plan then prints their --resume commands. "
-        + STATES_HELP)  # fmt: skip
+        + STATES_HELP,
+    )
     add_rows(run)
-    run.add_argument("--jobs", type=cli.positive(int), default=1, metavar="N",
-                     help="jobs at a time (default: 1)")
+    run.add_argument(
+        "--jobs", type=cli.positive(int), default=1, metavar="N", help="jobs at a time (default: 1)"
+    )
     merge = commands.add_parser(
-        "merge", help="turn finished run folders into tables and small pictures",
+        "merge",
+        help="turn finished run folders into tables and small pictures",
         description="Read the run folders under the given folders, group them into rows, refuse "
         "rows whose runs differ in anything but the seed, name unfinished runs, score the MNIST "
         "runs from their final checkpoints, and write the tables: --out writes results.md, "
         "results.json and results/<row>/*.png there; --docs writes each row's row.json and "
         "pictures to docs/results/<row>/ and rebuilds the marked block of docs/results.md from "
-        "every row kept there. " + STATES_HELP)  # fmt: skip
-    merge.add_argument("paths", nargs="+", metavar="ROOT_OR_ROW",
-                       help="a results root, row folders or run folders")
-    merge.add_argument("--out", default=None, metavar="DIR",
-                       help="folder for results.md, results.json and the pictures")
-    merge.add_argument("--docs", nargs="?", const=str(page.DOC), default=None, metavar="FILE",
-                       help=f"rebuild the marked block of FILE (default: {page.DOC})")
+        "every row kept there. " + STATES_HELP,
+    )
+    merge.add_argument(
+        "paths", nargs="+", metavar="ROOT_OR_ROW", help="a results root, row folders or run folders"
+    )
+    merge.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="folder for results.md, results.json and the pictures",
+    )
+    merge.add_argument(
+        "--docs",
+        nargs="?",
+        const=str(page.DOC),
+        default=None,
+        metavar="FILE",
+        help=f"rebuild the marked block of FILE (default: {page.DOC})",
+    )
     add_table(merge)
-    merge.add_argument("--samples", type=cli.positive(int), default=10000, metavar="N",
-                       help="digits generated and scored per MNIST run (default: 10000)")
-    merge.add_argument("--data-dir", default=None,
-                       help="MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)")
+    merge.add_argument(
+        "--samples",
+        type=cli.positive(int),
+        default=10000,
+        metavar="N",
+        help="digits generated and scored per MNIST run (default: 10000)",
+    )
+    merge.add_argument(
+        "--data-dir", default=None, help="MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)"
+    )
     return result
 
 
@@ -105,20 +147,23 @@ def main(argv=None):
     table = row_table.load(args.table)
     if args.command == "merge":
         if args.out is None and args.docs is None:
-            raise cli.UserError("merge needs --out DIR or --docs (or both) to say where the "
-                                "tables go.")  # fmt: skip
+            raise cli.UserError(
+                "merge needs --out DIR or --docs (or both) to say where the tables go."
+            )
         if args.samples < 2:
             raise cli.UserError(f"--samples must be at least 2, got {args.samples}.")
         from results import score
 
         def scorer():
-            return score.Scorer(args.samples, args.data_dir,
-                                log=lambda x: print(x, file=sys.stderr))  # fmt: skip
+            return score.Scorer(
+                args.samples, args.data_dir, log=lambda x: print(x, file=sys.stderr)
+            )
 
         out = pathlib.Path(args.out) if args.out else None
         docs = pathlib.Path(args.docs) if args.docs else None
-        _, text = merging.merge(args.paths, table, scorer, out, docs,
-                                log=lambda x: print(x, file=sys.stderr))  # fmt: skip
+        _, text = merging.merge(
+            args.paths, table, scorer, out, docs, log=lambda x: print(x, file=sys.stderr)
+        )
         print(text, end="")
         return 0
     planning.check_root(args.root)

@@ -101,13 +101,16 @@ def read(folder):
         raise cli.UserError(f"{folder}/hparams.json is not valid JSON.") from None
     missing = [k for k in ("model", "framework", "seed") if k not in saved]
     if missing:
-        raise cli.UserError(f"{folder}/hparams.json has no {missing[0]}; it is not a run folder "
-                            "of this archive.")  # fmt: skip
+        raise cli.UserError(
+            f"{folder}/hparams.json has no {missing[0]}; it is not a run folder of this archive."
+        )
     in_layout = folder.parent.name in row_table.FRAMEWORKS
     if in_layout and folder.parent.name != saved["framework"]:
-        raise cli.UserError(f"{folder} sits in a {folder.parent.name} folder but holds a "
-                            f"{saved['framework']} run; move it to its framework's "
-                            "folder.")
+        raise cli.UserError(
+            f"{folder} sits in a {folder.parent.name} folder but holds a "
+            f"{saved['framework']} run; move it to its framework's "
+            "folder."
+        )
     row = folder.parent.parent.name if in_layout else saved["model"]
     state, detail = planning.state_of(folder, saved["framework"])
     steps = None
@@ -134,14 +137,17 @@ def _same(a, b):
 def _refuse(row, a, b, fields):
     (field, left, right), more = fields[0], [f for f, _, _ in fields[1:]]
     extra = f", and in {', '.join(more)}" if more else ""
-    raise cli.UserError(f"cannot merge {a} and {b} into row {row}: they differ in {field} "
-                        f"({left} against {right}){extra}; give each setting a row folder of "
-                        "its own.")  # fmt: skip
+    raise cli.UserError(
+        f"cannot merge {a} and {b} into row {row}: they differ in {field} "
+        f"({left} against {right}){extra}; give each setting a row folder of "
+        "its own."
+    )
 
 
 def _differences(a, b):
-    return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b))
-            if not _same(a.get(k), b.get(k))]  # fmt: skip
+    return [
+        (k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if not _same(a.get(k), b.get(k))
+    ]
 
 
 def switches(run):
@@ -157,8 +163,11 @@ def check(row_name, runs, spec):
             differ = _differences(mine[0].key(), other.key())
             if differ:
                 _refuse(row_name, mine[0].folder, other.folder, differ)
-    firsts = [next(r for r in runs if r.framework == f) for f in row_table.FRAMEWORKS
-              if any(r.framework == f for r in runs)]  # fmt: skip
+    firsts = [
+        next(r for r in runs if r.framework == f)
+        for f in row_table.FRAMEWORKS
+        if any(r.framework == f for r in runs)
+    ]
     if len(firsts) == 2:
         a, b = (r.key(cross=True) for r in firsts)
         shared = set(a) & set(b)
@@ -168,27 +177,44 @@ def check(row_name, runs, spec):
     done = [r for r in runs if r.steps is not None]
     for other in done[1:]:
         if other.steps != done[0].steps:
-            _refuse(row_name, done[0].folder, other.folder,
-                    [("steps finished", done[0].steps, other.steps)])  # fmt: skip
+            _refuse(
+                row_name,
+                done[0].folder,
+                other.folder,
+                [("steps finished", done[0].steps, other.steps)],
+            )
     recorded = [r for r in runs if switches(r) is not None]
     for other in recorded[1:]:
         if switches(other) != switches(recorded[0]):
-            _refuse(row_name, recorded[0].folder, other.folder,
-                    [("kernel switches", " ".join(switches(recorded[0])) or "none",
-                      " ".join(switches(other)) or "none")])  # fmt: skip
+            _refuse(
+                row_name,
+                recorded[0].folder,
+                other.folder,
+                [
+                    (
+                        "kernel switches",
+                        " ".join(switches(recorded[0])) or "none",
+                        " ".join(switches(other)) or "none",
+                    )
+                ],
+            )
     if spec is None:
         return
     for run in runs:
         if run.saved["model"] != spec.model:
-            raise cli.UserError(f"{run.folder} holds a {run.saved['model']} run, but row "
-                                f"{row_name} is {spec.model}; move it out of the row's "
-                                "folder.")
+            raise cli.UserError(
+                f"{run.folder} holds a {run.saved['model']} run, but row "
+                f"{row_name} is {spec.model}; move it out of the row's "
+                "folder."
+            )
         for field, value in row_table.expected_fields(spec).items():
             # Flags that hparams.json does not record (--checkpoint-every) cannot be checked.
             if field in run.saved and not _same(run.saved[field], value):
-                raise cli.UserError(f"{run.folder} does not belong in row {row_name}: its "
-                                    f"{field} is {run.saved.get(field)}, the row's is {value}; "
-                                    "move it to a row folder of its own.")  # fmt: skip
+                raise cli.UserError(
+                    f"{run.folder} does not belong in row {row_name}: its "
+                    f"{field} is {run.saved.get(field)}, the row's is {value}; "
+                    "move it to a row folder of its own."
+                )
 
 
 # The machine.
@@ -237,8 +263,10 @@ def machine_of(run, kernel_path):
 
 
 def finished_date(run):
-    mark = {"done": run.folder / "checkpoints" / "finished",
-            "stopped": run.folder / planning.STOPPED}.get(run.state)  # fmt: skip
+    mark = {
+        "done": run.folder / "checkpoints" / "finished",
+        "stopped": run.folder / planning.STOPPED,
+    }.get(run.state)
     if mark is None:
         return None
     stamp = datetime.datetime.fromtimestamp(mark.stat().st_mtime, datetime.timezone.utc)
@@ -306,24 +334,34 @@ def coverage_records(run):
 
 def ring_run(run, record):
     records = coverage_records(run)
-    record["coverage"] = [{k: r[k] for k in ("epoch", "modes_covered", "modes",
-                          "high_quality_fraction")} for r in records]  # fmt: skip
+    record["coverage"] = [
+        {k: r[k] for k in ("epoch", "modes_covered", "modes", "high_quality_fraction")}
+        for r in records
+    ]
     last = records[-1] if records else None
-    record["covers"] = bool(run.state == "done" and last and last["modes_covered"] == last["modes"]
-                            and last["high_quality_fraction"] >= HIGH_QUALITY)  # fmt: skip
+    record["covers"] = bool(
+        run.state == "done"
+        and last
+        and last["modes_covered"] == last["modes"]
+        and last["high_quality_fraction"] >= HIGH_QUALITY
+    )
 
 
 def ring_summary(records):
     summary = {}
     for framework in row_table.FRAMEWORKS:
-        counted = [r for r in records if r["framework"] == framework
-                   and r["state"] in ("done", "stopped")]  # fmt: skip
+        counted = [
+            r for r in records if r["framework"] == framework and r["state"] in ("done", "stopped")
+        ]
         if not counted:
             continue
         covers = sum(r["covers"] for r in counted)
-        summary[framework] = {"counted": len(counted), "covers": covers,
-                              "rate": covers / len(counted),
-                              "interval": wilson(covers, len(counted))}  # fmt: skip
+        summary[framework] = {
+            "counted": len(counted),
+            "covers": covers,
+            "rate": covers / len(counted),
+            "interval": wilson(covers, len(counted)),
+        }
     return summary
 
 
@@ -335,14 +373,17 @@ def spread(values):
 def mnist_summary(records):
     summary = {}
     for framework in row_table.FRAMEWORKS:
-        counted = [r for r in records if r["framework"] == framework
-                   and r["state"] in ("done", "stopped")]  # fmt: skip
+        counted = [
+            r for r in records if r["framework"] == framework and r["state"] in ("done", "stopped")
+        ]
         if not counted:
             continue
         scored = [r["quality"] for r in counted if "quality" in r]
-        summary[framework] = {"counted": len(counted), "scored": len(scored),
-                              **{f: spread([q[f] for q in scored]) if scored else None
-                                 for f in page.FIGURES}}  # fmt: skip
+        summary[framework] = {
+            "counted": len(counted),
+            "scored": len(scored),
+            **{f: spread([q[f] for q in scored]) if scored else None for f in page.FIGURES},
+        }
     return summary
 
 
@@ -399,10 +440,19 @@ def merge_row(name, runs, spec, scorer, pictures, link, log):
     records = []
     for run in runs:
         label, host, source = machine_of(run, kernel_path)
-        record = {"framework": run.framework, "seed": run.seed, "folder": str(run.folder),
-                  "state": run.state, "detail": run.detail, "steps": run.steps,
-                  "date": finished_date(run), "elapsed_s": elapsed(run), "machine": label,
-                  "host": host, "machine_source": source}  # fmt: skip
+        record = {
+            "framework": run.framework,
+            "seed": run.seed,
+            "folder": str(run.folder),
+            "state": run.state,
+            "detail": run.detail,
+            "steps": run.steps,
+            "date": finished_date(run),
+            "elapsed_s": elapsed(run),
+            "machine": label,
+            "host": host,
+            "machine_source": source,
+        }
         if model == "ring_gan":
             ring_run(run, record)
         if registry.check(model).mnist and run.state == "done":
@@ -433,17 +483,29 @@ def merge_row(name, runs, spec, scorer, pictures, link, log):
         records.append(record)
     dates = sorted(r["date"] for r in records if r["date"])
     steps = next((run.steps for run in runs if run.steps), None)
-    result = {"name": name, "model": model, "note": spec.note if spec else "",
-              "commands": row_commands(spec, runs), "budget": budget(model, runs[0].saved, steps),
-              "seeds": list(dict.fromkeys(r["seed"] for r in sorted(
-                  records, key=lambda r: _seed_order(spec, r["seed"])))),
-              "kernel_path": kernel_path,
-              "dates": [dates[0], dates[-1]] if dates else None,
-              "machines": sorted({(r["machine"], r["machine_source"]) for r in records}),
-              "extras": list(spec.extras) if spec else [], "runs": records,
-              "not_started": [[f, s] for s in (spec.seeds if spec else ())
-                              for f in row_table.FRAMEWORKS
-                              if not any(r.framework == f and r.seed == s for r in runs)]}
+    result = {
+        "name": name,
+        "model": model,
+        "note": spec.note if spec else "",
+        "commands": row_commands(spec, runs),
+        "budget": budget(model, runs[0].saved, steps),
+        "seeds": list(
+            dict.fromkeys(
+                r["seed"] for r in sorted(records, key=lambda r: _seed_order(spec, r["seed"]))
+            )
+        ),
+        "kernel_path": kernel_path,
+        "dates": [dates[0], dates[-1]] if dates else None,
+        "machines": sorted({(r["machine"], r["machine_source"]) for r in records}),
+        "extras": list(spec.extras) if spec else [],
+        "runs": records,
+        "not_started": [
+            [f, s]
+            for s in (spec.seeds if spec else ())
+            for f in row_table.FRAMEWORKS
+            if not any(r.framework == f and r.seed == s for r in runs)
+        ],
+    }
     if model == "ring_gan":
         result["ring"] = ring_summary(records)
     if registry.check(model).mnist and scorer is not None:
@@ -468,18 +530,22 @@ def merge(paths, table, scorer_factory, out=None, docs=None, log=print):
         grouped.setdefault(run.row, []).append(run)
     for name, members in grouped.items():
         spec = by_name.get(name)
-        members.sort(key=lambda r: (row_table.FRAMEWORKS.index(r.framework),
-                                    *_seed_order(spec, r.seed)))  # fmt: skip
+        members.sort(
+            key=lambda r: (row_table.FRAMEWORKS.index(r.framework), *_seed_order(spec, r.seed))
+        )
         check(name, members, spec)
     scorer = None
-    if any(registry.check(m[0].saved["model"]).mnist and any(r.state == "done" for r in m)
-           for m in grouped.values()):  # fmt: skip
+    if any(
+        registry.check(m[0].saved["model"]).mnist and any(r.state == "done" for r in m)
+        for m in grouped.values()
+    ):
         scorer = scorer_factory()
     summaries, stamp = [], datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     for name in page.order(grouped, table):
         homes = [home / "results" / name for home in (out, docs and docs.parent) if home]
-        summary = merge_row(name, grouped[name], by_name.get(name), scorer, homes[0],
-                            f"results/{name}", log)  # fmt: skip
+        summary = merge_row(
+            name, grouped[name], by_name.get(name), scorer, homes[0], f"results/{name}", log
+        )
         summary["merged"] = stamp
         for home in homes[1:]:  # Both --out and --docs: the same pictures in both places.
             if home.exists():
@@ -490,16 +556,20 @@ def merge(paths, table, scorer_factory, out=None, docs=None, log=print):
     if out:
         out.mkdir(parents=True, exist_ok=True)
         record = {"merged": stamp, "merged_on": cpu.label(), "rows": summaries}
-        run_folder.atomic_write(out / "results.json", lambda p: p.write_text(
-            json.dumps(record, indent=1) + "\n"))  # fmt: skip
+        run_folder.atomic_write(
+            out / "results.json", lambda p: p.write_text(json.dumps(record, indent=1) + "\n")
+        )
         run_folder.atomic_write(out / "results.md", lambda p: p.write_text(text))
-        log(f"merge: wrote {out / 'results.md'}, {out / 'results.json'} and the pictures in "
-            f"{out / 'results'}")  # fmt: skip
+        log(
+            f"merge: wrote {out / 'results.md'}, {out / 'results.json'} and the pictures in "
+            f"{out / 'results'}"
+        )
     if docs:
         for summary in summaries:
             row_json = docs.parent / "results" / summary["name"] / "row.json"
             row_json.parent.mkdir(parents=True, exist_ok=True)
-            run_folder.atomic_write(row_json, lambda p, s=summary: p.write_text(
-                json.dumps(s, indent=1) + "\n"))  # fmt: skip
+            run_folder.atomic_write(
+                row_json, lambda p, s=summary: p.write_text(json.dumps(s, indent=1) + "\n")
+            )
         page.write_docs(docs, table, log)
     return summaries, text

@@ -12,22 +12,38 @@ import re
 from harness import cli, run_folder
 
 FIGURES = ("inception_score", "frechet_distance", "classes")
-FIGURE_NAMES = ("Inception Score (max 10)", "Frechet distance to the test set",
-                "classes with >= 5%")  # fmt: skip
+FIGURE_NAMES = (
+    "Inception Score (max 10)",
+    "Frechet distance to the test set",
+    "classes with >= 5%",
+)
 LABELS = {"tf1": "TF1 reference", "pytorch": "PyTorch port"}
 BEGIN, END = "<!-- results.merge: begin -->", "<!-- results.merge: end -->"
 DOC = pathlib.Path("docs") / "results.md"
 # lyeoni/pytorch-mnist-GAN pytorch-mnist-GAN.ipynb, the notebook's printed per-epoch means of
 # the D and G losses (batch 100, 200 epochs), the epochs it shows.
-LYEONI_LOSSES = {1: (0.612, 4.823), 2: (0.433, 7.166), 5: (0.981, 5.142), 10: (0.915, 2.447),
-                 20: (0.516, 3.059), 30: (0.675, 2.424), 50: (0.866, 1.708),
-                 75: (0.977, 1.469), 100: (1.007, 1.432), 125: (0.992, 1.436),
-                 150: (0.960, 1.485), 175: (0.913, 1.582), 200: (0.853, 1.727)}  # fmt: skip
+LYEONI_LOSSES = {
+    1: (0.612, 4.823),
+    2: (0.433, 7.166),
+    5: (0.981, 5.142),
+    10: (0.915, 2.447),
+    20: (0.516, 3.059),
+    30: (0.675, 2.424),
+    50: (0.866, 1.708),
+    75: (0.977, 1.469),
+    100: (1.007, 1.432),
+    125: (0.992, 1.436),
+    150: (0.960, 1.485),
+    175: (0.913, 1.582),
+    200: (0.853, 1.727),
+}
 # lyeoni's README, of its 100-sample grids (8 per row, 242 x 392 pixels).
-LYEONI_PICTURES = ("lyeoni's README shows, before training, blurry and noisy shapes, nearly all "
-                   "like 8 or 9 (\"mode collapsing\"), and after 100 and after 200 epochs "
-                   "clean, diverse white-on-black digits (many 1s, also 0, 3, 4, 6, 7, "
-                   "9).")
+LYEONI_PICTURES = (
+    "lyeoni's README shows, before training, blurry and noisy shapes, nearly all "
+    'like 8 or 9 ("mode collapsing"), and after 100 and after 200 epochs '
+    "clean, diverse white-on-black digits (many 1s, also 0, 3, 4, 6, 7, "
+    "9)."
+)
 
 
 def _cell(values, digits):
@@ -54,15 +70,30 @@ def markdown(row):
     else:
         how = " and ".join(f"`{c}`" for c in row["commands"].values())
     dates = row["dates"]
-    when = ("not finished yet" if not dates else dates[0] if dates[0] == dates[-1]
-            else f"{dates[0]} to {dates[1]}")  # fmt: skip
+    when = (
+        "not finished yet"
+        if not dates
+        else dates[0]
+        if dates[0] == dates[-1]
+        else f"{dates[0]} to {dates[1]}"
+    )
     machines = "; ".join(
-        label + {"merge": " (recorded at merge time: the run folders do not name their machine, "
-                          "and their TensorBoard files name this host)",
-                 "none": "", "machine.json": ""}[source]
-        for label, source in row["machines"])  # fmt: skip
-    lines = [title, "", f"{how}; seeds {', '.join(map(str, row['seeds']))}; "
-             f"{row['budget']} per run; finished {when}; machine: {machines}.", ""]  # fmt: skip
+        label
+        + {
+            "merge": " (recorded at merge time: the run folders do not name their machine, "
+            "and their TensorBoard files name this host)",
+            "none": "",
+            "machine.json": "",
+        }[source]
+        for label, source in row["machines"]
+    )
+    lines = [
+        title,
+        "",
+        f"{how}; seeds {', '.join(map(str, row['seeds']))}; "
+        f"{row['budget']} per run; finished {when}; machine: {machines}.",
+        "",
+    ]
     if row["model"] == "ring_gan":
         lines += ring_markdown(row)
     if "quality" in row:
@@ -74,39 +105,62 @@ def markdown(row):
     pictures = [(r, p) for r in runs for p in r.get("pictures", [])]
     pictures += [(r, r["curve"]) for r in runs if "curve" in r]
     if pictures:
-        lines += ["Pictures: " + ", ".join(f"[{LABELS[r['framework']]} seed {r['seed']} "
-                                           f"{_what(p)}]({p})" for r, p in pictures) + ".", ""]
+        lines += [
+            "Pictures: "
+            + ", ".join(
+                f"[{LABELS[r['framework']]} seed {r['seed']} {_what(p)}]({p})" for r, p in pictures
+            )
+            + ".",
+            "",
+        ]
     stopped = [r for r in runs if r["state"] == "stopped"]
-    lines += [f"- {LABELS[r['framework']]}, seed {r['seed']}: {_reason(r['detail'])}; the run "
-              "stopped there (counted, not scored)." for r in stopped]  # fmt: skip
+    lines += [
+        f"- {LABELS[r['framework']]}, seed {r['seed']}: {_reason(r['detail'])}; the run "
+        "stopped there (counted, not scored)."
+        for r in stopped
+    ]
     unfinished = [r for r in runs if r["state"] in ("interrupted", "lost")]
-    lines += [f"- Not finished, left out: {LABELS[r['framework']]}, seed {r['seed']}: "
-              f"{r['detail']}." for r in unfinished]
+    lines += [
+        f"- Not finished, left out: {LABELS[r['framework']]}, seed {r['seed']}: {r['detail']}."
+        for r in unfinished
+    ]
     missing = row.get("not_started", [])
     if missing:
-        lines.append("- Not started: " + ", ".join(f"{LABELS[f]} seed {s}" for f, s in missing)
-                     + ".")  # fmt: skip
+        lines.append(
+            "- Not started: " + ", ".join(f"{LABELS[f]} seed {s}" for f, s in missing) + "."
+        )
     return "\n".join(lines + ([""] if stopped or unfinished or missing else []))
 
 
 def ring_markdown(row):
-    lines = ["| | runs | every mode covered, high-quality fraction >= 0.75 | rate (95% Wilson "
-             "interval) |", "|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| | runs | every mode covered, high-quality fraction >= 0.75 | rate (95% Wilson "
+        "interval) |",
+        "|---|---|---|---|",
+    ]
     for framework, s in row["ring"].items():
         low, high = s["interval"]
-        lines.append(f"| {LABELS[framework]} | {s['counted']} | {s['covers']} | "
-                     f"{s['rate']:.2f} ({low:.2f}-{high:.2f}) |")  # fmt: skip
+        lines.append(
+            f"| {LABELS[framework]} | {s['counted']} | {s['covers']} | "
+            f"{s['rate']:.2f} ({low:.2f}-{high:.2f}) |"
+        )
     by_seed = {}
     for r in row["runs"]:
         last = r["coverage"][-1] if r.get("coverage") else None
-        cell = "-" if last is None else (f"{last['modes_covered']} / "
-                                         f"{last['high_quality_fraction']:.2f}")  # fmt: skip
+        cell = (
+            "-"
+            if last is None
+            else (f"{last['modes_covered']} / {last['high_quality_fraction']:.2f}")
+        )
         if r["state"] != "done":
             cell += f" ({r['state']})"
         by_seed.setdefault(r["seed"], {})[r["framework"]] = cell
-    lines += ["", "| seed | TF1 reference: modes / high-quality fraction at the end | "
-              "PyTorch port: modes / high-quality fraction at the end |",
-              "|---|---|---|"]
+    lines += [
+        "",
+        "| seed | TF1 reference: modes / high-quality fraction at the end | "
+        "PyTorch port: modes / high-quality fraction at the end |",
+        "|---|---|---|",
+    ]
     for seed, cells in by_seed.items():
         lines.append(f"| {seed} | {cells.get('tf1', '-')} | {cells.get('pytorch', '-')} |")
     return lines + [""]
@@ -114,23 +168,34 @@ def ring_markdown(row):
 
 def mnist_markdown(row):
     samples = row["samples"]
-    lines = [f"{samples:,} generated digits per run, scored by the archive's classifier "
-             f"({row['classifier']['test_accuracy'] * 100:.2f}% test accuracy); mean ± sample "
-             "deviation over the scored runs.", "",
-             "| | " + " | ".join(FIGURE_NAMES) + " | runs scored |",
-             "|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        f"{samples:,} generated digits per run, scored by the archive's classifier "
+        f"({row['classifier']['test_accuracy'] * 100:.2f}% test accuracy); mean ± sample "
+        "deviation over the scored runs.",
+        "",
+        "| | " + " | ".join(FIGURE_NAMES) + " | runs scored |",
+        "|---|---|---|---|---|",
+    ]
     for framework, s in row["quality"].items():
         cells = [_cell(s[f], 1 if f == "classes" else 2) for f in FIGURES]
-        lines.append(f"| {LABELS[framework]} | " + " | ".join(cells)
-                     + f" | {s['scored']} of {s['counted']} |")  # fmt: skip
+        lines.append(
+            f"| {LABELS[framework]} | "
+            + " | ".join(cells)
+            + f" | {s['scored']} of {s['counted']} |"
+        )
     for name, q in row["lines"].items():
-        lines.append(f"| {name} | {q['inception_score']:.2f} | {q['frechet_distance']:.2f} | "
-                     f"{q['classes']} | - |")  # fmt: skip
+        lines.append(
+            f"| {name} | {q['inception_score']:.2f} | {q['frechet_distance']:.2f} | "
+            f"{q['classes']} | - |"
+        )
     grids = [r for r in row["runs"] if "grid" in r]
     if grids:
-        lines += ["", "The first 100 scored digits of each run: " + ", ".join(
-            f"[{LABELS[r['framework']]} seed {r['seed']}]({r['grid']})" for r in grids)
-            + "."]
+        lines += [
+            "",
+            "The first 100 scored digits of each run: "
+            + ", ".join(f"[{LABELS[r['framework']]} seed {r['seed']}]({r['grid']})" for r in grids)
+            + ".",
+        ]
     return lines + [""]
 
 
@@ -139,13 +204,18 @@ def lyeoni_markdown(row):
     if not runs:
         return []
     last = max(max(map(int, r["losses"]), default=0) for r in runs)
-    epochs = sorted({e for e in LYEONI_LOSSES if e <= last}
-                    | {e for e in range(10, last + 1, 10)} | {last})  # fmt: skip
-    lines = ["Per-epoch mean losses (D / G) from loss.txt beside lyeoni's published ones "
-             "(batch 100, 200 epochs):", "",
-             "| epoch | lyeoni | " + " | ".join(f"{LABELS[r['framework']]} seed {r['seed']}"
-                                              for r in runs) + " |",
-             "|---|---|" + "---|" * len(runs)]  # fmt: skip
+    epochs = sorted(
+        {e for e in LYEONI_LOSSES if e <= last} | {e for e in range(10, last + 1, 10)} | {last}
+    )
+    lines = [
+        "Per-epoch mean losses (D / G) from loss.txt beside lyeoni's published ones "
+        "(batch 100, 200 epochs):",
+        "",
+        "| epoch | lyeoni | "
+        + " | ".join(f"{LABELS[r['framework']]} seed {r['seed']}" for r in runs)
+        + " |",
+        "|---|---|" + "---|" * len(runs),
+    ]
     for epoch in epochs:
         theirs = LYEONI_LOSSES.get(epoch)
         cells = [f"{theirs[0]:.3f} / {theirs[1]:.3f}" if theirs else "-"]
@@ -162,12 +232,14 @@ def cost_markdown(row):
     if not runs:
         return []
     costs = [dict(line.split(" cost= ") for line in r["cost_lines"]) for r in runs]
-    lines = ["The printed `Epoch: NNNN cost=` lines:", "",
-             "| | " + " | ".join(f"{LABELS[r['framework']]} seed {r['seed']}" for r in runs)
-             + " |", "|---|" + "---|" * len(runs)]  # fmt: skip
+    lines = [
+        "The printed `Epoch: NNNN cost=` lines:",
+        "",
+        "| | " + " | ".join(f"{LABELS[r['framework']]} seed {r['seed']}" for r in runs) + " |",
+        "|---|" + "---|" * len(runs),
+    ]
     for epoch in dict.fromkeys(e for cost in costs for e in cost):
-        lines.append(f"| `{epoch}` | " + " | ".join(f"`{c.get(epoch, '-')}`" for c in costs)
-                     + " |")  # fmt: skip
+        lines.append(f"| `{epoch}` | " + " | ".join(f"`{c.get(epoch, '-')}`" for c in costs) + " |")
     return lines + [""]
 
 
@@ -182,14 +254,17 @@ def write_docs(doc, table, log=print):
     doc = pathlib.Path(doc)
     text = doc.read_text() if doc.is_file() else ""
     if BEGIN not in text or END not in text:
-        raise cli.UserError(f"{doc} has no {BEGIN} ... {END} block to fill; add the two lines "
-                            "where the tables belong.")  # fmt: skip
-    kept = {p.parent.name: json.loads(p.read_text())
-            for p in (doc.parent / "results").glob("*/row.json")}  # fmt: skip
+        raise cli.UserError(
+            f"{doc} has no {BEGIN} ... {END} block to fill; add the two lines "
+            "where the tables belong."
+        )
+    kept = {
+        p.parent.name: json.loads(p.read_text())
+        for p in (doc.parent / "results").glob("*/row.json")
+    }
     block = "\n\n".join(markdown(kept[name]).rstrip() for name in order(kept, table))
     head, rest = text.split(BEGIN, 1)
     tail = rest.split(END, 1)[1]
     new = f"{head}{BEGIN}\n{block}\n{END}{tail}"
     run_folder.atomic_write(doc, lambda p: p.write_text(new))
     log(f"merge: wrote {len(kept)} row(s) into {doc}")
-

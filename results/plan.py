@@ -100,8 +100,12 @@ class Job:
 
 
 def jobs(rows, root):
-    return [Job(row, framework, seed, root) for row in rows for seed in row.seeds
-            for framework in ("tf1", "pytorch")]  # fmt: skip
+    return [
+        Job(row, framework, seed, root)
+        for row in rows
+        for seed in row.seeds
+        for framework in ("tf1", "pytorch")
+    ]
 
 
 def plan(rows, root, python="python", status=False, out=None, err=None):
@@ -111,29 +115,46 @@ def plan(rows, root, python="python", status=False, out=None, err=None):
     every = jobs(rows, root)
     for job in every:
         if status:
-            print(f"{job.name()}: {job.state}" + (f" ({job.detail})" if job.detail else "")
-                  + f"  {job.folder}", file=out)  # fmt: skip
+            print(
+                f"{job.name()}: {job.state}"
+                + (f" ({job.detail})" if job.detail else "")
+                + f"  {job.folder}",
+                file=out,
+            )
         elif job.state in RUNNABLE:
             print(shlex.join(job.words(python)), file=out)
         elif job.state == "lost":
             print(f"# {job.folder}: {job.detail}", file=err)
-    counts = {s: sum(j.state == s for j in every) for s in
-              ("to run", "interrupted", "done", "stopped", "lost")}  # fmt: skip
-    print("plan: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-          + ("" if status else "; done and stopped runs are skipped"), file=err)  # fmt: skip
+    counts = {
+        s: sum(j.state == s for j in every)
+        for s in ("to run", "interrupted", "done", "stopped", "lost")
+    }
+    print(
+        "plan: "
+        + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        + ("" if status else "; done and stopped runs are skipped"),
+        file=err,
+    )
     return every
 
 
 def machine_records(paths):
     """{kernel path: (label, describe())} measured in a child process with that path's
     environment, so TensorFlow's oneDNN state is what the training command will see."""
-    snippet = ("import json; from harness import cpu; "
-               "print(json.dumps([cpu.label(), cpu.describe()]))")  # fmt: skip
+    snippet = (
+        "import json; from harness import cpu; print(json.dumps([cpu.label(), cpu.describe()]))"
+    )
     records = {}
     for path in sorted(set(paths)):
         env = {**os.environ, **cpu.PATHS[path]}
-        out = subprocess.run([sys.executable, "-c", snippet], cwd=ROOT, env=env, check=True,
-                             capture_output=True, text=True).stdout  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-c", snippet],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         records[path] = tuple(json.loads(out.strip().splitlines()[-1]))
     return records
 
@@ -142,11 +163,17 @@ def record_machine(job, label, machine):
     """Append this start (or resume) of the run to its machine.json."""
     path = job.folder / MACHINE
     entries = json.loads(path.read_text()) if path.is_file() else []
-    entries.append({"label": label, "machine": machine, "host": socket.gethostname(),
-                    "kernel_path": job.row.cpu_path, "state": job.state,
-                    "started": datetime.datetime.now(datetime.timezone.utc).isoformat(
-                        timespec="seconds"),
-                    "command": shlex.join(job.words())})  # fmt: skip
+    entries.append(
+        {
+            "label": label,
+            "machine": machine,
+            "host": socket.gethostname(),
+            "kernel_path": job.row.cpu_path,
+            "state": job.state,
+            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "command": shlex.join(job.words()),
+        }
+    )
     run_folder.atomic_write(path, lambda p: p.write_text(json.dumps(entries, indent=1) + "\n"))
 
 
@@ -168,8 +195,10 @@ def run(rows, root, parallel=1, log=print):
     every = jobs(rows, root)
     todo = [job for job in every if job.state in RUNNABLE]
     skipped = len(every) - len(todo)
-    log(f"run: {len(todo)} job(s), {parallel} at a time; {skipped} done, stopped or lost "
-        f"(see python -m results plan --status)")  # fmt: skip
+    log(
+        f"run: {len(todo)} job(s), {parallel} at a time; {skipped} done, stopped or lost "
+        f"(see python -m results plan --status)"
+    )
     if not todo:
         return 0
     machines = machine_records(job.row.cpu_path for job in todo)
@@ -204,11 +233,15 @@ def run(rows, root, parallel=1, log=print):
                 future.result()
         except KeyboardInterrupt:
             stopping.set()  # The running jobs got the same Ctrl-C: they checkpoint and stop.
-            log("run: interrupted; the running jobs save a checkpoint and stop; "
-                "python -m results plan prints their --resume commands.")  # fmt: skip
+            log(
+                "run: interrupted; the running jobs save a checkpoint and stop; "
+                "python -m results plan prints their --resume commands."
+            )
             return 130
-    log(f"run: {len(todo) - len(failed)} of {len(todo)} job(s) finished"
-        + (f"; not finished: {', '.join(j.name() for j in failed)}" if failed else ""))  # fmt: skip
+    log(
+        f"run: {len(todo) - len(failed)} of {len(todo)} job(s) finished"
+        + (f"; not finished: {', '.join(j.name() for j in failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 

@@ -31,31 +31,77 @@ class Row:
 
 
 ROWS = (
-    Row("ring_gan-10000", "ring_gan", (6789, 1, 2, 3, 4, 5, 6, 7), ("--num-epochs", "10000"),
-        note="how often each framework covers all 8 modes after 10,000 epochs"),
-    Row("ring_gan-10000-avx2", "ring_gan", (6789, 1, 2, 3, 4, 5, 6, 7),
-        ("--num-epochs", "10000"), cpu_path="avx2",
-        note="the same under an AVX2-only CPU's kernel paths"),
-    Row("ring_gan-100000", "ring_gan", (6789,), pictures=("_25000.png", "_55000.png"),
-        extras=("coverage-curve",), note="See_GANs' own run: 100,000 epochs, seed 6789"),
-    Row("mnist_vanilla_gan-20000-log", "mnist_vanilla_gan", (0, 1, 2),
-        ("--iterations", "20000", "--loss", "log"), note="the blog's raw-log loss"),
-    Row("mnist_vanilla_gan-20000-sce", "mnist_vanilla_gan", (0, 1, 2),
-        ("--iterations", "20000", "--loss", "sce"), note="the repository's loss on logits"),
-    Row("mnist_dcgan-2-as-written", "mnist_dcgan", (0, 1, 2),
+    Row(
+        "ring_gan-10000",
+        "ring_gan",
+        (6789, 1, 2, 3, 4, 5, 6, 7),
+        ("--num-epochs", "10000"),
+        note="how often each framework covers all 8 modes after 10,000 epochs",
+    ),
+    Row(
+        "ring_gan-10000-avx2",
+        "ring_gan",
+        (6789, 1, 2, 3, 4, 5, 6, 7),
+        ("--num-epochs", "10000"),
+        cpu_path="avx2",
+        note="the same under an AVX2-only CPU's kernel paths",
+    ),
+    Row(
+        "ring_gan-100000",
+        "ring_gan",
+        (6789,),
+        pictures=("_25000.png", "_55000.png"),
+        extras=("coverage-curve",),
+        note="See_GANs' own run: 100,000 epochs, seed 6789",
+    ),
+    Row(
+        "mnist_vanilla_gan-20000-log",
+        "mnist_vanilla_gan",
+        (0, 1, 2),
+        ("--iterations", "20000", "--loss", "log"),
+        note="the blog's raw-log loss",
+    ),
+    Row(
+        "mnist_vanilla_gan-20000-sce",
+        "mnist_vanilla_gan",
+        (0, 1, 2),
+        ("--iterations", "20000", "--loss", "sce"),
+        note="the repository's loss on logits",
+    ),
+    Row(
+        "mnist_dcgan-2-as-written",
+        "mnist_dcgan",
+        (0, 1, 2),
         ("train", "--epochs", "2", "--real-scale", "as-written"),
-        note="the default 2 epochs, real images in [0, 1] against a tanh generator"),
-    Row("mnist_dcgan-2-tanh", "mnist_dcgan", (0, 1, 2),
+        note="the default 2 epochs, real images in [0, 1] against a tanh generator",
+    ),
+    Row(
+        "mnist_dcgan-2-tanh",
+        "mnist_dcgan",
+        (0, 1, 2),
         ("train", "--epochs", "2", "--real-scale", "tanh"),
-        note="the default 2 epochs, real images mapped to [-1, 1]"),
-    Row("mnist_dcgan-20", "mnist_dcgan", (0,), ("train",), pictures=("samples_epoch_*.png",),
-        extras=("cost-lines",), note="the seed's phase 1: 20 epochs"),
-    Row("mnist_mlp_gan-lyeoni", "mnist_mlp_gan", (0,), ("--bs", "100", "--n-epoch", "100"),
+        note="the default 2 epochs, real images mapped to [-1, 1]",
+    ),
+    Row(
+        "mnist_dcgan-20",
+        "mnist_dcgan",
+        (0,),
+        ("train",),
+        pictures=("samples_epoch_*.png",),
+        extras=("cost-lines",),
+        note="the seed's phase 1: 20 epochs",
+    ),
+    Row(
+        "mnist_mlp_gan-lyeoni",
+        "mnist_mlp_gan",
+        (0,),
+        ("--bs", "100", "--n-epoch", "100"),
         pictures=("sample_10.png", "sample_50.png", "sample_100.png"),
-        extras=("lyeoni-losses",), note="lyeoni's batch 100, 100 of his 200 epochs"),
-    Row("mnist_mlp_gan-10", "mnist_mlp_gan", (0, 1, 2), optional=True,
-        note="the seed's 10 epochs"),
-)  # fmt: skip
+        extras=("lyeoni-losses",),
+        note="lyeoni's batch 100, 100 of his 200 epochs",
+    ),
+    Row("mnist_mlp_gan-10", "mnist_mlp_gan", (0, 1, 2), optional=True, note="the seed's 10 epochs"),
+)
 
 
 def check(row):
@@ -67,17 +113,20 @@ def check(row):
     except ValueError as error:
         raise cli.UserError(f"row {row.name}: {error}") from None
     if row.cpu_path not in cpu.PATHS:
-        raise cli.UserError(f"row {row.name}: cpu_path {row.cpu_path!r} is none of "
-                            f"{', '.join(cpu.PATHS)}.")  # fmt: skip
+        raise cli.UserError(
+            f"row {row.name}: cpu_path {row.cpu_path!r} is none of {', '.join(cpu.PATHS)}."
+        )
     unknown = sorted(set(row.extras) - set(EXTRAS))
     if unknown:
-        raise cli.UserError(f"row {row.name}: unknown extras {', '.join(unknown)}; "
-                            f"choose from {', '.join(EXTRAS)}.")  # fmt: skip
+        raise cli.UserError(
+            f"row {row.name}: unknown extras {', '.join(unknown)}; choose from {', '.join(EXTRAS)}."
+        )
     if not row.seeds or not all(isinstance(s, int) for s in row.seeds):
         raise cli.UserError(f"row {row.name}: seeds must be a non-empty list of integers.")
     if any(a in ("--seed", "--out", "--resume") for a in row.args):
-        raise cli.UserError(f"row {row.name}: args must not hold --seed, --out or --resume; "
-                            "the plan adds them.")  # fmt: skip
+        raise cli.UserError(
+            f"row {row.name}: args must not hold --seed, --out or --resume; the plan adds them."
+        )
     return row
 
 
@@ -96,8 +145,10 @@ def load(path=None):
     for entry in data:
         unknown = sorted(set(entry) - fields)
         if unknown:
-            raise cli.UserError(f"--table {path}: unknown row field {unknown[0]!r}; the fields "
-                                f"are {', '.join(sorted(fields))}.")  # fmt: skip
+            raise cli.UserError(
+                f"--table {path}: unknown row field {unknown[0]!r}; the fields "
+                f"are {', '.join(sorted(fields))}."
+            )
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()}
         try:
             rows.append(check(Row(**values)))
@@ -115,8 +166,7 @@ def select(rows, names):
     by_name = {row.name: row for row in rows}
     unknown = [name for name in names if name not in by_name]
     if unknown:
-        raise cli.UserError(f"unknown row {unknown[0]!r}; the rows are "
-                            f"{', '.join(by_name)}.")  # fmt: skip
+        raise cli.UserError(f"unknown row {unknown[0]!r}; the rows are {', '.join(by_name)}.")
     return [by_name[name] for name in names]
 
 

@@ -78,8 +78,10 @@ def generate(folder, saved, n):
     if model not in SAMPLING:
         raise cli.UserError(f"{folder}: {model} is not an MNIST model; nothing to score.")
     if saved.get("preset", "tf1") != "tf1":
-        raise cli.UserError(f"{folder}: a --preset {saved['preset']} run has another generator "
-                            "layout; only the default preset's runs are scored.")  # fmt: skip
+        raise cli.UserError(
+            f"{folder}: a --preset {saved['preset']} run has another generator "
+            "layout; only the default preset's runs are scored."
+        )
     module = registry.module(model, framework)
     hp = hparams_of(module, saved)
     z = noise(model, hp, n, np.random.default_rng(SAMPLE_SEED))
@@ -123,8 +125,11 @@ def _port_generator(folder, module, hp, model):
     if not path.is_file():
         raise cli.UserError(f"{folder}: no checkpoints/model.pt; it cannot be scored.")
     width = getattr(hp, SAMPLING[model].z_field)
-    G = module.Generator(width) if model == "mnist_dcgan" else module.Generator(width, *(
-        (784,) if model == "mnist_mlp_gan" else (hp.h_dim,)))  # fmt: skip
+    G = (
+        module.Generator(width)
+        if model == "mnist_dcgan"
+        else module.Generator(width, *((784,) if model == "mnist_mlp_gan" else (hp.h_dim,)))
+    )
     G.load_state_dict(torch.load(path, map_location="cpu", weights_only=True)["G"])
     G.eval()
 
@@ -152,9 +157,10 @@ class Scorer:
         self.lines = {
             "real test images (ceiling)": self.evaluate(raw.test_images),
             f"{samples:,} images of the digit 1 (floor)": self.evaluate(
-                np.resize(ones, (samples,) + ones.shape[1:])),
+                np.resize(ones, (samples,) + ones.shape[1:])
+            ),
             f"{samples:,} images of uniform noise (floor)": self.evaluate(noise_images),
-        }  # fmt: skip
+        }
 
     def evaluate(self, images):
         from quality import metrics

@@ -33,7 +33,7 @@ def pytest_configure(config):
 
 @pytest.fixture
 def mnist_dir():
-    """The folder holding the four MNIST files; tests that need them skip, with the reason, without."""
+    """The folder with the four MNIST files; tests that need them skip, with the reason, without."""
     folder = pathlib.Path(os.environ.get("MNIST_DATA_DIR") or SHARED_MNIST)
     if not (folder / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"no MNIST files in {folder}; set MNIST_DATA_DIR (the tests never download).")

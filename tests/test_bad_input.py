@@ -24,7 +24,9 @@ from harness import cli, registry
 from inputs import mnist
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-TRAINING = [f"{package}.{model}" for package in ("tf1_reference", "ports") for model in registry.NAMES]
+TRAINING = [
+    f"{package}.{model}" for package in ("tf1_reference", "ports") for model in registry.NAMES
+]
 MNIST_COMMANDS = [c for c in TRAINING if ".mnist_" in c]
 PHASE = {"mnist_dcgan": ["train"]}  # Positional arguments a command needs before its flags.
 
@@ -53,8 +55,9 @@ def fails(capsys, main, argv, *fragments):
 
 def subprocess_fails(*args, fragments=(), cwd=ROOT):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     last = result.stderr.strip().splitlines()[-1]
@@ -171,8 +174,16 @@ def test_broken_data_folder(command, kind, capsys, tmp_path, mnist_dir, no_downl
 
 def test_truncated_data_in_a_real_subprocess(tmp_path, mnist_dir):
     folder, fragment = data_folder("truncated", tmp_path, mnist_dir)
-    subprocess_fails("ports.mnist_mlp_gan", "--seed", "0", "--data-dir", str(folder),
-                     "--out", str(tmp_path / "r"), fragments=(fragment,))  # fmt: skip
+    subprocess_fails(
+        "ports.mnist_mlp_gan",
+        "--seed",
+        "0",
+        "--data-dir",
+        str(folder),
+        "--out",
+        str(tmp_path / "r"),
+        fragments=(fragment,),
+    )
 
 
 @pytest.mark.parametrize("package", ["tf1_reference", "ports"])
@@ -183,8 +194,15 @@ def test_dcgan_restore_of_another_models_checkpoint(package, capsys, tmp_path, m
         torch.save({"model": "gaussian_gan", "G": {}, "D": {}}, other / "gan.pt")
     else:
         shutil.copy(mnist_dir / mnist.TEST_LABELS, other / "gan.ckpt.index")  # Not a checkpoint.
-    argv = ["train-d", "--restore", str(tmp_path / "other"), "--seed", "0",
-            "--out", str(tmp_path / "r")]  # fmt: skip
+    argv = [
+        "train-d",
+        "--restore",
+        str(tmp_path / "other"),
+        "--seed",
+        "0",
+        "--out",
+        str(tmp_path / "r"),
+    ]
     fails(capsys, main_of(f"{package}.mnist_dcgan"), argv, "--restore", "mnist_dcgan")
 
 
@@ -235,19 +253,40 @@ def test_convert_bad_input(capsys, tmp_path, ring_pt):
     prefix, pt = ring_pt
     main = convert.main
     fails(capsys, main, ["tf-to-torch", "no_such_gan", prefix, "x.pt"], "invalid choice")
-    fails(capsys, main, ["tf-to-torch", "ring_gan", str(tmp_path / "nothing.ckpt"),
-                         str(tmp_path / "x.pt")], "no TF checkpoint", "does not exist")  # fmt: skip
-    fails(capsys, main, ["tf-to-torch", "ring_gan", prefix, str(tmp_path / "x.pt"), "--step", "0"],
-          "--step")  # fmt: skip
-    last = fails(capsys, main, ["tf-to-torch", "gaussian_gan", prefix, str(tmp_path / "x.pt")],
-                 "is not a gaussian_gan checkpoint, first mismatch")  # fmt: skip
+    fails(
+        capsys,
+        main,
+        ["tf-to-torch", "ring_gan", str(tmp_path / "nothing.ckpt"), str(tmp_path / "x.pt")],
+        "no TF checkpoint",
+        "does not exist",
+    )
+    fails(
+        capsys,
+        main,
+        ["tf-to-torch", "ring_gan", prefix, str(tmp_path / "x.pt"), "--step", "0"],
+        "--step",
+    )
+    last = fails(
+        capsys,
+        main,
+        ["tf-to-torch", "gaussian_gan", prefix, str(tmp_path / "x.pt")],
+        "is not a gaussian_gan checkpoint, first mismatch",
+    )
     assert "missing (" in last and "unexpected (" in last
-    fails(capsys, main, ["torch-to-tf", "gaussian_gan", pt, str(tmp_path / "g.ckpt")],
-          "holds a ring_gan checkpoint, not gaussian_gan")  # fmt: skip
+    fails(
+        capsys,
+        main,
+        ["torch-to-tf", "gaussian_gan", pt, str(tmp_path / "g.ckpt")],
+        "holds a ring_gan checkpoint, not gaussian_gan",
+    )
     junk = tmp_path / "junk.pt"
     junk.write_bytes(bytes(range(256)) * 4)
-    fails(capsys, main, ["torch-to-tf", "ring_gan", str(junk), str(tmp_path / "g.ckpt")],
-          "is not a readable PyTorch checkpoint")  # fmt: skip
+    fails(
+        capsys,
+        main,
+        ["torch-to-tf", "ring_gan", str(junk), str(tmp_path / "g.ckpt")],
+        "is not a readable PyTorch checkpoint",
+    )
     # Outputs that exist are kept; an unwritable folder is named.
     before = pathlib.Path(pt).read_bytes()
     fails(capsys, main, ["tf-to-torch", "ring_gan", prefix, pt], "already exists")
@@ -255,8 +294,9 @@ def test_convert_bad_input(capsys, tmp_path, ring_pt):
     fails(capsys, main, ["torch-to-tf", "ring_gan", pt, prefix], "already exists")
     target = unwritable(tmp_path)
     try:
-        fails(capsys, main, ["torch-to-tf", "ring_gan", pt, str(target / "r.ckpt")],
-              "cannot write to")  # fmt: skip
+        fails(
+            capsys, main, ["torch-to-tf", "ring_gan", pt, str(target / "r.ckpt")], "cannot write to"
+        )
     finally:
         (tmp_path / "locked").chmod(0o700)
     assert not list(tmp_path.glob("*.ckpt*")) and not (tmp_path / "x.pt").exists()
@@ -269,17 +309,37 @@ def test_convert_truncated_tf_checkpoint(capsys, tmp_path, ring_pt):
     for part in pathlib.Path(prefix).parent.glob(pathlib.Path(prefix).name + ".*"):
         data = part.read_bytes()
         (tmp_path / part.name).write_bytes(data[: len(data) // 2] if ".data" in part.name else data)
-    fails(capsys, convert.main, ["tf-to-torch", "ring_gan", str(tmp_path / "ring.ckpt"),
-                                 str(tmp_path / "x.pt")], "cannot read the TF checkpoint")  # fmt: skip
+    fails(
+        capsys,
+        convert.main,
+        ["tf-to-torch", "ring_gan", str(tmp_path / "ring.ckpt"), str(tmp_path / "x.pt")],
+        "cannot read the TF checkpoint",
+    )
     assert not (tmp_path / "x.pt").exists()
 
 
 def test_convert_another_model_in_a_real_subprocess(tmp_path):
     pt = tmp_path / "cgan.pt"
-    torch.save({"model": "gaussian_cgan", "format": 1, "step": 0, "G": {}, "D": {},
-                "opt_G": None, "opt_D": None}, pt)  # fmt: skip
-    subprocess_fails("convert", "torch-to-tf", "gaussian_gan", str(pt),
-                     str(tmp_path / "g.ckpt"), fragments=("not gaussian_gan",))  # fmt: skip
+    torch.save(
+        {
+            "model": "gaussian_cgan",
+            "format": 1,
+            "step": 0,
+            "G": {},
+            "D": {},
+            "opt_G": None,
+            "opt_D": None,
+        },
+        pt,
+    )
+    subprocess_fails(
+        "convert",
+        "torch-to-tf",
+        "gaussian_gan",
+        str(pt),
+        str(tmp_path / "g.ckpt"),
+        fragments=("not gaussian_gan",),
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cgan.pt"]
 
 
@@ -357,8 +417,12 @@ def test_idx_reader_random_bytes(data, labels):
 
 
 @SETTINGS
-@hypothesis.given(count=st.integers(0, 3), cut=st.integers(0, 3 * 784 + 16), extra=st.binary(max_size=8),
-                  seed=st.integers(0, 2**32 - 1))  # fmt: skip
+@hypothesis.given(
+    count=st.integers(0, 3),
+    cut=st.integers(0, 3 * 784 + 16),
+    extra=st.binary(max_size=8),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_idx_reader_truncated_or_padded_valid_images(count, cut, extra, seed):
     payload = np.random.default_rng(seed).integers(0, 256, count * 784, dtype=np.uint8).tobytes()
     valid = idx(mnist.IMAGE_MAGIC, IMAGE_DIMS, count, payload)
@@ -371,9 +435,13 @@ def test_idx_reader_truncated_or_padded_valid_images(count, cut, extra, seed):
 
 
 @SETTINGS
-@hypothesis.given(magic=st.integers(0, 2**32 - 1), count=st.integers(0, 2**32 - 1),
-                  rows=st.integers(0, 2**32 - 1), cols=st.integers(0, 2**32 - 1),
-                  payload=st.binary(max_size=64))  # fmt: skip
+@hypothesis.given(
+    magic=st.integers(0, 2**32 - 1),
+    count=st.integers(0, 2**32 - 1),
+    rows=st.integers(0, 2**32 - 1),
+    cols=st.integers(0, 2**32 - 1),
+    payload=st.binary(max_size=64),
+)
 def test_idx_reader_wrong_header_fields(magic, count, rows, cols, payload):
     data = idx(magic, (rows, cols), count, payload)
     array = parse_or_refuse(data, mnist.IMAGE_MAGIC, IMAGE_DIMS)

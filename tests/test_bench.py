@@ -13,8 +13,17 @@ import torch
 from bench import flops, machine, models, readme_table, run
 from harness import cli
 
-TINY = ["gaussian_gan", "--iterations", "2", "--repeats", "1", "--warmup", "1",
-        "--matmul-size", "64"]  # fmt: skip
+TINY = [
+    "gaussian_gan",
+    "--iterations",
+    "2",
+    "--repeats",
+    "1",
+    "--warmup",
+    "1",
+    "--matmul-size",
+    "64",
+]
 REQUIRED = {"model", "reference_ms", "port_ms", "ratio", "floor_ms", "background_load"}
 
 
@@ -88,15 +97,23 @@ def test_flops_of_the_vanilla_gan_by_hand():
     B = 128
     mac = [  # (rows, inner, columns) of each product
         # D step: G forward on z_D.
-        (B, 100, 128), (B, 128, 784),
+        (B, 100, 128),
+        (B, 128, 784),
         # D forward on real and on fake; weight gradients of both layers; the input gradient
         # of D's second layer (the first layer's input, an image, needs none); twice.
         *[(B, 784, 128), (B, 128, 1), (128, B, 1), (784, B, 128), (B, 1, 128)] * 2,
         # G step: G forward, D forward, D's input gradients down to the image,
-        (B, 100, 128), (B, 128, 784), (B, 784, 128), (B, 128, 1), (B, 1, 128), (B, 128, 784),
+        (B, 100, 128),
+        (B, 128, 784),
+        (B, 784, 128),
+        (B, 128, 1),
+        (B, 1, 128),
+        (B, 128, 784),
         # G's weight gradients and the input gradient of its second layer.
-        (128, B, 784), (100, B, 128), (B, 784, 128),
-    ]  # fmt: skip
+        (128, B, 784),
+        (100, B, 128),
+        (B, 784, 128),
+    ]
     assert flops.iteration_flops("mnist_vanilla_gan") == sum(2 * a * b * c for a, b, c in mac)
 
 
@@ -168,8 +185,10 @@ def test_mlp_d_step_under_no_grad_gives_the_original_gradients():
     twin_G.load_state_dict(G.state_dict())
     twin_D.load_state_dict(D.state_dict())
     x, z_D, z_G = torch.rand(128, 784) * 2 - 1, torch.randn(128, 100), torch.randn(128, 100)
-    masks = {call: [(torch.rand(128, n) >= 0.3) / 0.7 for n in (1024, 512, 256)]
-             for call in ("real", "fake", "G")}  # fmt: skip
+    masks = {
+        call: [(torch.rand(128, n) >= 0.3) / 0.7 for n in (1024, 512, 256)]
+        for call in ("real", "fake", "G")
+    }
     opt_D, opt_G = torch.optim.Adam(D.parameters(), 2e-4), torch.optim.Adam(G.parameters(), 2e-4)
     port.train_step(G, D, opt_D, opt_G, x, z_D, z_G, masks)
 
@@ -241,19 +260,37 @@ def _two_steps(model, freeze):
         return torch.as_tensor(rng.uniform(-1, 1, shape), dtype=torch.float32)
 
     G, D, inputs = {
-        "gaussian_gan": lambda: (port.Generator(), port.Discriminator(1),
-                                 lambda: (tensor(4, 2), tensor(4, 2))),
-        "gaussian_cgan": lambda: (port.Generator(), port.Discriminator(),
-                                  lambda: (tensor(4, 2), tensor(4, 2), tensor(4, 2))),
-        "ring_gan": lambda: (port.Generator(8, 16), port.Discriminator(16),
-                             lambda: (tensor(32, 2), tensor(32, 8), tensor(32, 8))),
-        "mnist_vanilla_gan": lambda: (port.Generator(10, 16), port.Discriminator(16),
-                                      lambda: (tensor(8, 784), tensor(8, 10), tensor(8, 10))),
-        "mnist_mlp_gan": lambda: (port.Generator(10, 784), port.Discriminator(784),
-                                  lambda: (tensor(8, 784), tensor(8, 10), tensor(8, 10))),
-        "mnist_dcgan": lambda: (port.Generator(10), port.Discriminator(),
-                                lambda: (tensor(4, 1, 28, 28), tensor(4, 10))),
-    }[model]()  # fmt: skip
+        "gaussian_gan": lambda: (
+            port.Generator(),
+            port.Discriminator(1),
+            lambda: (tensor(4, 2), tensor(4, 2)),
+        ),
+        "gaussian_cgan": lambda: (
+            port.Generator(),
+            port.Discriminator(),
+            lambda: (tensor(4, 2), tensor(4, 2), tensor(4, 2)),
+        ),
+        "ring_gan": lambda: (
+            port.Generator(8, 16),
+            port.Discriminator(16),
+            lambda: (tensor(32, 2), tensor(32, 8), tensor(32, 8)),
+        ),
+        "mnist_vanilla_gan": lambda: (
+            port.Generator(10, 16),
+            port.Discriminator(16),
+            lambda: (tensor(8, 784), tensor(8, 10), tensor(8, 10)),
+        ),
+        "mnist_mlp_gan": lambda: (
+            port.Generator(10, 784),
+            port.Discriminator(784),
+            lambda: (tensor(8, 784), tensor(8, 10), tensor(8, 10)),
+        ),
+        "mnist_dcgan": lambda: (
+            port.Generator(10),
+            port.Discriminator(),
+            lambda: (tensor(4, 1, 28, 28), tensor(4, 10)),
+        ),
+    }[model]()
     opt_D, opt_G = torch.optim.Adam(D.parameters(), 1e-3), torch.optim.Adam(G.parameters(), 1e-3)
     original = torch.nn.Module.requires_grad_
     if not freeze:
@@ -267,8 +304,17 @@ def _two_steps(model, freeze):
     return params, [p.grad.clone() for p in D.parameters()], D
 
 
-@pytest.mark.parametrize("model", ["gaussian_gan", "gaussian_cgan", "ring_gan",
-                                   "mnist_vanilla_gan", "mnist_mlp_gan", "mnist_dcgan"])  # fmt: skip
+@pytest.mark.parametrize(
+    "model",
+    [
+        "gaussian_gan",
+        "gaussian_cgan",
+        "ring_gan",
+        "mnist_vanilla_gan",
+        "mnist_mlp_gan",
+        "mnist_dcgan",
+    ],
+)
 def test_freezing_d_in_the_g_step_changes_no_number_and_skips_ds_gradients(model):
     frozen, frozen_grads, D = _two_steps(model, freeze=True)
     unfrozen, unfrozen_grads, _ = _two_steps(model, freeze=False)

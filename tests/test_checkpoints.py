@@ -27,14 +27,21 @@ def command(module, *args):
 
 
 def run(module, *args):
-    return subprocess.run(command(module, *args), cwd=ROOT, env=ENV, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        command(module, *args), cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300
+    )
 
 
 def stopped_part_way(module, args, after_lines):
     """Start `module`, SIGTERM it once it printed `after_lines` lines; (stdout, status, stderr)."""
-    child = subprocess.Popen(command(module, *args), cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+    child = subprocess.Popen(
+        command(module, *args),
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines = [child.stdout.readline() for _ in range(after_lines)]
     child.send_signal(signal.SIGTERM)
     # Read through the same buffered pipes (communicate() would skip what readline buffered).
@@ -103,11 +110,18 @@ def check_format(run_dir, model, package, step):
     prefix = tf.train.latest_checkpoint(str(folder))
     assert prefix.endswith(f"model.ckpt-{step}")
     names = {name for name, _ in tf.train.list_variables(prefix)}
-    assert {"discriminator/d_W1", "discriminator/d_W1/Adam", "discriminator/d_W1/Adam_1",
-            "beta1_power", "generator/g_W"} <= names  # fmt: skip
+    assert {
+        "discriminator/d_W1",
+        "discriminator/d_W1/Adam",
+        "discriminator/d_W1/Adam_1",
+        "beta1_power",
+        "generator/g_W",
+    } <= names
     sidecar = json.loads(pathlib.Path(prefix + ".state.json").read_text())
     assert (sidecar["model"], sidecar["format"], sidecar["step"]) == (
-        model, checkpoints.FORMAT, step
+        model,
+        checkpoints.FORMAT,
+        step,
     )
     assert sidecar["rng"]["numpy_global"][0] == "MT19937"
 
@@ -119,8 +133,18 @@ def check_format(run_dir, model, package, step):
 def test_mnist_run_stopped_and_resumed_prints_what_an_uninterrupted_run_does(
     module, tmp_path, capsys, mnist_dir
 ):
-    args = ["--iterations", "300", "--sample-every", "100", "--seed", "3",
-            "--checkpoint-every", "0", "--data-dir", str(mnist_dir)]  # fmt: skip
+    args = [
+        "--iterations",
+        "300",
+        "--sample-every",
+        "100",
+        "--seed",
+        "3",
+        "--checkpoint-every",
+        "0",
+        "--data-dir",
+        str(mnist_dir),
+    ]
     part = check_resume_is_exact(module, args, 4, tmp_path, capsys)  # Stopped after "Iter: 0".
     tags = board.read_events(part)
     assert tags["D_loss"] == tags["G_loss"] == tags["samples"] == [0, 100, 200]
@@ -295,8 +319,9 @@ def stop_after_steps(monkeypatch, module, steps, name="train_step"):
     monkeypatch.setattr(module, name, counted)
 
 
-def check_in_process_resume(module_name, args, steps, tmp_path, capsys, monkeypatch, outputs,
-                            step_function="train_step"):  # fmt: skip
+def check_in_process_resume(
+    module_name, args, steps, tmp_path, capsys, monkeypatch, outputs, step_function="train_step"
+):
     module = importlib.import_module(module_name)
     capsys.readouterr()
     checkpoints.run(module.main, [*args, "--out", str(tmp_path / "full")])
@@ -326,19 +351,42 @@ def test_mlp_gan_stopped_mid_epoch_resumes_exactly(
     raw = mnist.read_raw(mnist_dir)
     small = raw._replace(train_images=raw.train_images[:1280], train_labels=raw.train_labels[:1280])
     monkeypatch.setattr(mnist, "read_raw", lambda *args, **kwargs: small)
-    args = ["--n-epoch", "2", "--seed", "1", "--checkpoint-every", "0", "--samples", "4",
-            "--data-dir", str(mnist_dir)]  # fmt: skip
+    args = [
+        "--n-epoch",
+        "2",
+        "--seed",
+        "1",
+        "--checkpoint-every",
+        "0",
+        "--samples",
+        "4",
+        "--data-dir",
+        str(mnist_dir),
+    ]
     outputs = ("log.txt", "metrics.jsonl", "loss.txt")
     check_in_process_resume(module, args, 13, tmp_path, capsys, monkeypatch, outputs)
 
 
 @pytest.mark.parametrize("module", ["tf1_reference.mnist_dcgan", "ports.mnist_dcgan"])
 def test_dcgan_train_phase_stopped_and_resumed(module, tmp_path, capsys, monkeypatch, mnist_dir):
-    args = ["train", "--epochs", "2", "--max-steps", "8", "--seed", "1", "--checkpoint-every",
-            "3", "--data-dir", str(mnist_dir)]  # fmt: skip
+    args = [
+        "train",
+        "--epochs",
+        "2",
+        "--max-steps",
+        "8",
+        "--seed",
+        "1",
+        "--checkpoint-every",
+        "3",
+        "--data-dir",
+        str(mnist_dir),
+    ]
     check_in_process_resume(module, args, 5, tmp_path, capsys, monkeypatch, ())
-    costs = [[json.loads(line)["cost"] for line in (tmp_path / run / "metrics.jsonl").open()]
-             for run in ("part", "full")]  # fmt: skip
+    costs = [
+        [json.loads(line)["cost"] for line in (tmp_path / run / "metrics.jsonl").open()]
+        for run in ("part", "full")
+    ]
     assert costs[0] == costs[1] and len(costs[0]) == 1
 
 
@@ -347,8 +395,22 @@ def test_ring_gan_resumed_after_a_frame_draws_the_same_frames(
     module, tmp_path, capsys, monkeypatch
 ):
     """Stopped at step 70, between displays: the live layer and coverage generator carry over."""
-    args = ["--num-epochs", "120", "--disp-freq", "50", "--num-z", "16", "--hidden-size", "8",
-            "--batch-size", "64", "--seed", "3", "--checkpoint-every", "0"]  # fmt: skip
+    args = [
+        "--num-epochs",
+        "120",
+        "--disp-freq",
+        "50",
+        "--num-z",
+        "16",
+        "--hidden-size",
+        "8",
+        "--batch-size",
+        "64",
+        "--seed",
+        "3",
+        "--checkpoint-every",
+        "0",
+    ]
     outputs = ("log.txt", "metrics.jsonl", "_50.png", "_100.png")
     check_in_process_resume(module, args, 70, tmp_path, capsys, monkeypatch, outputs, "g_step")
 
@@ -357,14 +419,28 @@ def test_ring_gan_resumed_after_a_frame_draws_the_same_frames(
     "module, args, steps, tags",
     [
         ("ports.gaussian_gan", GAUSSIAN, 300, {"loss_D": [0, 1, 2], "samples": [0, 1, 2]}),
-        ("ports.mnist_vanilla_gan", ["--iterations", "201", "--sample-every", "100", "--seed",
-         "3", "--checkpoint-every", "0"], 5, {"D_loss": [0, 100, 200], "samples": [0, 100, 200]}),
+        (
+            "ports.mnist_vanilla_gan",
+            [
+                "--iterations",
+                "201",
+                "--sample-every",
+                "100",
+                "--seed",
+                "3",
+                "--checkpoint-every",
+                "0",
+            ],
+            5,
+            {"D_loss": [0, 100, 200], "samples": [0, 100, 200]},
+        ),
     ],
-)  # fmt: skip
+)
 def test_port_runs_stopped_in_process_resume_exactly(
     module, args, steps, tags, tmp_path, capsys, monkeypatch, mnist_dir
 ):
-    check_in_process_resume(module, args, steps, tmp_path, capsys, monkeypatch,
-                            ("log.txt", "metrics.jsonl"))  # fmt: skip
+    check_in_process_resume(
+        module, args, steps, tmp_path, capsys, monkeypatch, ("log.txt", "metrics.jsonl")
+    )
     found = board.read_events(tmp_path / "part")
     assert {tag: found[tag] for tag in tags} == tags

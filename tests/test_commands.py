@@ -33,9 +33,13 @@ COMMANDS = [
 def run(*args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run(
-        [sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=300,
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -59,7 +63,7 @@ def test_help_lists_every_hyper_parameter_with_its_source():
         "--gpu-memory-fraction",
         "--log-device-placement",
     ):
-        assert flag in out  # fmt: skip
+        assert flag in out
     assert "AdamOptimizer(learning_rate=0.05)" in out
 
 
@@ -134,10 +138,17 @@ def test_a_cpu_run_prints_no_cuda_error_and_gpu_keeps_them(tmp_path):
     """TF_CPP_MIN_LOG_LEVEL is chosen before TensorFlow loads: 3 on the CPU (no "failed call to
     cuInit" line on a machine without a GPU), 2 when a run asks for the GPU."""
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    command = [sys.executable, "-m", "tf1_reference.ring_gan", "--num-epochs", "2",
-               "--out", str(tmp_path / "run"), "--log-device-placement"]  # fmt: skip
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "tf1_reference.ring_gan",
+        "--num-epochs",
+        "2",
+        "--out",
+        str(tmp_path / "run"),
+        "--log-device-placement",
+    ]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "E0000" not in result.stderr and "cuInit" not in result.stderr
     assert "/device:CPU:0" in result.stdout + result.stderr  # Placement is still printed.

@@ -30,14 +30,20 @@ TOL_GENERATOR = 1e-6
 # model -> (the graph's generator tensor, its feed, the port's generator call) on one batch.
 GENERATORS = {
     "gaussian_gan": ("fake_x", lambda g, b: {g.z: b["z"]}, lambda G, b: G(b["z"])),
-    "gaussian_cgan": ("fake_x1", lambda g, b: {g.z: b["z"], g.x: b["x"]},
-                      lambda G, b: G(b["z"], b["x"])),
+    "gaussian_cgan": (
+        "fake_x1",
+        lambda g, b: {g.z: b["z"], g.x: b["x"]},
+        lambda G, b: G(b["z"], b["x"]),
+    ),
     "ring_gan": ("g", lambda g, b: {g.z: b["z_g"]}, lambda G, b: G(b["z_g"])),
-    "mnist_dcgan": ("G", lambda g, b: {g.z_placeholder: b["z"]},
-                    lambda G, b: G(b["z"]).permute(0, 2, 3, 1)),  # NCHW -> TF's NHWC
+    "mnist_dcgan": (
+        "G",
+        lambda g, b: {g.z_placeholder: b["z"]},
+        lambda G, b: G(b["z"]).permute(0, 2, 3, 1),
+    ),  # NCHW -> TF's NHWC
     "mnist_vanilla_gan": ("G_sample", lambda g, b: {g.Z: b["Z_G"]}, lambda G, b: G(b["Z_G"])),
     "mnist_mlp_gan": ("G_output", lambda g, b: {g.z: b["z_G"]}, lambda G, b: G(b["z_G"])),
-}  # fmt: skip
+}
 
 
 def _max_diff(a, b):
@@ -86,12 +92,14 @@ def continued_run(model, folder, floor=False):
     for batch, (tf_losses, tf_values) in zip(continued, tf_path):
         pt_losses = port.step(batch)
         pt_values = port.values()
-        per_step.append({
-            "loss_D": abs(float(tf_losses[0]) - float(pt_losses[0])),
-            "loss_G": abs(float(tf_losses[1]) - float(pt_losses[1])),
-            "variables": max(_max_diff(tf_values[n], pt_values[n]) for n in judged),
-            "floor": 0.0,
-        })  # fmt: skip
+        per_step.append(
+            {
+                "loss_D": abs(float(tf_losses[0]) - float(pt_losses[0])),
+                "loss_G": abs(float(tf_losses[1]) - float(pt_losses[1])),
+                "variables": max(_max_diff(tf_values[n], pt_values[n]) for n in judged),
+                "floor": 0.0,
+            }
+        )
     reference.sess.close()
     if floor or max(max(s.values()) for s in per_step) > engine.TOL_FLOAT32_TF_ADAM:
         nudged = engine.TFSide(case, hp, "float32")  # TF against itself, one ulp apart.
@@ -107,9 +115,17 @@ def continued_run(model, folder, floor=False):
         nudged.sess.close()
     back, steps = convert.torch_to_tf(model, pt)
     written = convert.write_tf(model, back, f"{folder}/{model}-back.ckpt")
-    return dict(prefix=prefix, pt=pt, written=written, updates=updates, steps=steps,
-                step=checkpoint["step"], generator=_max_diff(tf_fake, pt_fake),
-                scale=max(1.0, float(np.max(np.abs(tf_fake)))), per_step=per_step)  # fmt: skip
+    return dict(
+        prefix=prefix,
+        pt=pt,
+        written=written,
+        updates=updates,
+        steps=steps,
+        step=checkpoint["step"],
+        generator=_max_diff(tf_fake, pt_fake),
+        scale=max(1.0, float(np.max(np.abs(tf_fake)))),
+        per_step=per_step,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +145,9 @@ def run(request, folder):
 def test_tf_to_torch_to_tf_is_bit_for_bit(run):
     import tensorflow as tf
 
-    original, back = tf.train.load_checkpoint(run["prefix"]), tf.train.load_checkpoint(
-        run["written"]
+    original, back = (
+        tf.train.load_checkpoint(run["prefix"]),
+        tf.train.load_checkpoint(run["written"]),
     )
     names = original.get_variable_to_shape_map()
     assert names == back.get_variable_to_shape_map()
@@ -183,7 +200,9 @@ def test_another_shape_is_refused(folder, tmp_path):
     pt = continued_run("gaussian_gan", folder)["pt"]
     checkpoint = torch.load(pt, weights_only=False)
     checkpoint["D"]["layer2.weight"] = torch.zeros(4, 5)
-    with pytest.raises(convert.Mismatch, match=r"D layer2.weight has shape \[4, 5\], the port's is \[3, 5\]"):  # fmt: skip
+    with pytest.raises(
+        convert.Mismatch, match=r"D layer2.weight has shape \[4, 5\], the port's is \[3, 5\]"
+    ):
         convert.torch_to_tf("gaussian_gan", pt, checkpoint)
     checkpoint = torch.load(pt, weights_only=False)
     del checkpoint["opt_G"]["state"][0]["exp_avg"]
@@ -218,9 +237,16 @@ def test_a_port_checkpoint_goes_to_tf_and_back_bit_for_bit(model, tmp_path, requ
     port = engine.TorchSide(case, hp, "float32", "torch")
     for batch in case.make_batches(np.random.default_rng(1), 3):
         port.step(batch)
-    saved = {"model": model, "format": convert.FORMAT, "step": 3, "G": port.G.state_dict(),
-             "D": port.D.state_dict(), "opt_G": port.opt_G.state_dict(),
-             "opt_D": port.opt_D.state_dict(), "rng": {"extra": "ignored"}}  # fmt: skip
+    saved = {
+        "model": model,
+        "format": convert.FORMAT,
+        "step": 3,
+        "G": port.G.state_dict(),
+        "D": port.D.state_dict(),
+        "opt_G": port.opt_G.state_dict(),
+        "opt_D": port.opt_D.state_dict(),
+        "rng": {"extra": "ignored"},
+    }
     torch.save(saved, tmp_path / "a.pt")
     values, steps = convert.torch_to_tf(model, tmp_path / "a.pt")
     assert steps == {"D": 3, "G": 3}

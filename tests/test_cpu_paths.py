@@ -22,8 +22,18 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 
 def _crosscheck(path, model, steps):
     env = {**os.environ, **cpu.PATHS[path]}
-    command = [sys.executable, "-m", "crosscheck", model, "--dtype", "float32", "--adam", "tf",
-               "--steps", str(steps)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "crosscheck",
+        model,
+        "--dtype",
+        "float32",
+        "--adam",
+        "tf",
+        "--steps",
+        str(steps),
+    ]
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -44,6 +54,7 @@ def test_paths_name_their_switches():
     assert cpu.isa(["avx2", "fma"]) == "AVX2"
     assert cpu.isa(["avx2", "avx512f"]) == "AVX-512"
     assert cpu.isa(["avx2", "avx512f", "amx_tile"]) == "AVX-512 + AMX"
-    shown = subprocess.run([sys.executable, "-m", "harness.cpu"], cwd=REPO, capture_output=True,
-                           text=True, check=True).stdout  # fmt: skip
+    shown = subprocess.run(
+        [sys.executable, "-m", "harness.cpu"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
     assert "threads" in shown and "TensorFlow oneDNN" in shown

@@ -24,19 +24,28 @@ tf1 = tf.compat.v1
 # originals.md 1.2 and 1.4, verified there by building the original graphs on TF 2.21.
 INVENTORY = {
     "gaussian_gan": [
-        ("generator/g_W:0", [2, 2]), ("generator/g_b:0", [2]),
-        ("discriminator/d_W1:0", [2, 5]), ("discriminator/d_b1:0", [5]),
-        ("discriminator/d_W2:0", [5, 3]), ("discriminator/d_b2:0", [3]),
-        ("discriminator/d_W3:0", [3, 1]), ("discriminator/d_b3:0", [1]),
-    ],
-    "gaussian_cgan": [
-        ("netG1/g_W1:0", [2, 2]), ("netG1/g_W2:0", [2, 2]), ("netG1/g_b:0", [2]),
-        ("discriminator/d_W11:0", [2, 6]), ("discriminator/d_W12:0", [2, 6]),
-        ("discriminator/d_b1:0", [6]), ("discriminator/d_W2:0", [6, 4]),
-        ("discriminator/d_b2:0", [4]), ("discriminator/d_W3:0", [4, 1]),
+        ("generator/g_W:0", [2, 2]),
+        ("generator/g_b:0", [2]),
+        ("discriminator/d_W1:0", [2, 5]),
+        ("discriminator/d_b1:0", [5]),
+        ("discriminator/d_W2:0", [5, 3]),
+        ("discriminator/d_b2:0", [3]),
+        ("discriminator/d_W3:0", [3, 1]),
         ("discriminator/d_b3:0", [1]),
     ],
-}  # fmt: skip
+    "gaussian_cgan": [
+        ("netG1/g_W1:0", [2, 2]),
+        ("netG1/g_W2:0", [2, 2]),
+        ("netG1/g_b:0", [2]),
+        ("discriminator/d_W11:0", [2, 6]),
+        ("discriminator/d_W12:0", [2, 6]),
+        ("discriminator/d_b1:0", [6]),
+        ("discriminator/d_W2:0", [6, 4]),
+        ("discriminator/d_b2:0", [4]),
+        ("discriminator/d_W3:0", [4, 1]),
+        ("discriminator/d_b3:0", [1]),
+    ],
+}
 COUNTS = {"gaussian_gan": (6, 37), "gaussian_cgan": (10, 63)}
 REFERENCES = {"gaussian_gan": gan_ref, "gaussian_cgan": cgan_ref}
 PORTS = {"gaussian_gan": gan_port, "gaussian_cgan": cgan_port}
@@ -150,8 +159,9 @@ def test_losses_on_a_hand_computed_batch():
     with tf.Graph().as_default():
         gan = gan_ref.GAN()
         with tf1.Session() as sess:
-            loss_D = sess.run(gan.loss_D, {gan.real_logits: [[2.0]] * 4,
-                                           gan.fake_logits: [[-1.0]] * 4})  # fmt: skip
+            loss_D = sess.run(
+                gan.loss_D, {gan.real_logits: [[2.0]] * 4, gan.fake_logits: [[-1.0]] * 4}
+            )
     assert loss_D == pytest.approx(expected, rel=1e-6)
 
 
@@ -294,8 +304,10 @@ def test_run_prints_the_originals_lines_and_true_moments(tmp_path, capsys):
 
 @pytest.mark.parametrize("preset", ["xyang35-pytorch", "mxnet-gan-intro"])
 def test_port_presets_run_their_programs(preset, tmp_path, capsys):
-    cli.run(gan_port.main, ["--preset", preset, "--epochs", "1", "--seed", "1",
-                            "--out", str(tmp_path / "p")])  # fmt: skip
+    cli.run(
+        gan_port.main,
+        ["--preset", preset, "--epochs", "1", "--seed", "1", "--out", str(tmp_path / "p")],
+    )
     stdout = capsys.readouterr().out
     if preset == "mxnet-gan-intro":
         assert "binary training acc at epoch 0: accuracy=" in stdout and "time: " in stdout

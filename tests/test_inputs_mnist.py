@@ -313,7 +313,9 @@ def test_torch_dataset_range_and_shape(raw, datasets):
     images = torch.stack([dataset[i][0] for i in range(len(dataset))])
     assert images.min().item() == -1.0 and images.max().item() == 1.0
     # A DataSet's float images in [0, 1] give the same tensors as the uint8 pixels.
-    floats = mnist_data.TorchMnist(datasets.validation.images[:200], datasets.validation.labels[:200])
+    floats = mnist_data.TorchMnist(
+        datasets.validation.images[:200], datasets.validation.labels[:200]
+    )
     torch.testing.assert_close(floats[7][0], dataset[7][0], rtol=0, atol=1e-6)
 
 

@@ -8,7 +8,6 @@ solution prints its answer as a line "Exercise N.K: ...", which EXERCISE_ANSWERS
 """
 
 import ast
-import pathlib
 import re
 
 import pytest
@@ -187,8 +186,10 @@ def test_lesson_4_var_lists_and_generator_drift(outputs):
     assert drift > 1e-3
     assert "['generator/conv2d_transpose/kernel'" in substring_part
     assert "generator unchanged after five D steps: True" in text
-    assert ("scope=\"discriminator\":  ['discriminator/w', 'discriminator/scale', "
-            "'discriminator_1/scale', 'discriminator2/w', 'discriminator2/scale']") in text
+    assert (
+        "scope=\"discriminator\":  ['discriminator/w', 'discriminator/scale', "
+        "'discriminator_1/scale', 'discriminator2/w', 'discriminator2/scale']"
+    ) in text
     assert "scope=\"discriminator/\": ['discriminator/w', 'discriminator/scale']" in text
 
 
@@ -199,8 +200,14 @@ def test_lesson_5_root_scope_trap(outputs):
         "ValueError: Variable d_w/Adam/ does not exist, or was not created with "
         "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in VarScope?"
     ) in text
-    for name in ("discriminator/d_w/Adam:0", "discriminator/d_w/Adam_1:0", "beta1_power:0",
-                 "beta2_power:0", "beta1_power_1:0", "generator/g_W/Adam_1:0"):  # fmt: skip
+    for name in (
+        "discriminator/d_w/Adam:0",
+        "discriminator/d_w/Adam_1:0",
+        "beta1_power:0",
+        "beta2_power:0",
+        "beta1_power_1:0",
+        "generator/g_W/Adam_1:0",
+    ):
         assert f"    {name}\n" in text + "\n", name
     assert "'d_w/Adam_1:0', 'd_w/Adam_2:0', 'd_b/Adam:0', 'd_b/Adam_1:0'" in text
     assert "beta1_power before and after two steps: [0.9, 0.81, 0.729]" in text
@@ -211,8 +218,10 @@ def test_lesson_5_root_scope_trap(outputs):
     assert "under AUTO_REUSE: fresh/w:0 created" in text
     # The beta powers follow the name scope; opt.variables() says whose they are.
     assert "['discriminator/d_w:0', 'd_train/beta1_power:0', 'd_train/beta2_power:0'," in text
-    assert ("{\"D's Adam\": ['beta1_power:0', 'beta2_power:0'], "
-            "\"G's Adam\": ['beta1_power_1:0', 'beta2_power_1:0']}") in text
+    assert (
+        "{\"D's Adam\": ['beta1_power:0', 'beta2_power:0'], "
+        "\"G's Adam\": ['beta1_power_1:0', 'beta2_power_1:0']}"
+    ) in text
     assert "get_variable('discriminator/d_w/Adam/') -> discriminator/d_w/Adam:0" in text
 
 
@@ -224,9 +233,11 @@ def test_lesson_6_eager(outputs):
     assert "TRAINABLE_VARIABLES collection: []" in text
     assert "weights after two calls: ['dense/kernel:0', 'dense/bias:0', 'dense_1/kernel:0'" in text
     # The shim runs the archive's netD, all six variables, and acts as AUTO_REUSE.
-    assert ("variables after two layer calls: ['discriminator/d_W1:0', 'discriminator/d_W2:0', "
-            "'discriminator/d_W3:0', 'discriminator/d_b1:0', 'discriminator/d_b2:0', "
-            "'discriminator/d_b3:0']") in text
+    assert (
+        "variables after two layer calls: ['discriminator/d_W1:0', 'discriminator/d_W2:0', "
+        "'discriminator/d_W3:0', 'discriminator/d_b1:0', 'discriminator/d_b2:0', "
+        "'discriminator/d_b3:0']"
+    ) in text
     assert "reuse of a scope opened without reuse: _ReuseMode.AUTO_REUSE" in text
     assert "reuse=True, misspelt scope: discriminater/d_W1:0" in text
     assert "two reuse=False calls, same logits: True" in text
@@ -247,13 +258,15 @@ def test_lesson_7_batch_norm(outputs):
 
 def test_lesson_8_checkpoints(outputs):
     text = printed(outputs, "08_checkpoints_by_name.py")
-    assert ("54 entries: {'weights': 16, 'Adam slots': 32, 'beta powers': 4, "
-            "'moving statistics': 2}") in text
+    assert (
+        "54 entries: {'weights': 16, 'Adam slots': 32, 'beta powers': 4, 'moving statistics': 2}"
+    ) in text
     assert "restored 26 variables of D's; D(real) as saved: True | G(z) as saved: False" in text
     assert "Key critic/discriminator/batch_normalization/beta not found in checkpoint" in text
     assert "Saver({old name: variable}): D(real) as saved: True" in text
-    assert ("init_from_checkpoint({'discriminator/': 'critic/discriminator/'}): "
-            "D(real) as saved: True") in text
+    assert (
+        "init_from_checkpoint({'discriminator/': 'critic/discriminator/'}): D(real) as saved: True"
+    ) in text
     assert "Saver().restore: NotFoundError: Key beta1_power_1 not found in checkpoint" in text
     assert "names the file lacks: ['beta1_power_1', 'beta2_power_1', 'd_w/Adam_2']" in text
     assert "restoring the common names loads the file's v into this graph's m: True" in text
@@ -263,9 +276,13 @@ def test_lesson_8_checkpoints(outputs):
 def test_lesson_9_tf1_checkpoint_in_pytorch(outputs):
     text = printed(outputs, "09_tf1_checkpoint_in_pytorch.py")
     assert "beta1_power = 0.8100 -> Adam updates: {'D': 1, 'G': 1}" in text
-    for check in ("dense.weight == kernel.T: True", "HWIO.permute(3, 2, 0, 1): True",
-                  "-> same permutation: True", "moving_mean -> running_mean: True",
-                  "moving_variance -> running_var: True"):  # fmt: skip
+    for check in (
+        "dense.weight == kernel.T: True",
+        "HWIO.permute(3, 2, 0, 1): True",
+        "-> same permutation: True",
+        "moving_mean -> running_mean: True",
+        "moving_variance -> running_var: True",
+    ):
         assert check in text, check
     assert "dense.weight == kernel.T: False | == kernel rows in (c, h, w) order" in text
     assert "running_var after one update: {0.01: 2.6567, 0.99: 165.01}" in text
@@ -278,12 +295,15 @@ def test_lesson_10_scope_defaults(outputs):
     assert "discriminator/dense/bias                           distinct values: [0.0]" in text
     assert "default == glorot_uniform_initializer(): True" in text
     assert "inherited: half/inner/w:0 float16_ref | explicit: half/v:0 float32_ref" in text
-    assert ("penalties that reach loss_D: 0 | that reach loss_D + get_regularization_loss(): 10"
-            in text)
+    assert (
+        "penalties that reach loss_D: 0 | that reach loss_D + get_regularization_loss(): 10" in text
+    )
     assert "the regularized gradient = data gradient + 1e-3 * w: True" in text
     assert "50 penalties, 32 of them on Adam slots" in text
-    assert ("logits: float16 | MatMuls in: ['float16'] | variables stored as: ['float32_ref'] | "
-            "gradients: ['float32']") in text
+    assert (
+        "logits: float16 | MatMuls in: ['float16'] | variables stored as: ['float32_ref'] | "
+        "gradients: ['float32']"
+    ) in text
     assert "two calls: discriminator/logits:0 discriminator_1/logits:0" in text
     assert "[('embedding/w/part_0:0', [2, 3]), ('embedding/w/part_1:0', [2, 3])]" in text
 

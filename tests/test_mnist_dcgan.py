@@ -21,18 +21,23 @@ tf1 = tf.compat.v1
 
 # originals.md 3.2, verified there by building the seed's graph on TF 2.21.
 INVENTORY = [
-    ("generator/dense/kernel:0", [100, 128]), ("generator/dense/bias:0", [128]),
-    ("generator/dense_1/kernel:0", [128, 6272]), ("generator/dense_1/bias:0", [6272]),
+    ("generator/dense/kernel:0", [100, 128]),
+    ("generator/dense/bias:0", [128]),
+    ("generator/dense_1/kernel:0", [128, 6272]),
+    ("generator/dense_1/bias:0", [6272]),
     ("generator/conv2d_transpose/kernel:0", [5, 5, 64, 128]),
     ("generator/conv2d_transpose/bias:0", [64]),
     ("generator/conv2d_transpose_1/kernel:0", [5, 5, 1, 64]),
     ("generator/conv2d_transpose_1/bias:0", [1]),
-    ("discriminator/conv2d/kernel:0", [5, 5, 1, 64]), ("discriminator/conv2d/bias:0", [64]),
-    ("discriminator/conv2d_1/kernel:0", [5, 5, 64, 128]), ("discriminator/conv2d_1/bias:0", [128]),
+    ("discriminator/conv2d/kernel:0", [5, 5, 1, 64]),
+    ("discriminator/conv2d/bias:0", [64]),
+    ("discriminator/conv2d_1/kernel:0", [5, 5, 64, 128]),
+    ("discriminator/conv2d_1/bias:0", [128]),
     ("discriminator/batch_normalization/gamma:0", [128]),
     ("discriminator/batch_normalization/beta:0", [128]),
-    ("discriminator/dense/kernel:0", [6272, 1]), ("discriminator/dense/bias:0", [1]),
-]  # fmt: skip
+    ("discriminator/dense/kernel:0", [6272, 1]),
+    ("discriminator/dense/bias:0", [1]),
+]
 
 
 def mnist_dir():
@@ -55,10 +60,14 @@ def test_names_shapes_and_the_1241602_trainable_parameters(built):
     count = lambda vs: sum(int(np.prod(v.shape)) for v in vs)  # noqa: E731
     assert (count(g.g_vars), count(g.d_vars), count(variables)) == (1028481, 213121, 1241602)
     moving = [v.name for v in tf1.global_variables() if "moving" in v.name]
-    assert moving == ["discriminator/batch_normalization/moving_mean:0",
-                      "discriminator/batch_normalization/moving_variance:0"]  # fmt: skip
+    assert moving == [
+        "discriminator/batch_normalization/moving_mean:0",
+        "discriminator/batch_normalization/moving_variance:0",
+    ]
     assert (g.z_placeholder.name, g.real_images_placeholder.name) == (
-        "noise_placeholder:0", "real_images_placeholder:0")  # fmt: skip
+        "noise_placeholder:0",
+        "real_images_placeholder:0",
+    )
     assert g.fake_images_placeholder.name == "fake_images_placeholder:0"
     assert g.G.shape.as_list() == [None, 28, 28, 1]  # 14x14 without the stride fix.
     assert g.D_logit_real.name == "discriminator/dense/BiasAdd:0"
@@ -96,8 +105,12 @@ def test_batchnorm_moving_averages_are_never_updated_as_in_the_seed(built):
     with tf1.Session(graph=graph) as sess:
         sess.run(tf1.global_variables_initializer())
         ref.train_step(sess, g, rng.uniform(size=(8, 28, 28, 1)), rng.uniform(-1, 1, (8, 100)))
-        mean, var = sess.run(["discriminator/batch_normalization/moving_mean:0",
-                              "discriminator/batch_normalization/moving_variance:0"])  # fmt: skip
+        mean, var = sess.run(
+            [
+                "discriminator/batch_normalization/moving_mean:0",
+                "discriminator/batch_normalization/moving_variance:0",
+            ]
+        )
     assert not mean.any() and (var == 1).all()
 
 
@@ -109,10 +122,14 @@ def test_the_seed_as_written_fails_where_originals_says():
         with tf1.variable_scope("generator"):
             x = tf.reshape(tf1.layers.dense(tf1.layers.dense(z, 128), 6272), [-1, 7, 7, 128])
             x = tf1.layers.conv2d_transpose(x, 64, (5, 5), padding="same")
-            fake = tf.tanh(tf1.layers.conv2d_transpose(x, 1, (5, 5), strides=(2, 2), padding="same"))  # fmt: skip
+            fake = tf.tanh(
+                tf1.layers.conv2d_transpose(x, 1, (5, 5), strides=(2, 2), padding="same")
+            )
         assert fake.shape.as_list() == [None, 14, 14, 1]
         ref.discriminator(real, False)
-        with pytest.raises(ValueError, match=r"specified shape \(2048, 1\) and found shape \(6272, 1\)"):  # fmt: skip
+        with pytest.raises(
+            ValueError, match=r"specified shape \(2048, 1\) and found shape \(6272, 1\)"
+        ):
             ref.discriminator(fake, True)
     # 3.3.3: the flat next_batch output does not fit the image placeholder.
     with tf.Graph().as_default() as graph:
@@ -120,14 +137,25 @@ def test_the_seed_as_written_fails_where_originals_says():
         with tf1.Session(graph=graph) as sess:
             sess.run(tf1.global_variables_initializer())
             with pytest.raises(ValueError, match=r"Cannot feed value of shape \(64, 784\)"):
-                sess.run(g.loss_D, {g.real_images_placeholder: np.zeros((64, 784)),
-                                    g.z_placeholder: np.zeros((64, 100))})  # fmt: skip
+                sess.run(
+                    g.loss_D,
+                    {
+                        g.real_images_placeholder: np.zeros((64, 784)),
+                        g.z_placeholder: np.zeros((64, 100)),
+                    },
+                )
 
 
 def test_hparams_are_the_seeds_and_shared_by_the_port():
     assert dataclasses.asdict(ref.HParams()) == dict(
-        epochs=20, batch_size=64, learning_rate=0.0002, noise_dim=100, sample_every=5,
-        test_size=1000, real_scale="as-written")  # fmt: skip
+        epochs=20,
+        batch_size=64,
+        learning_rate=0.0002,
+        noise_dim=100,
+        sample_every=5,
+        test_size=1000,
+        real_scale="as-written",
+    )
     assert ref.HParams().lr_D == ref.HParams().lr_G == 0.0002
 
 
@@ -154,7 +182,10 @@ def test_nhwc_layouts_make_flatten_then_dense_agree():
     np.testing.assert_allclose(torch_out, tf_out, rtol=1e-12)
     z, kernel, bias = rng.normal(size=(3, 128)), rng.normal(size=(128, 6272)), rng.normal(size=6272)
     tf_map = (z @ kernel + bias).reshape(3, 7, 7, 128)
-    w, b = layouts.to_torch("dense_nhwc_out:7,7,128", kernel), layouts.to_torch("nhwc_vector:7,7,128", bias)  # fmt: skip
+    w, b = (
+        layouts.to_torch("dense_nhwc_out:7,7,128", kernel),
+        layouts.to_torch("nhwc_vector:7,7,128", bias),
+    )
     np.testing.assert_allclose((z @ w.T + b).reshape(3, 128, 7, 7), tf_map.transpose(0, 3, 1, 2))
 
 
@@ -169,19 +200,30 @@ def test_port_batchnorm_has_tf_conventions_and_stays_in_training_mode():
     assert norm2.mean(dim=(0, 2, 3)).abs().max() < 1e-12
 
 
-@pytest.mark.parametrize("extra, expected", [
-    ([], dict(allow_soft_placement=True, allow_growth=True, fraction=0.0, log=False)),
-    (["--gpu-memory-fraction", "0.5"], dict(allow_soft_placement=True, allow_growth=False,
-                                            fraction=0.5, log=False)),
-    (["--log-device-placement"], dict(allow_soft_placement=True, allow_growth=True,
-                                      fraction=0.0, log=True)),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        ([], dict(allow_soft_placement=True, allow_growth=True, fraction=0.0, log=False)),
+        (
+            ["--gpu-memory-fraction", "0.5"],
+            dict(allow_soft_placement=True, allow_growth=False, fraction=0.5, log=False),
+        ),
+        (
+            ["--log-device-placement"],
+            dict(allow_soft_placement=True, allow_growth=True, fraction=0.0, log=True),
+        ),
+    ],
+)
 def test_device_gpu_builds_the_configproto_on_a_cpu(extra, expected):
     args = ref.parser().parse_args(["train", "--device", "gpu", *extra])
     notices = []
-    config = session.config_proto(args.device, gpu_memory_fraction=args.gpu_memory_fraction,
-                                  log_device_placement=args.log_device_placement,
-                                  gpu_available=False, log=notices.append)  # fmt: skip
+    config = session.config_proto(
+        args.device,
+        gpu_memory_fraction=args.gpu_memory_fraction,
+        log_device_placement=args.log_device_placement,
+        gpu_available=False,
+        log=notices.append,
+    )
     assert config.allow_soft_placement == expected["allow_soft_placement"]
     assert config.gpu_options.allow_growth == expected["allow_growth"]
     assert config.gpu_options.per_process_gpu_memory_fraction == expected["fraction"]
@@ -196,18 +238,52 @@ def test_device_gpu_builds_the_configproto_on_a_cpu(extra, expected):
 def test_three_phases_on_tiny_budgets(module, checkpoint, tmp_path, capsys):
     data = str(mnist_dir())
     common = ["--seed", "3", "--data-dir", data]
-    module.main(["train", "--epochs", "2", "--max-steps", "3", "--sample-every", "1",
-                 "--out", str(tmp_path / "train"), *common])  # fmt: skip
-    module.main(["train-d", "--max-steps", "2", "--restore", str(tmp_path / "train"),
-                 "--out", str(tmp_path / "train-d"), *common])  # fmt: skip
-    module.main(["test", "--test-size", "40", "--restore", str(tmp_path / "train-d"),
-                 "--out", str(tmp_path / "test"), *common])  # fmt: skip
+    module.main(
+        [
+            "train",
+            "--epochs",
+            "2",
+            "--max-steps",
+            "3",
+            "--sample-every",
+            "1",
+            "--out",
+            str(tmp_path / "train"),
+            *common,
+        ]
+    )
+    module.main(
+        [
+            "train-d",
+            "--max-steps",
+            "2",
+            "--restore",
+            str(tmp_path / "train"),
+            "--out",
+            str(tmp_path / "train-d"),
+            *common,
+        ]
+    )
+    module.main(
+        [
+            "test",
+            "--test-size",
+            "40",
+            "--restore",
+            str(tmp_path / "train-d"),
+            "--out",
+            str(tmp_path / "test"),
+            *common,
+        ]
+    )
     log = (tmp_path / "train" / "log.txt").read_text().splitlines()
     assert log[0].startswith("Epoch: 0001 cost= ") and len(log[0].split()[-1]) == 11
     assert len(log) == 2 and log[1].startswith("Model saved in path: ")  # 3 steps: one epoch.
     assert (tmp_path / "train" / "models" / checkpoint).exists()
     assert (tmp_path / "train" / "samples_epoch_0001.png").exists()
-    records = [json.loads(r) for r in (tmp_path / "train-d" / "metrics.jsonl").read_text().splitlines()]  # fmt: skip
+    records = [
+        json.loads(r) for r in (tmp_path / "train-d" / "metrics.jsonl").read_text().splitlines()
+    ]
     assert records[0]["phase"] == "train-d" and records[0]["steps"] == 2
     assert (tmp_path / "train-d" / "models" / checkpoint).exists()
     test_log = (tmp_path / "test" / "log.txt").read_text()
@@ -226,13 +302,16 @@ def test_crosscheck_two_steps(dtype):
 
 
 @pytest.mark.parametrize("module", [ref, port])
-@pytest.mark.parametrize("argv, fragment", [
-    (["train-d"], "pass --restore RUN_FOLDER"),
-    (["test", "--restore", "/nonexistent/run"], "no checkpoint"),
-    (["train", "--max-steps", "0"], "must be a positive number"),
-    (["fit"], "invalid choice: 'fit'"),
-    (["train", "--real-scale", "minus-one"], "invalid choice: 'minus-one'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["train-d"], "pass --restore RUN_FOLDER"),
+        (["test", "--restore", "/nonexistent/run"], "no checkpoint"),
+        (["train", "--max-steps", "0"], "must be a positive number"),
+        (["fit"], "invalid choice: 'fit'"),
+        (["train", "--real-scale", "minus-one"], "invalid choice: 'minus-one'"),
+    ],
+)
 def test_bad_input_ends_in_one_sentence(module, argv, fragment, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.run(module.main, [*argv, "--out", str(tmp_path / "run")])
@@ -247,14 +326,16 @@ def test_corrupt_mnist_file_names_the_file(module, tmp_path, capsys):
     for name in (mnist.TRAIN_IMAGES, mnist.TRAIN_LABELS, mnist.TEST_IMAGES, mnist.TEST_LABELS):
         (tmp_path / "mnist" / name).write_bytes(b"not gzip")
     with pytest.raises(SystemExit):
-        cli.run(module.main, ["train", "--data-dir", str(tmp_path / "mnist"),
-                              "--out", str(tmp_path / "run")])  # fmt: skip
+        cli.run(
+            module.main,
+            ["train", "--data-dir", str(tmp_path / "mnist"), "--out", str(tmp_path / "run")],
+        )
     assert mnist.TRAIN_IMAGES in capsys.readouterr().err
 
 
 def _streams(module, folder):
     if module is ref:
-        return json.loads((folder / "models" / ref.STREAMS).read_text())
+        return json.loads((folder / "models" / "gan.ckpt.streams.json").read_text())
     return torch.load(folder / "models" / "gan.pt", weights_only=False)["streams"]
 
 
@@ -264,10 +345,21 @@ def test_train_d_continues_the_train_phase_streams(module, tmp_path):
     was and NumPy's generator goes on drawing; nothing is replayed from the seed."""
     data = str(mnist_dir())
     common = ["--seed", "3", "--data-dir", data]
-    module.main(["train", "--epochs", "1", "--max-steps", "3", "--out", str(tmp_path / "a"),
-                 *common])  # fmt: skip
-    module.main(["train-d", "--max-steps", "2", "--restore", str(tmp_path / "a"),
-                 "--out", str(tmp_path / "b"), *common])  # fmt: skip
+    module.main(
+        ["train", "--epochs", "1", "--max-steps", "3", "--out", str(tmp_path / "a"), *common]
+    )
+    module.main(
+        [
+            "train-d",
+            "--max-steps",
+            "2",
+            "--restore",
+            str(tmp_path / "a"),
+            "--out",
+            str(tmp_path / "b"),
+            *common,
+        ]
+    )
     first, second = _streams(module, tmp_path / "a"), _streams(module, tmp_path / "b")
     assert first["reader"]["index_in_epoch"] == 3 * 64
     assert second["reader"]["index_in_epoch"] == 5 * 64  # Continued, not restarted at 0.
@@ -282,8 +374,21 @@ def test_train_d_continues_the_train_phase_streams(module, tmp_path):
 def test_phase_checkpoint_is_one_tf_tools_read(tmp_path):
     """The seed's saver.save writes the meta graph and TF's `checkpoint` file; both work after
     the temporary folder is renamed into place."""
-    ref.main(["train", "--epochs", "1", "--max-steps", "2", "--seed", "1", "--data-dir",
-              str(mnist_dir()), "--out", str(tmp_path / "run")])  # fmt: skip
+    ref.main(
+        [
+            "train",
+            "--epochs",
+            "1",
+            "--max-steps",
+            "2",
+            "--seed",
+            "1",
+            "--data-dir",
+            str(mnist_dir()),
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
     folder = str(tmp_path / "run" / "models")
     prefix = tf.train.latest_checkpoint(folder)
     assert prefix is not None and prefix.endswith("gan.ckpt")

@@ -1,6 +1,5 @@
 """Seed 004 (lyeoni MLP GAN): parameter counts, the BCE clamp, names, a dropout-on cross-check."""
 
-import dataclasses
 import pathlib
 import time
 
@@ -24,8 +23,17 @@ def test_parameter_counts_in_both_frameworks():
         g = reference.build_graph()
         assert sum(int(np.prod(v.shape)) for v in g.G_vars) == 1486352
         assert sum(int(np.prod(v.shape)) for v in g.D_vars) == 1460225
-        for name in ("x", "z", "G_output", "D_real", "D_fake", "D_loss", "G_loss",
-                     "D_optimizer", "G_optimizer"):  # fmt: skip
+        for name in (
+            "x",
+            "z",
+            "G_output",
+            "D_real",
+            "D_fake",
+            "D_loss",
+            "G_loss",
+            "D_optimizer",
+            "G_optimizer",
+        ):
             assert getattr(g, name) is not None
 
 
@@ -122,11 +130,25 @@ def test_reference_grid_draws_from_its_own_generator(mnist_dir, tmp_path, monkey
     runs = {}
     for samples in (1, 100):
         run = tmp_path / f"samples{samples}"
-        reference.main(["--n-epoch", "2", "--seed", "3", "--samples", str(samples), "--out",
-                        str(run), "--data-dir", str(mnist_dir)])  # fmt: skip
+        reference.main(
+            [
+                "--n-epoch",
+                "2",
+                "--seed",
+                "3",
+                "--samples",
+                str(samples),
+                "--out",
+                str(run),
+                "--data-dir",
+                str(mnist_dir),
+            ]
+        )
         checkpoint = tf.train.latest_checkpoint(str(run / "checkpoints"))
-        weights = {name: tf.train.load_variable(checkpoint, name)
-                   for name, _ in tf.train.list_variables(checkpoint)}  # fmt: skip
+        weights = {
+            name: tf.train.load_variable(checkpoint, name)
+            for name, _ in tf.train.list_variables(checkpoint)
+        }
         runs[samples] = (run / "loss.txt").read_text(), weights
     (lines_1, weights_1), (lines_100, weights_100) = runs[1], runs[100]
     assert lines_1 == lines_100 and len(lines_1.splitlines()) == 2

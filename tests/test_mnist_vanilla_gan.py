@@ -1,9 +1,6 @@
 """Seed 003 (wiseodd vanilla GAN): graph contract, port equality, a short cross-check, grids."""
 
-import dataclasses
-
 import numpy as np
-import pytest
 import tensorflow as tf
 import torch
 
@@ -23,8 +20,17 @@ def test_graph_names_order_and_var_lists():
         assert (g.X.name, g.Z.name) == ("X:0", "Z:0")
         assert [v.op.name for v in g.theta_D] == ["D_W1", "D_W2", "D_b1", "D_b2"]
         assert [v.op.name for v in g.theta_G] == ["G_W1", "G_W2", "G_b1", "G_b2"]
-        for name in ("G_sample", "D_real", "D_logit_real", "D_fake", "D_logit_fake", "D_loss",
-                     "G_loss", "D_solver", "G_solver"):  # fmt: skip
+        for name in (
+            "G_sample",
+            "D_real",
+            "D_logit_real",
+            "D_fake",
+            "D_logit_fake",
+            "D_loss",
+            "G_loss",
+            "D_solver",
+            "G_solver",
+        ):
             assert getattr(g, name) is not None
         sizes = [int(np.prod(v.shape)) for v in g.theta_D + g.theta_G]
         assert (sum(sizes[:4]), sum(sizes[4:])) == (100609, 114064)
@@ -54,8 +60,9 @@ def test_port_hparams_and_name_map_match_the_reference():
 
 def test_loss_forms_agree_on_the_port():
     real, fake = torch.randn(64, 1, dtype=torch.float64), torch.randn(64, 1, dtype=torch.float64)
-    values = [(port.D_loss_of(real, fake, f).item(), port.G_loss_of(fake, f).item())
-              for f in port.LOSSES]  # fmt: skip
+    values = [
+        (port.D_loss_of(real, fake, f).item(), port.G_loss_of(fake, f).item()) for f in port.LOSSES
+    ]
     assert np.allclose(values[0], values[1], atol=1e-12)
     assert np.allclose(values[0], values[2], atol=1e-12)
 
@@ -75,13 +82,24 @@ def test_wiseodd_grid_and_tiles():
 
 
 def test_smoke_run_prints_in_the_original_format(mnist_dir, tmp_path):
-    reference.main(["--iterations", "3", "--sample-every", "2", "--seed", "0",
-                    "--out", str(tmp_path / "tf")])  # fmt: skip
+    reference.main(
+        ["--iterations", "3", "--sample-every", "2", "--seed", "0", "--out", str(tmp_path / "tf")]
+    )
     log = (tmp_path / "tf" / "log.txt").read_text().splitlines()
     assert log[0] == "Iter: 0" and log[1].startswith("D loss: ") and log[3] == ""
     assert log[4] == "Iter: 2" and (tmp_path / "tf" / "001.png").is_file()
     assert (tmp_path / "tf" / "training.gif").is_file()
-    port.main(["--preset", "wiseodd-pytorch", "--iterations", "2", "--seed", "0",
-               "--out", str(tmp_path / "pt")])  # fmt: skip
+    port.main(
+        [
+            "--preset",
+            "wiseodd-pytorch",
+            "--iterations",
+            "2",
+            "--seed",
+            "0",
+            "--out",
+            str(tmp_path / "pt"),
+        ]
+    )
     line = (tmp_path / "pt" / "log.txt").read_text().splitlines()[0]
     assert line.startswith("Iter-0; D_loss: ") and "; G_loss: " in line

@@ -20,8 +20,19 @@ import tensorflow as tf
 from harness import registry
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-PACKAGES = ("tf1_reference", "ports", "crosscheck", "report", "results", "convert", "bench",
-            "quality", "figures", "inputs", "harness")  # fmt: skip
+PACKAGES = (
+    "tf1_reference",
+    "ports",
+    "crosscheck",
+    "report",
+    "results",
+    "convert",
+    "bench",
+    "quality",
+    "figures",
+    "inputs",
+    "harness",
+)
 
 
 @pytest.mark.parametrize("model", registry.NAMES)
@@ -59,8 +70,9 @@ def test_registry_refuses_an_unknown_model():
 def _fresh(code, cwd):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     env.pop("TF_USE_LEGACY_KERAS", None)
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_importing_every_module_builds_and_writes_nothing(tmp_path):

@@ -55,18 +55,20 @@ def final_weights(run):
     folder = pathlib.Path(run) / "checkpoints"
     prefix = tf.train.latest_checkpoint(str(folder))
     if prefix is not None:
-        return {name: tf.train.load_variable(prefix, name)
-                for name, _ in tf.train.list_variables(prefix)}  # fmt: skip
+        return {
+            name: tf.train.load_variable(prefix, name)
+            for name, _ in tf.train.list_variables(prefix)
+        }
     state = torch.load(folder / "model.pt", weights_only=False)
-    return {f"{net}.{name}": value.numpy() for net in ("G", "D")
-            for name, value in state[net].items()}  # fmt: skip
+    return {
+        f"{net}.{name}": value.numpy() for net in ("G", "D") for name, value in state[net].items()
+    }
 
 
 def small_mnist(monkeypatch, mnist_dir, size):
     """The MNIST commands read only the first `size` training images."""
     raw = mnist.read_raw(mnist_dir, download=False)
-    small = raw._replace(train_images=raw.train_images[:size],
-                         train_labels=raw.train_labels[:size])  # fmt: skip
+    small = raw._replace(train_images=raw.train_images[:size], train_labels=raw.train_labels[:size])
     monkeypatch.setattr(mnist, "read_raw", lambda *args, **kwargs: small)
 
 
@@ -76,13 +78,32 @@ COMMANDS = {
     "gaussian_cgan": (["--epochs", "2"], [], [], False),
     # The display (its frame and 1000 + 1000 points) is the original's and draws from NumPy's
     # global generator, so its frequency stays; the coverage it adds is the observer here.
-    "ring_gan": (["--num-epochs", "41", "--disp-freq", "20", "--num-z", "16",
-                  "--hidden-size", "8", "--batch-size", "64"], [], [], False),  # fmt: skip
+    "ring_gan": (
+        [
+            "--num-epochs",
+            "41",
+            "--disp-freq",
+            "20",
+            "--num-z",
+            "16",
+            "--hidden-size",
+            "8",
+            "--batch-size",
+            "64",
+        ],
+        [],
+        [],
+        False,
+    ),
     # wiseodd's grid every sample_every draws its z from NumPy's global generator: original.
     "mnist_vanilla_gan": (["--iterations", "25", "--sample-every", "10"], [], [], True),
     # The grid of the fixed sample noise: after every epoch, or never (2 epochs of 20 steps).
-    "mnist_dcgan": (["train", "--epochs", "2"], ["--sample-every", "1"], ["--sample-every", "5"],
-                    True),  # fmt: skip
+    "mnist_dcgan": (
+        ["train", "--epochs", "2"],
+        ["--sample-every", "1"],
+        ["--sample-every", "5"],
+        True,
+    ),
     # The per-epoch grid of its own generator's z: 100 samples or 1.
     "mnist_mlp_gan": (["--n-epoch", "2"], ["--samples", "100"], ["--samples", "1"], True),
 }
@@ -107,8 +128,19 @@ def run_twice(module, model, tmp_path, monkeypatch, request):
                 patch.setattr(board, "TorchBoard", NoBoard)
                 patch.setattr(ring_display, "COVERAGE_POINTS", 10)
             out = tmp_path / name
-            module.main([*tiny, *observers, "--seed", "7", "--checkpoint-every", every,
-                         "--out", str(out), *extra])  # fmt: skip
+            module.main(
+                [
+                    *tiny,
+                    *observers,
+                    "--seed",
+                    "7",
+                    "--checkpoint-every",
+                    every,
+                    "--out",
+                    str(out),
+                    *extra,
+                ]
+            )
         runs[name] = final_weights(out)
     return runs["on"], runs["off"], tmp_path
 

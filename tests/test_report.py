@@ -33,8 +33,9 @@ def build_tiny(folder, models):
     if report.mnist_missing() is not None:
         pytest.skip("no MNIST files; set MNIST_DATA_DIR (the tests never download).")
     full = mnist.read_raw(download=False)
-    sliced = full._replace(train_images=full.train_images[:TRAIN_SLICE],
-                           train_labels=full.train_labels[:TRAIN_SLICE])  # fmt: skip
+    sliced = full._replace(
+        train_images=full.train_images[:TRAIN_SLICE], train_labels=full.train_labels[:TRAIN_SLICE]
+    )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(mnist, "read_raw", lambda *args, **kwargs: sliced)
         reports, _ = report.build(folder, models, budget="tiny", quality=False, log=lambda _: None)
@@ -115,8 +116,13 @@ def test_report_of_all_six_models(tmp_path):
 
 def test_missing_mnist_is_reported_as_skipped_and_the_rest_run(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "no-mnist"))
-    reports, quality = report.build(tmp_path / "r", ["gaussian_gan", "mnist_vanilla_gan"],
-                                    budget="tiny", train=False, log=lambda _: None)  # fmt: skip
+    reports, quality = report.build(
+        tmp_path / "r",
+        ["gaussian_gan", "mnist_vanilla_gan"],
+        budget="tiny",
+        train=False,
+        log=lambda _: None,
+    )
     text = (tmp_path / "r" / "report.md").read_text()
     assert reports[0].checks and not reports[0].skipped
     assert "MNIST files not available" in reports[1].skipped
@@ -141,8 +147,9 @@ def test_a_run_that_stops_itself_is_reported_and_the_report_goes_on(tmp_path, mo
         raise cli.UserError("loss_D became inf at step 7, so the run stopped there.")
 
     monkeypatch.setattr(gaussian_gan, "main", stops_at_the_end)
-    reports, _ = report.build(tmp_path / "r", ["gaussian_gan"], budget="tiny", quality=False,
-                              log=lambda _: None)  # fmt: skip
+    reports, _ = report.build(
+        tmp_path / "r", ["gaussian_gan"], budget="tiny", quality=False, log=lambda _: None
+    )
     text = (tmp_path / "r" / "report.md").read_text()
     assert reports[0].stopped == {"tf1": "loss_D became inf at step 7, so the run stopped there."}
     assert "The tf1 run stopped itself: loss_D became inf at step 7" in text
@@ -153,21 +160,29 @@ def test_a_run_that_stops_itself_is_reported_and_the_report_goes_on(tmp_path, mo
 
 def run_command(*args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-@pytest.mark.parametrize("args", [("report", "--help"),
-                                  ("quality.classifier", "--help")])  # fmt: skip
+@pytest.mark.parametrize("args", [("report", "--help"), ("quality.classifier", "--help")])
 def test_help(args):
     result = run_command(*args)
     assert result.returncode == 0 and "usage: python -m" in result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (("crosscheck", "results", "mnist_vanilla_gan"), "invalid choice: 'results'"),
-    (("report", "no_such_gan", "--no-quality"), "unknown model 'no_such_gan'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (("crosscheck", "results", "mnist_vanilla_gan"), "invalid choice: 'results'"),
+        (("report", "no_such_gan", "--no-quality"), "unknown model 'no_such_gan'"),
+    ],
+)
 def test_bad_input_is_one_sentence(args, fragment):
     result = run_command(*args)
     assert result.returncode == 2 and "Traceback" not in result.stderr

@@ -28,13 +28,28 @@ from results import merge, page, plan, rows, score
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RING = ["--num-epochs", "40", "--disp-freq", "20", "--checkpoint-every", "20"]
 TABLE = [
-    {"name": "ring-tiny", "model": "ring_gan", "seeds": [1, 2], "args": RING,
-     "pictures": ["_40.png"], "extras": ["coverage-curve"], "note": "a test"},
-    {"name": "ring-inf", "model": "ring_gan", "seeds": [1],
-     "args": ["--num-epochs", "40", "--learning-rate", "10"]},
-    {"name": "vanilla-tiny", "model": "mnist_vanilla_gan", "seeds": [0, 1],
-     "args": ["--iterations", "3", "--sample-every", "2"]},
-]  # fmt: skip
+    {
+        "name": "ring-tiny",
+        "model": "ring_gan",
+        "seeds": [1, 2],
+        "args": RING,
+        "pictures": ["_40.png"],
+        "extras": ["coverage-curve"],
+        "note": "a test",
+    },
+    {
+        "name": "ring-inf",
+        "model": "ring_gan",
+        "seeds": [1],
+        "args": ["--num-epochs", "40", "--learning-rate", "10"],
+    },
+    {
+        "name": "vanilla-tiny",
+        "model": "mnist_vanilla_gan",
+        "seeds": [0, 1],
+        "args": ["--iterations", "3", "--sample-every", "2"],
+    },
+]
 
 
 def results(*argv):
@@ -74,11 +89,19 @@ def study(tmp_path_factory):
     folder = tmp_path_factory.mktemp("study")
     table, root = folder / "table.json", folder / "runs"
     table.write_text(json.dumps(TABLE))
-    done = subprocess.run([sys.executable, "-m", "results", "run", "ring-inf", "--table", table,
-                           "--root", root], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
-    for line in plan.plan(rows.select(rows.load(table), ["ring-tiny", "vanilla-tiny"]), root,
-                          out=open(os.devnull, "w"), err=open(os.devnull, "w")):  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "results", "run", "ring-inf", "--table", table, "--root", root],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    for line in plan.plan(
+        rows.select(rows.load(table), ["ring-tiny", "vanilla-tiny"]),
+        root,
+        out=open(os.devnull, "w"),
+        err=open(os.devnull, "w"),
+    ):
         train(shlex.join(line.words()))
     return table, root, done
 
@@ -87,17 +110,25 @@ def test_the_archive_table_prints_the_issue_s_commands_and_each_parses(tmp_path,
     results("plan", "--root", tmp_path / "r")
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 * sum(len(row.seeds) for row in rows.ROWS if not row.optional)
-    assert (f"python -m tf1_reference.ring_gan --num-epochs 10000 --seed 6789 --out "
-            f"{tmp_path}/r/ring_gan-10000/tf1/seed-6789") in lines  # fmt: skip
-    assert (f"python -m harness.cpu --path avx2 -- python -m ports.ring_gan --num-epochs 10000 "
-            f"--seed 7 --out {tmp_path}/r/ring_gan-10000-avx2/pytorch/seed-7") in lines  # fmt: skip
-    assert (f"python -m ports.mnist_dcgan train --epochs 2 --real-scale tanh --seed 2 --out "
-            f"{tmp_path}/r/mnist_dcgan-2-tanh/pytorch/seed-2") in lines  # fmt: skip
+    assert (
+        f"python -m tf1_reference.ring_gan --num-epochs 10000 --seed 6789 --out "
+        f"{tmp_path}/r/ring_gan-10000/tf1/seed-6789"
+    ) in lines
+    assert (
+        f"python -m harness.cpu --path avx2 -- python -m ports.ring_gan --num-epochs 10000 "
+        f"--seed 7 --out {tmp_path}/r/ring_gan-10000-avx2/pytorch/seed-7"
+    ) in lines
+    assert (
+        f"python -m ports.mnist_dcgan train --epochs 2 --real-scale tanh --seed 2 --out "
+        f"{tmp_path}/r/mnist_dcgan-2-tanh/pytorch/seed-2"
+    ) in lines
     assert not any("mnist_mlp_gan-10/" in line for line in lines)  # Optional: only when named.
     results("plan", "mnist_mlp_gan-lyeoni", "mnist_mlp_gan-10", "--root", "r")
     named = capsys.readouterr().out.splitlines()
-    assert named[0] == ("python -m tf1_reference.mnist_mlp_gan --bs 100 --n-epoch 100 --seed 0 "
-                        "--out r/mnist_mlp_gan-lyeoni/tf1/seed-0")  # fmt: skip
+    assert named[0] == (
+        "python -m tf1_reference.mnist_mlp_gan --bs 100 --n-epoch 100 --seed 0 "
+        "--out r/mnist_mlp_gan-lyeoni/tf1/seed-0"
+    )
     assert len(named) == 2 + 6
     for line in lines + named:  # Every flag is one the model's own command line takes.
         words = shlex.split(line)
@@ -124,8 +155,13 @@ def test_plan_skips_done_runs_and_resumes_an_interrupted_one(study, capsys, tmp_
         out, err = capsys.readouterr()
         results("plan", "--status", "--table", table, "--root", root)
         status = capsys.readouterr().out
-        summaries, _ = merge.merge([root / "ring-tiny"], rows.load(table), None,
-                                   out=tmp_path / "partial", log=lambda _: None)  # fmt: skip
+        summaries, _ = merge.merge(
+            [root / "ring-tiny"],
+            rows.load(table),
+            None,
+            out=tmp_path / "partial",
+            log=lambda _: None,
+        )
     finally:
         if not finished.exists():
             (tmp_path / "finished").rename(finished)
@@ -137,8 +173,10 @@ def test_plan_skips_done_runs_and_resumes_an_interrupted_one(study, capsys, tmp_
     assert [(r["framework"], r["seed"]) for r in left_out] == [("tf1", 2)]
     assert left_out[0]["detail"] == "interrupted; its last checkpoint is after step 40"
     assert summaries[0]["ring"]["tf1"]["counted"] == 1
-    assert "- Not finished, left out: TF1 reference, seed 2" in (
-        tmp_path / "partial" / "results.md").read_text()  # fmt: skip
+    assert (
+        "- Not finished, left out: TF1 reference, seed 2"
+        in (tmp_path / "partial" / "results.md").read_text()
+    )
     finished.unlink()
     train(resume)  # The printed command resumes the run, which then finishes.
     assert finished.is_file()
@@ -162,8 +200,11 @@ def test_merge_scores_counts_and_names(study, fixed_classifier, tmp_path, capsys
     (stopped / "checkpoints" / "finished").rename(stopped / "finished.kept")
     (stopped / "STOPPED").write_text("exit 2: error: G_loss became inf at iteration 2, so ...\n")
     wider = tmp_path / "table.json"  # ring-inf with a seed that never ran.
-    wider.write_text(json.dumps([{**row, "seeds": [1, 9]} if row["name"] == "ring-inf" else row
-                                 for row in TABLE]))  # fmt: skip
+    wider.write_text(
+        json.dumps(
+            [{**row, "seeds": [1, 9]} if row["name"] == "ring-inf" else row for row in TABLE]
+        )
+    )
     try:
         results("merge", root, "--table", wider, "--out", tmp_path / "out", "--samples", 300)
     finally:
@@ -177,12 +218,19 @@ def test_merge_scores_counts_and_names(study, fixed_classifier, tmp_path, capsys
     assert ring["ring"]["tf1"]["counted"] == 2 and ring["ring"]["pytorch"]["counted"] == 2
     assert all(len(r["coverage"]) == 2 for r in ring["runs"])  # Displays at 20 and 40.
     wilson = [0.0, pytest.approx(0.7935, abs=1e-4)]  # 0 of 1: z^2 / (1 + z^2), z = 1.96.
-    assert by_name["ring-inf"]["ring"]["tf1"] == {"counted": 1, "covers": 0, "rate": 0.0,
-                                                  "interval": wilson}
+    assert by_name["ring-inf"]["ring"]["tf1"] == {
+        "counted": 1,
+        "covers": 0,
+        "rate": 0.0,
+        "interval": wilson,
+    }
     vanilla = by_name["vanilla-tiny"]
     assert vanilla["quality"]["tf1"]["scored"] == 2
-    assert vanilla["quality"]["pytorch"] == {**vanilla["quality"]["pytorch"], "scored": 1,
-                                             "counted": 2}  # fmt: skip
+    assert vanilla["quality"]["pytorch"] == {
+        **vanilla["quality"]["pytorch"],
+        "scored": 1,
+        "counted": 2,
+    }
     assert sum(vanilla["runs"][0]["quality"]["counts"]) == 300
     assert "| PyTorch port |" in text and "| 1 of 2 |" in text
     assert "| real test images (ceiling) |" in text and "images of the digit 1 (floor)" in text
@@ -202,16 +250,19 @@ def test_merge_scores_counts_and_names(study, fixed_classifier, tmp_path, capsys
 def test_merge_refuses_a_row_of_mixed_budgets(study, tmp_path):
     table, root, _ = study
     intruder = root / "ring-tiny" / "tf1" / "seed-3"
-    train(f"python -m tf1_reference.ring_gan --num-epochs 20 --disp-freq 20 --seed 3 "
-          f"--out {intruder}")  # fmt: skip
+    train(
+        f"python -m tf1_reference.ring_gan --num-epochs 20 --disp-freq 20 --seed 3 --out {intruder}"
+    )
     try:
         with pytest.raises(cli.UserError) as refused:
             results("merge", root / "ring-tiny", "--out", tmp_path / "out")
     finally:
         shutil.rmtree(intruder)
     message = str(refused.value)
-    assert message.startswith(f"cannot merge {root}/ring-tiny/tf1/seed-1 and {intruder} into "
-                              "row ring-tiny: they differ in num_epochs (40 against 20)")
+    assert message.startswith(
+        f"cannot merge {root}/ring-tiny/tf1/seed-1 and {intruder} into "
+        "row ring-tiny: they differ in num_epochs (40 against 20)"
+    )
     assert message.count(".") <= 2 and not (tmp_path / "out").exists()
 
 
@@ -275,8 +326,9 @@ def test_bad_input_is_one_sentence(tmp_path):
             results(*argv)
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["plan", "--help"], ["run", "--help"],
-                                  ["merge", "--help"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["plan", "--help"], ["run", "--help"], ["merge", "--help"]]
+)
 def test_help(argv, capsys):
     with pytest.raises(SystemExit) as ended:
         results(*argv)
@@ -285,15 +337,22 @@ def test_help(argv, capsys):
 
 def test_lyeoni_losses_and_cost_lines_are_read_and_tabled(tmp_path):
     run = merge.Run(tmp_path, {"framework": "tf1", "seed": 0}, "r", "done", "")
-    (tmp_path / "loss.txt").write_text("".join(f"[{e}/20]: loss_d: 0.{e:03d}, loss_g: 2.500\n"
-                                               for e in range(1, 21)))  # fmt: skip
-    (tmp_path / "log.txt").write_text("noise\nEpoch: 0001 cost= 0.693147181\n"
-                                      "Epoch: 0002 cost= 0.700000000\nModel saved in path: x\n")
+    (tmp_path / "loss.txt").write_text(
+        "".join(f"[{e}/20]: loss_d: 0.{e:03d}, loss_g: 2.500\n" for e in range(1, 21))
+    )
+    (tmp_path / "log.txt").write_text(
+        "noise\nEpoch: 0001 cost= 0.693147181\n"
+        "Epoch: 0002 cost= 0.700000000\nModel saved in path: x\n"
+    )
     losses, costs = merge.loss_lines(run), merge.cost_lines(run)
     assert losses[20] == [0.02, 2.5] and len(losses) == 20
     assert costs == ["Epoch: 0001 cost= 0.693147181", "Epoch: 0002 cost= 0.700000000"]
-    record = {"framework": "tf1", "seed": 0, "losses": json.loads(json.dumps(losses)),
-              "cost_lines": costs}  # fmt: skip
+    record = {
+        "framework": "tf1",
+        "seed": 0,
+        "losses": json.loads(json.dumps(losses)),
+        "cost_lines": costs,
+    }
     row = {"runs": [record, {**record, "framework": "pytorch"}]}
     table = "\n".join(page.lyeoni_markdown(row))
     assert "| epoch | lyeoni | TF1 reference seed 0 | PyTorch port seed 0 |" in table

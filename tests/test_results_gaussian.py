@@ -18,9 +18,11 @@ from tf1_reference import gaussian_cgan as cgan_ref
 from tf1_reference import gaussian_gan as gan_ref
 
 MODULES = {
-    ("gaussian_gan", "tf1"): gan_ref, ("gaussian_gan", "pytorch"): gan_port,
-    ("gaussian_cgan", "tf1"): cgan_ref, ("gaussian_cgan", "pytorch"): cgan_port,
-}  # fmt: skip
+    ("gaussian_gan", "tf1"): gan_ref,
+    ("gaussian_gan", "pytorch"): gan_port,
+    ("gaussian_cgan", "tf1"): cgan_ref,
+    ("gaussian_cgan", "pytorch"): cgan_port,
+}
 AT_LEAST = {"gaussian_gan": 7, "gaussian_cgan": 3}
 SEEDS = range(8)
 
@@ -34,8 +36,14 @@ def test_final_accuracy_near_one_half(model, framework, tmp_path):
         MODULES[model, framework].main(["--seed", str(seed), "--out", str(folder)])
         last = json.loads((folder / "metrics.jsonl").read_text().splitlines()[-1])
         mean_error = float(np.linalg.norm(np.subtract(last["gen_mean"], last["true_mean"])))
-        finals.append({"seed": seed, "accuracy": last["accuracy"], "loss_D": last["loss_D"],
-                       "mean_error": mean_error})  # fmt: skip
+        finals.append(
+            {
+                "seed": seed,
+                "accuracy": last["accuracy"],
+                "loss_D": last["loss_D"],
+                "mean_error": mean_error,
+            }
+        )
     inside = sum(0.4 <= f["accuracy"] <= 0.6 for f in finals)
     results = pathlib.Path("runs") / "results"
     results.mkdir(parents=True, exist_ok=True)

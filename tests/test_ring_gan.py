@@ -222,8 +222,10 @@ def test_result_most_seeds_cover_all_modes_by_10000_epochs(module, tmp_path):
         (results / f"{name}_{seed}.json").write_text(json.dumps(record, default=float))
         records.append(record)
     good = [r["modes_covered"] == 8 and r["high_quality_fraction"] >= 0.75 for r in records]
-    summary = [(s, r["modes_covered"], round(r["high_quality_fraction"], 3))
-               for s, r in zip(RESULT_SEEDS, records)]  # fmt: skip
+    summary = [
+        (s, r["modes_covered"], round(r["high_quality_fraction"], 3))
+        for s, r in zip(RESULT_SEEDS, records)
+    ]
     assert sum(good) >= RESULT_MIN_RUNS, summary
 
 
@@ -297,8 +299,14 @@ def test_kink_flip_rule_explains_only_flips_near_zero():
     tol = engine.TOL_FLOAT32_TF_ADAM
 
     def record(variables, flips=0, nearest=0.0):
-        return {"loss_D": 0.0, "loss_G": 0.0, "variables": variables, "floor": 1e-9,
-                "kink_flips": flips, "kink_nearest": nearest}  # fmt: skip
+        return {
+            "loss_D": 0.0,
+            "loss_G": 0.0,
+            "variables": variables,
+            "floor": 1e-9,
+            "kink_flips": flips,
+            "kink_nearest": nearest,
+        }
 
     def verdicts(per_step):
         return {verdict for *_, verdict in engine.judge(per_step)}

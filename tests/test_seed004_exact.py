@@ -50,8 +50,11 @@ def torchvision_stand_in(raw):
         """torchvision's MNIST on `raw`: data uint8 (N, 28, 28), item (transform(image), label)."""
 
         def __init__(self, root, train=True, transform=None, download=False):
-            images, labels = (raw.train_images, raw.train_labels) if train else (
-                raw.test_images, raw.test_labels)  # fmt: skip
+            images, labels = (
+                (raw.train_images, raw.train_labels)
+                if train
+                else (raw.test_images, raw.test_labels)
+            )
             self.data = torch.from_numpy(np.ascontiguousarray(images[..., 0]))
             self.targets = torch.from_numpy(labels.astype(np.int64))
             self.transform = transform
@@ -99,9 +102,15 @@ def torchvision_stand_in(raw):
     def save_image(*args, **kwargs):
         raise AssertionError("seed 004 imports save_image but never calls it.")
 
-    modules = {name: types.ModuleType(name) for name in
-               ("torchvision", "torchvision.datasets", "torchvision.transforms",
-                "torchvision.utils")}  # fmt: skip
+    modules = {
+        name: types.ModuleType(name)
+        for name in (
+            "torchvision",
+            "torchvision.datasets",
+            "torchvision.transforms",
+            "torchvision.utils",
+        )
+    }
     modules["torchvision.datasets"].MNIST = MNIST
     for cls in (Compose, ToTensor, Normalize):
         setattr(modules["torchvision.transforms"], cls.__name__, cls)
@@ -117,8 +126,9 @@ def test_port_trains_the_seed_programs_numbers_bit_for_bit(mnist_dir, tmp_path, 
 
     path, source = seed_source()
     raw = mnist.read_raw(mnist_dir, download=False)
-    small = raw._replace(train_images=raw.train_images[:TRAIN_SIZE],
-                         train_labels=raw.train_labels[:TRAIN_SIZE])  # fmt: skip
+    small = raw._replace(
+        train_images=raw.train_images[:TRAIN_SIZE], train_labels=raw.train_labels[:TRAIN_SIZE]
+    )
     monkeypatch.setattr(mnist, "read_raw", lambda *args, **kwargs: small)
 
     with monkeypatch.context() as patch:
@@ -131,8 +141,20 @@ def test_port_trains_the_seed_programs_numbers_bit_for_bit(mnist_dir, tmp_path, 
         program = {"__name__": "seed004"}
         exec(compile(source, str(path), "exec"), program)
 
-    port.main(["--seed", str(SEED), "--n-epoch", str(N_EPOCH), "--out", str(tmp_path / "port"),
-               "--data-dir", str(mnist_dir), "--device", "cpu"])  # fmt: skip
+    port.main(
+        [
+            "--seed",
+            str(SEED),
+            "--n-epoch",
+            str(N_EPOCH),
+            "--out",
+            str(tmp_path / "port"),
+            "--data-dir",
+            str(mnist_dir),
+            "--device",
+            "cpu",
+        ]
+    )
 
     seed_lines = (tmp_path / "seed" / "loss.txt").read_text()
     assert len(seed_lines.splitlines()) == N_EPOCH

@@ -54,8 +54,9 @@ def setup():
 
     # The originals use tf.layers on purpose; its deprecation notice would interleave with
     # their prints, as would disable_v2_behavior()'s own deprecation warning.
-    warnings.filterwarnings("ignore", message=r"`tf\.layers\.\w+` is deprecated",
-                            category=UserWarning)  # fmt: skip
+    warnings.filterwarnings(
+        "ignore", message=r"`tf\.layers\.\w+` is deprecated", category=UserWarning
+    )
     tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
     tf.compat.v1.disable_v2_behavior()
     _entered.append(True)

@@ -16,6 +16,7 @@ import contextlib
 import json
 import pathlib
 import re
+import shutil
 import sys
 
 import tensorflow as tf
@@ -63,8 +64,11 @@ def start(args, hparams, model, original_config=None, parser=None, **extra):
     else:
         out = run_folder.RunFolder(args.out or run_folder.default_path(model, "tf1"))
         out.save_hparams(hp, seed=seed, device=args.device, framework="tf1", model=model, **extra)
-    print(f"{model} (tf1): {hp}, seed={seed}, run folder {out.path}"
-          + (f", resumed after step {resumed['step']}" if resumed else ""), file=sys.stderr)  # fmt: skip
+    print(
+        f"{model} (tf1): {hp}, seed={seed}, run folder {out.path}"
+        + (f", resumed after step {resumed['step']}" if resumed else ""),
+        file=sys.stderr,
+    )
     run_hooks = checkpoints.hooks_of(args, hp, out, resumed, model, "tf1_reference")
     return hp, seed, config, out, run_hooks
 
@@ -112,8 +116,9 @@ class SessionState:
         prefix = folder / f"model.ckpt-{captured['step']}"
         self.saver.save(self.sess, str(prefix), write_meta_graph=False, write_state=False)
         sidecar = {key: value for key, value in captured.items() if key != "weights"}
-        run_folder.atomic_write(pathlib.Path(f"{prefix}.state.json"),
-                                lambda p: p.write_text(json.dumps(sidecar)))  # fmt: skip
+        run_folder.atomic_write(
+            pathlib.Path(f"{prefix}.state.json"), lambda p: p.write_text(json.dumps(sidecar))
+        )
         previous = tf1.train.latest_checkpoint(str(folder))
         kept = [p for p in (previous, str(prefix)) if p and p != str(prefix)] + [str(prefix)]
         text = f'model_checkpoint_path: "{prefix.name}"\n' + "".join(
@@ -131,13 +136,60 @@ class SessionState:
         out.board = board.TF1Board(out.path, self.graph, purge_step)
 
 
+def save_phase(sess, saver, out, checkpoint, streams):
+    """A program's own `saver.save(sess, "./<checkpoint>")` into the run folder: the variables,
+    the meta graph and TF's `checkpoint` state file (relative paths, so the folder can move), plus
+    `<name>.streams.json`, the random streams the next phase continues. Written in a temporary
+    folder renamed into place; returns the checkpoint's path."""
+    final = out.path / checkpoint
+    temporary = out.path / f".{final.parent.name}.tmp"
+    shutil.rmtree(temporary, ignore_errors=True)
+    saver.save(sess, str(temporary / final.name))
+    (temporary / f"{final.name}.streams.json").write_text(json.dumps(streams))
+    if final.parent.exists():
+        shutil.rmtree(final.parent)
+    temporary.rename(final.parent)
+    return final
+
+
+def phase_prefix(restore, checkpoint):
+    """The checkpoint prefix that `--restore` names: a run folder or a prefix itself."""
+    if restore is None:
+        raise cli.UserError(
+            "this phase restores a checkpoint: pass --restore RUN_FOLDER (the --out of the run "
+            "of the phase before)."
+        )
+    path = pathlib.Path(restore)
+    prefix = path / checkpoint if path.is_dir() else path
+    if not pathlib.Path(f"{prefix}.index").exists():
+        raise cli.UserError(
+            f"--restore {restore}: no checkpoint {prefix}.index there; "
+            "pass the run folder of a finished run of the phase before."
+        )
+    return str(prefix)
+
+
+def restore_phase(sess, saver, prefix, model):
+    """Restore a phase checkpoint; returns the streams saved beside it (None when there are
+    none, as in a checkpoint converted from PyTorch). One sentence for a foreign checkpoint."""
+    try:
+        saver.restore(sess, prefix)
+    except (tf.errors.OpError, ValueError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise cli.UserError(
+            f"--restore {prefix}: not a {model} checkpoint ({first[:200]}); pass the run folder "
+            "of a run of the phase before."
+        ) from None
+    path = pathlib.Path(f"{prefix}.streams.json")
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def saver_for(run_hooks):
     """The checkpoints' Saver, built after the original's ops (None when nothing is saved)."""
     return tf1.train.Saver() if run_hooks.enabled else None
 
 
-def main(argv, model, hparams, doc, train, original_config=None, default_seed=None,
-         data_dir=False):  # fmt: skip
+def main(argv, model, hparams, doc, train, original_config=None, default_seed=None, data_dir=False):
     """The whole `main` of a one-phase reference: flags, run folder, then `train` inside it."""
     result = parser(model, hparams, doc, default_seed)
     if data_dir:

@@ -81,12 +81,27 @@ class CGAN(object):
     def netG(self, z, x, name):
         """z (B, 2), x (B, 2) -> z g_W1 + x g_W2 + g_b (B, 2), linear."""
         with tf1.variable_scope(name):
-            g_W1 = tf1.get_variable(name="g_W1", shape=[2, 2], dtype=z.dtype,
-                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
-            g_W2 = tf1.get_variable(name="g_W2", shape=[2, 2], dtype=z.dtype,
-                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
-            g_b = tf1.get_variable(name="g_b", shape=[2], dtype=z.dtype,
-                                   initializer=tf1.zeros_initializer(), trainable=True)
+            g_W1 = tf1.get_variable(
+                name="g_W1",
+                shape=[2, 2],
+                dtype=z.dtype,
+                initializer=tf1.glorot_uniform_initializer(),
+                trainable=True,
+            )
+            g_W2 = tf1.get_variable(
+                name="g_W2",
+                shape=[2, 2],
+                dtype=z.dtype,
+                initializer=tf1.glorot_uniform_initializer(),
+                trainable=True,
+            )
+            g_b = tf1.get_variable(
+                name="g_b",
+                shape=[2],
+                dtype=z.dtype,
+                initializer=tf1.zeros_initializer(),
+                trainable=True,
+            )
             return tf.matmul(z, g_W1) + tf.matmul(x, g_W2) + g_b
 
     def netD(self, x1, x, reuse=False):
@@ -94,20 +109,55 @@ class CGAN(object):
         with tf1.variable_scope("discriminator") as scope:
             if reuse:
                 scope.reuse_variables()
-            d_W11 = tf1.get_variable(name="d_W11", shape=[2, 6], dtype=x.dtype,
-                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
-            d_W12 = tf1.get_variable(name="d_W12", shape=[2, 6], dtype=x.dtype,
-                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
-            d_b1 = tf1.get_variable(name="d_b1", shape=[6], dtype=x.dtype,
-                                   initializer=tf1.zeros_initializer(), trainable=True)
-            d_W2 = tf1.get_variable(name="d_W2", shape=[6, 4], dtype=x.dtype,
-                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
-            d_b2 = tf1.get_variable(name="d_b2", shape=[4], dtype=x.dtype,
-                                   initializer=tf1.zeros_initializer(), trainable=True)
-            d_W3 = tf1.get_variable(name="d_W3", shape=[4, 1], dtype=x.dtype,
-                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
-            d_b3 = tf1.get_variable(name="d_b3", shape=[1], dtype=x.dtype,
-                                   initializer=tf1.zeros_initializer(), trainable=True)
+            d_W11 = tf1.get_variable(
+                name="d_W11",
+                shape=[2, 6],
+                dtype=x.dtype,
+                initializer=tf1.glorot_uniform_initializer(),
+                trainable=True,
+            )
+            d_W12 = tf1.get_variable(
+                name="d_W12",
+                shape=[2, 6],
+                dtype=x.dtype,
+                initializer=tf1.glorot_uniform_initializer(),
+                trainable=True,
+            )
+            d_b1 = tf1.get_variable(
+                name="d_b1",
+                shape=[6],
+                dtype=x.dtype,
+                initializer=tf1.zeros_initializer(),
+                trainable=True,
+            )
+            d_W2 = tf1.get_variable(
+                name="d_W2",
+                shape=[6, 4],
+                dtype=x.dtype,
+                initializer=tf1.glorot_uniform_initializer(),
+                trainable=True,
+            )
+            d_b2 = tf1.get_variable(
+                name="d_b2",
+                shape=[4],
+                dtype=x.dtype,
+                initializer=tf1.zeros_initializer(),
+                trainable=True,
+            )
+            d_W3 = tf1.get_variable(
+                name="d_W3",
+                shape=[4, 1],
+                dtype=x.dtype,
+                initializer=tf1.glorot_uniform_initializer(),
+                trainable=True,
+            )
+            d_b3 = tf1.get_variable(
+                name="d_b3",
+                shape=[1],
+                dtype=x.dtype,
+                initializer=tf1.zeros_initializer(),
+                trainable=True,
+            )
             layer1 = tf.nn.tanh(tf.matmul(x, d_W12) + tf.matmul(x1, d_W11) + d_b1)
             layer2 = tf.nn.tanh(tf.matmul(layer1, d_W2) + d_b2)
             return tf.matmul(layer2, d_W3) + d_b3
@@ -184,17 +234,26 @@ def train(hp, out, seed, config=None, hooks=None):
             out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
             mean, cov = generated_moments(*sess.run(gan.g_vars))
             out.metric(
-                epoch=epoch, loss_D=float(avg_loss), accuracy=float(accuracy),
-                gen_mean=mean, gen_cov=cov, true_mean=true_mean, true_cov=true_cov,
-            )  # fmt: skip
+                epoch=epoch,
+                loss_D=float(avg_loss),
+                accuracy=float(accuracy),
+                gen_mean=mean,
+                gen_cov=cov,
+                true_mean=true_mean,
+                true_cov=true_cov,
+            )
             out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
             figure = scatter.condition_target_fake(
                 X[excerpt], X1[excerpt], fake_x1, title=f"epoch {epoch}"
             )
             out.image("samples", out.save_figure(figure, f"epoch_{epoch:02d}.png"), epoch)
         hooks.end()
-    return {"loss_D": float(avg_loss), "accuracy": float(accuracy), "gen_mean": mean,
-            "gen_cov": cov}  # fmt: skip
+    return {
+        "loss_D": float(avg_loss),
+        "accuracy": float(accuracy),
+        "gen_mean": mean,
+        "gen_cov": cov,
+    }
 
 
 def main(argv=None):

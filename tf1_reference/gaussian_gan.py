@@ -101,10 +101,20 @@ class GAN(object):
     def netG(self, z):
         """1-layer fully connected network: z (B, 2) -> z g_W + g_b (B, 2), no activation."""
         with tf1.variable_scope("generator"):
-            g_W = tf1.get_variable(name="g_W", shape=[2, 2], dtype=z.dtype,
-                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
-            g_b = tf1.get_variable(name="g_b", shape=[2], dtype=z.dtype,
-                                   initializer=tf1.zeros_initializer(), trainable=True)
+            g_W = tf1.get_variable(
+                name="g_W",
+                shape=[2, 2],
+                dtype=z.dtype,
+                initializer=tf1.glorot_uniform_initializer(),
+                trainable=True,
+            )
+            g_b = tf1.get_variable(
+                name="g_b",
+                shape=[2],
+                dtype=z.dtype,
+                initializer=tf1.zeros_initializer(),
+                trainable=True,
+            )
             return tf.matmul(z, g_W) + g_b
 
     def netD(self, x, reuse=False):
@@ -112,18 +122,48 @@ class GAN(object):
         with tf1.variable_scope("discriminator") as scope:
             if reuse:
                 scope.reuse_variables()
-            d_W1 = tf1.get_variable(name="d_W1", shape=[2, 5], dtype=x.dtype,
-                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
-            d_b1 = tf1.get_variable(name="d_b1", shape=[5], dtype=x.dtype,
-                                   initializer=tf1.zeros_initializer(), trainable=True)
-            d_W2 = tf1.get_variable(name="d_W2", shape=[5, 3], dtype=x.dtype,
-                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
-            d_b2 = tf1.get_variable(name="d_b2", shape=[3], dtype=x.dtype,
-                                   initializer=tf1.zeros_initializer(), trainable=True)
-            d_W3 = tf1.get_variable(name="d_W3", shape=[3, 1], dtype=x.dtype,
-                                   initializer=tf1.glorot_uniform_initializer(), trainable=True)
-            d_b3 = tf1.get_variable(name="d_b3", shape=[1], dtype=x.dtype,
-                                   initializer=tf1.zeros_initializer(), trainable=True)
+            d_W1 = tf1.get_variable(
+                name="d_W1",
+                shape=[2, 5],
+                dtype=x.dtype,
+                initializer=tf1.glorot_uniform_initializer(),
+                trainable=True,
+            )
+            d_b1 = tf1.get_variable(
+                name="d_b1",
+                shape=[5],
+                dtype=x.dtype,
+                initializer=tf1.zeros_initializer(),
+                trainable=True,
+            )
+            d_W2 = tf1.get_variable(
+                name="d_W2",
+                shape=[5, 3],
+                dtype=x.dtype,
+                initializer=tf1.glorot_uniform_initializer(),
+                trainable=True,
+            )
+            d_b2 = tf1.get_variable(
+                name="d_b2",
+                shape=[3],
+                dtype=x.dtype,
+                initializer=tf1.zeros_initializer(),
+                trainable=True,
+            )
+            d_W3 = tf1.get_variable(
+                name="d_W3",
+                shape=[3, 1],
+                dtype=x.dtype,
+                initializer=tf1.glorot_uniform_initializer(),
+                trainable=True,
+            )
+            d_b3 = tf1.get_variable(
+                name="d_b3",
+                shape=[1],
+                dtype=x.dtype,
+                initializer=tf1.zeros_initializer(),
+                trainable=True,
+            )
             layer1 = tf.nn.tanh(tf.matmul(x, d_W1) + d_b1)
             layer2 = tf.nn.tanh(tf.matmul(layer1, d_W2) + d_b2)
             return tf.matmul(layer2, d_W3) + d_b3
@@ -207,15 +247,24 @@ def train(hp, out, seed, config=None, hooks=None):
             g_W, g_b = sess.run(gan.g_vars)
             mean, cov = generated_moments(g_W, g_b)
             out.metric(
-                epoch=epoch, loss_D=float(avg_loss), accuracy=float(accuracy),
-                gen_mean=mean, gen_cov=cov, true_mean=true_mean, true_cov=true_cov,
-            )  # fmt: skip
+                epoch=epoch,
+                loss_D=float(avg_loss),
+                accuracy=float(accuracy),
+                gen_mean=mean,
+                gen_cov=cov,
+                true_mean=true_mean,
+                true_cov=true_cov,
+            )
             out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
             figure = scatter.real_and_fake(X, fake_x, title=f"epoch {epoch}")
             out.image("samples", out.save_figure(figure, f"epoch_{epoch:02d}.png"), epoch)
         hooks.end()
-    return {"loss_D": float(avg_loss), "accuracy": float(accuracy), "gen_mean": mean,
-            "gen_cov": cov}  # fmt: skip
+    return {
+        "loss_D": float(avg_loss),
+        "accuracy": float(accuracy),
+        "gen_mean": mean,
+        "gen_cov": cov,
+    }
 
 
 def main(argv=None):

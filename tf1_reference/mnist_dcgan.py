@@ -63,11 +63,8 @@ Deviations: (each fix names the error the seed gives without it; originals.md 3.
 
 import contextlib
 import dataclasses
-import json
 import pathlib
 import random
-import shutil
-import sys
 import time
 
 import numpy as np
@@ -84,9 +81,7 @@ MODEL = "mnist_dcgan"
 PHASES = ("train", "train-d", "test")
 ORIGINAL_CONFIG = None  # The seed opens a plain tf.Session().
 # as-written: real images in [0, 1] beside G's tanh output in [-1, 1]; tanh: x * 2 - 1.
-SCALES = {"choices": ("as-written", "tanh")}
 CHECKPOINT = pathlib.Path("models") / "gan.ckpt"  # seed: saver.save(sess, "./models/gan.ckpt")
-STREAMS = "gan.ckpt.streams.json"  # Beside it: the random streams the next phase continues.
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,7 +92,7 @@ class HParams:
     noise_dim: int = 100  # seed: noise_placeholder shape [None, 100], U(-1, 1) noise
     sample_every: int = 5  # seed: if (epoch+1) % 5 == 0: plot_samples(samples[:16])
     test_size: int = 1000  # seed: test_set.next_batch(1000) and 1000 noise vectors
-    real_scale: str = dataclasses.field(default="as-written", metadata=SCALES)  # seed: [0, 1] images vs tanh  # fmt: skip
+    real_scale: str = cli.choice("as-written", "tanh")  # seed: [0, 1] images against tanh
 
     # The cross-check engine reads one learning rate per network; the seed uses one for both.
     @property
@@ -119,8 +114,17 @@ def generator(noise, reuse, layers=None):
         fc2 = tf1.layers.dense(inputs=fc1, units=7 * 7 * 128, activation=tf.nn.leaky_relu)
         x = tf.reshape(fc2, shape=[-1, 7, 7, 128])
         # FIX: strides=(2, 2) (the seed has none, so 7x7 -> 7x7 -> 14x14; see Deviations).
-        deconv1 = tf1.layers.conv2d_transpose(inputs=x, filters=64, kernel_size=(5, 5), strides=(2, 2), padding="same", activation=tf.nn.leaky_relu)  # fmt: skip
-        deconv2 = tf1.layers.conv2d_transpose(inputs=deconv1, filters=1, kernel_size=(5, 5), strides=(2, 2), padding="same")  # fmt: skip
+        deconv1 = tf1.layers.conv2d_transpose(
+            inputs=x,
+            filters=64,
+            kernel_size=(5, 5),
+            strides=(2, 2),
+            padding="same",
+            activation=tf.nn.leaky_relu,
+        )
+        deconv2 = tf1.layers.conv2d_transpose(
+            inputs=deconv1, filters=1, kernel_size=(5, 5), strides=(2, 2), padding="same"
+        )
         out = tf.tanh(deconv2)
         if layers is not None:
             layers.update(fc1=fc1, fc2=fc2, x=x, deconv1=deconv1, deconv2=deconv2, out=out)
@@ -130,17 +134,21 @@ def generator(noise, reuse, layers=None):
 def discriminator(inputs, reuse, layers=None):
     """The seed's discriminator: image (B, 28, 28, 1) -> (sigmoid(logits), logits), (B, 1)."""
     with tf1.variable_scope("discriminator", reuse=reuse):
-        conv1 = tf1.layers.conv2d(inputs=inputs, filters=64, kernel_size=(5, 5), strides=(2, 2), padding="same")  # fmt: skip
+        conv1 = tf1.layers.conv2d(
+            inputs=inputs, filters=64, kernel_size=(5, 5), strides=(2, 2), padding="same"
+        )
         lrelu1 = tf.maximum(conv1 * 0.2, conv1)
-        conv2 = tf1.layers.conv2d(inputs=lrelu1, filters=128, kernel_size=(5, 5), strides=(2, 2), padding="same")  # fmt: skip
+        conv2 = tf1.layers.conv2d(
+            inputs=lrelu1, filters=128, kernel_size=(5, 5), strides=(2, 2), padding="same"
+        )
         norm2 = tf1.layers.batch_normalization(conv2, training=True)
         lrelu2 = tf.maximum(norm2 * 0.2, norm2)
         flat = tf1.layers.flatten(lrelu2)  # Was tf.contrib.layers.flatten: NHWC order h, w, c.
         logits = tf1.layers.dense(flat, units=1)
         prob = tf.sigmoid(logits)
         if layers is not None:
-            layers.update(conv1=conv1, lrelu1=lrelu1, conv2=conv2, norm2=norm2, lrelu2=lrelu2,
-                          flat=flat, logits=logits, prob=prob)  # fmt: skip
+            names = "conv1 lrelu1 conv2 norm2 lrelu2 flat logits prob".split()
+            layers.update(zip(names, (conv1, lrelu1, conv2, norm2, lrelu2, flat, logits, prob)))
         return prob, logits
 
 
@@ -156,19 +164,27 @@ def build_graph(hp=HParams(), dtype=tf.float32):
     """
     g = Graph()
     g.layers = {"G": {}, "D_real": {}, "D_fake": {}}
-    g.z_placeholder = tf1.placeholder(dtype=dtype, shape=[None, hp.noise_dim], name="noise_placeholder")  # fmt: skip
-    g.real_images_placeholder = tf1.placeholder(dtype=dtype, shape=[None, 28, 28, 1], name="real_images_placeholder")  # fmt: skip
-    g.fake_images_placeholder = tf1.placeholder(dtype=dtype, shape=[None, 28, 28, 1], name="fake_images_placeholder")  # fmt: skip  # Never used, as in the seed.
+    g.z_placeholder = tf1.placeholder(
+        dtype=dtype, shape=[None, hp.noise_dim], name="noise_placeholder"
+    )
+    g.real_images_placeholder = tf1.placeholder(
+        dtype=dtype, shape=[None, 28, 28, 1], name="real_images_placeholder"
+    )
+    g.fake_images_placeholder = tf1.placeholder(
+        dtype=dtype, shape=[None, 28, 28, 1], name="fake_images_placeholder"
+    )  # Never used, as in the seed.
 
     g.G = generator(g.z_placeholder, False, g.layers["G"])
-    g.D_prob_real, g.D_logit_real = discriminator(g.real_images_placeholder, False, g.layers["D_real"])  # fmt: skip
+    g.D_prob_real, g.D_logit_real = discriminator(
+        g.real_images_placeholder, False, g.layers["D_real"]
+    )
     g.D_prob_fake, g.D_logit_fake = discriminator(g.G, True, g.layers["D_fake"])
 
     # loss_D = mean softplus(-D(x)) + mean softplus(D(G(z))); loss_G = mean softplus(-D(G(z)))
     # (sigmoid cross-entropy on logits, labels 1 / 0 / 1: the non-saturating G loss).
     sce = tf.nn.sigmoid_cross_entropy_with_logits
-    g.loss_D_real = tf.reduce_mean(sce(labels=tf.ones_like(g.D_logit_real), logits=g.D_logit_real))  # fmt: skip
-    g.loss_D_fake = tf.reduce_mean(sce(labels=tf.zeros_like(g.D_logit_fake), logits=g.D_logit_fake))  # fmt: skip
+    g.loss_D_real = tf.reduce_mean(sce(labels=tf.ones_like(g.D_logit_real), logits=g.D_logit_real))
+    g.loss_D_fake = tf.reduce_mean(sce(labels=tf.zeros_like(g.D_logit_fake), logits=g.D_logit_fake))
     g.loss_D = g.loss_D_real + g.loss_D_fake
     g.loss_G = tf.reduce_mean(sce(labels=tf.ones_like(g.D_logit_fake), logits=g.D_logit_fake))
 
@@ -176,8 +192,8 @@ def build_graph(hp=HParams(), dtype=tf.float32):
     # tf.layers names (a "d_" substring would also match generator/conv2d_transpose/...).
     g.d_vars = tf1.get_collection(tf1.GraphKeys.TRAINABLE_VARIABLES, "discriminator")
     g.g_vars = tf1.get_collection(tf1.GraphKeys.TRAINABLE_VARIABLES, "generator")
-    g.optimizer_D = tf1.train.AdamOptimizer(hp.learning_rate).minimize(g.loss_D, var_list=g.d_vars)  # fmt: skip
-    g.optimizer_G = tf1.train.AdamOptimizer(hp.learning_rate).minimize(g.loss_G, var_list=g.g_vars)  # fmt: skip
+    g.optimizer_D = tf1.train.AdamOptimizer(hp.learning_rate).minimize(g.loss_D, var_list=g.d_vars)
+    g.optimizer_G = tf1.train.AdamOptimizer(hp.learning_rate).minimize(g.loss_G, var_list=g.g_vars)
     return g
 
 
@@ -189,7 +205,10 @@ def real_batch(batch_xs, hp):
 
 def train_step(sess, g, images, noise, train_G=True):
     """The seed's step: D on real images and noise, then G on the SAME noise; returns losses."""
-    _, loss_value_D = sess.run([g.optimizer_D, g.loss_D], feed_dict={g.real_images_placeholder: images, g.z_placeholder: noise})  # fmt: skip
+    _, loss_value_D = sess.run(
+        [g.optimizer_D, g.loss_D],
+        feed_dict={g.real_images_placeholder: images, g.z_placeholder: noise},
+    )
     if not train_G:
         return loss_value_D, None
     _, loss_value_G = sess.run([g.optimizer_G, g.loss_G], feed_dict={g.z_placeholder: noise})
@@ -212,47 +231,6 @@ def plot_samples(samples, title=None):
     return digits.grid(samples, titles=title)
 
 
-def save_checkpoint(sess, saver, out, streams):
-    """The seed's `saver.save(sess, "./models/gan.ckpt")` into `<out>/models/`: the variables,
-    the meta graph and TF's `checkpoint` state file, plus `gan.ckpt.streams.json` (the random
-    streams the next phase continues), written in a temporary folder renamed into place."""
-    final = out.path / CHECKPOINT
-    temporary = out.path / ".models.tmp"
-    shutil.rmtree(temporary, ignore_errors=True)
-    saver.save(sess, str(temporary / CHECKPOINT.name))
-    (temporary / STREAMS).write_text(json.dumps(streams))
-    if final.parent.exists():
-        shutil.rmtree(final.parent)
-    temporary.rename(final.parent)
-    return final
-
-
-def continue_streams(prefix, datasets, sample_noise):
-    """Continue the previous phase's random streams, as the seed's sessions share one process;
-    returns the sample noise. Without the file (a converted checkpoint) the phase keeps the
-    streams its --seed started, and says so."""
-    path = pathlib.Path(f"{prefix}{STREAMS[len(CHECKPOINT.name):]}")
-    if not path.is_file():
-        print(f"{path.name} not found beside {prefix}: this phase's random streams start from "
-              "--seed instead of continuing the previous phase's.", file=sys.stderr)  # fmt: skip
-        return sample_noise
-    state = json.loads(path.read_text())
-    return checkpoints.set_streams(state, datasets.train, sample_noise=sample_noise)["sample_noise"]
-
-
-def checkpoint_of(restore):
-    """The checkpoint prefix that `--restore` names: a run folder or a prefix itself."""
-    if restore is None:
-        raise cli.UserError("train-d and test restore a checkpoint: pass --restore RUN_FOLDER "
-                            "(the --out of an earlier train run).")  # fmt: skip
-    path = pathlib.Path(restore)
-    prefix = path / CHECKPOINT if path.is_dir() else path
-    if not pathlib.Path(f"{prefix}.index").exists():
-        raise cli.UserError(f"--restore {restore}: no checkpoint {prefix}.index there; "
-                            "pass the run folder of a finished train or train-d run.")  # fmt: skip
-    return str(prefix)
-
-
 def run_epochs(sess, g, hp, datasets, out, phase, max_steps, sample_noise, hooks):
     """The seed's epoch loop (`train`: D and G; `train-d`: D alone); prints its cost line.
 
@@ -269,18 +247,31 @@ def run_epochs(sess, g, hp, datasets, out, phase, max_steps, sample_noise, hooks
         steps = min(total_batch, steps_left)  # = total_batch unless --max-steps cuts it
         for i in range(steps):
             batch_xs, _ = train_set.next_batch(hp.batch_size)
-            noise = np.random.uniform(-1.0, 1.0, size=[hp.batch_size, hp.noise_dim]).astype(np.float32)  # fmt: skip
+            noise = np.random.uniform(-1.0, 1.0, size=[hp.batch_size, hp.noise_dim]).astype(
+                np.float32
+            )
             loss_D, loss_G = train_step(sess, g, real_batch(batch_xs, hp), noise, phase == "train")
             hooks.step(f"epoch {epoch + 1} step {i + 1}", loss_D=loss_D, loss_G=loss_G)
             avg_cost += cost_of(loss_D, loss_G) / total_batch
         steps_left -= steps
         out.print("Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(avg_cost))
         seconds = time.time() - started
-        out.metric(phase=phase, epoch=epoch + 1, steps=steps, cost=float(avg_cost),
-                   loss_D=float(loss_D), loss_G=None if loss_G is None else float(loss_G),
-                   seconds=seconds, seconds_per_step=seconds / steps)  # fmt: skip
+        out.metric(
+            phase=phase,
+            epoch=epoch + 1,
+            steps=steps,
+            cost=float(avg_cost),
+            loss_D=float(loss_D),
+            loss_G=None if loss_G is None else float(loss_G),
+            seconds=seconds,
+            seconds_per_step=seconds / steps,
+        )
         losses = {"loss_D": loss_D} if loss_G is None else {"loss_D": loss_D, "loss_G": loss_G}
-        out.scalars(epoch + 1, **{f"{phase}/cost": avg_cost}, **{f"{phase}/{k}": v for k, v in losses.items()})  # fmt: skip
+        out.scalars(
+            epoch + 1,
+            **{f"{phase}/cost": avg_cost},
+            **{f"{phase}/{k}": v for k, v in losses.items()},
+        )
         if phase == "train" and (epoch + 1) % hp.sample_every == 0:
             samples = sess.run(g.G, feed_dict={g.z_placeholder: sample_noise})
             path = out.save_figure(plot_samples(samples[:16]), f"samples_epoch_{epoch + 1:04d}.png")
@@ -307,12 +298,16 @@ def test(sess, g, hp, datasets, out):
         if label != predicted:
             errors.append(i)
     out.print("Errors:", len(errors))
-    out.print("(This compares the positions of the brightest pixel of a real and an unrelated "
-              "generated image; the seed calls it errors, but it measures nothing.)")  # fmt: skip
+    out.print(
+        "(This compares the positions of the brightest pixel of a real and an unrelated "
+        "generated image; the seed calls it errors, but it measures nothing.)"
+    )
     out.print("Sample Errors:")
     for k, e in enumerate(errors[:10]):
         # FIX: the seed passed [(image, label), ...] and stale label/predicted from i = 999.
-        out.save_figure(digits.digit(generated_images[e], predictions[e]), f"error_{k:02d}_generated.png")  # fmt: skip
+        out.save_figure(
+            digits.digit(generated_images[e], predictions[e]), f"error_{k:02d}_generated.png"
+        )
         out.save_figure(digits.digit(test_xs[e], labels[e]), f"error_{k:02d}_real.png")
     out.metric(phase="test", errors=len(errors), test_size=hp.test_size)
     return len(errors)
@@ -320,17 +315,22 @@ def test(sess, g, hp, datasets, out):
 
 def parser():
     result = command.parser(MODEL, HParams, __doc__)
-    result.add_argument("phase", choices=PHASES, help="the seed's session to run: train (D and "
-                        "G, then save), train-d (restore, D alone, save) or test (restore, draw)")  # fmt: skip
-    result.add_argument("--restore", help="train-d / test: run folder (or checkpoint prefix) to restore")  # fmt: skip
-    result.add_argument("--max-steps", type=cli.positive(int), default=None, metavar="N",
-                        help="stop a training phase after N steps in all (default: every epoch)")  # fmt: skip
-    result.add_argument("--data-dir", default=None, help="MNIST folder (default: $MNIST_DATA_DIR, else data/mnist)")  # fmt: skip
+    what = "the seed's session: train (D and G, then save), train-d (restore, D alone, save)"
+    checkpoints.add_phase_arguments(result, PHASES, help=what + " or test (restore, draw)")
     return result
 
 
-def train(hp, out, seed, config=None, hooks=None, data_dir=None, phase="train", restore=None,
-          max_steps=None):  # fmt: skip
+def train(
+    hp,
+    out,
+    seed,
+    config=None,
+    hooks=None,
+    data_dir=None,
+    phase="train",
+    restore=None,
+    max_steps=None,
+):
     """One of the seed's three sessions in the same process state it had: `train` (D and G, then
     save), `train-d` (D alone, then save) or `test`, from `restore` (a checkpoint prefix) for the
     last two. `hooks` (harness/hooks.py): checkpoints, --resume, progress and TensorBoard."""
@@ -350,48 +350,33 @@ def train(hp, out, seed, config=None, hooks=None, data_dir=None, phase="train", 
     with tf1.Session(graph=graph, config=config) as sess:
         sess.run(init)
         if restore:
-            try:
-                saver.restore(sess, restore)
-            except (tf.errors.OpError, ValueError) as error:
-                first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-                raise cli.UserError(f"--restore {restore}: not a mnist_dcgan checkpoint "
-                                    f"({first[:200]}); pass the run folder of a train or "
-                                    "train-d run.") from None  # fmt: skip
-            sample_noise = continue_streams(restore, datasets, sample_noise)
+            streams = command.restore_phase(sess, saver, restore, MODEL)
+            sample_noise = checkpoints.continue_streams(streams, datasets.train, sample_noise)
         if phase == "test":
             return test(sess, g, hp, datasets, out)
         noise = checkpoints.Kept(sample_noise)
         state = command.SessionState(sess, saver, graph)
         hooks.track(datasets.train, noise).attach(state, first_logged=1)
-        run_epochs(sess, g, hp, datasets, out, phase, max_steps, noise.value,
-                   hooks)  # fmt: skip
+        run_epochs(sess, g, hp, datasets, out, phase, max_steps, noise.value, hooks)
         streams = checkpoints.streams(datasets.train, sample_noise=noise.value)
-        save_path = save_checkpoint(sess, saver, out, streams)
+        save_path = command.save_phase(sess, saver, out, CHECKPOINT, streams)
         out.print("Model saved in path: %s" % save_path)
 
 
 def main(argv=None):
     arguments = parser()
     args = arguments.parse_args(argv)
-    resuming = args.resume is not None
-    if resuming and args.phase == "test":
-        raise cli.UserError(
-            "--resume continues a train or train-d run; test has no loop to resume."
-        )
-    restore = checkpoint_of(args.restore) if args.phase != "train" and not resuming else None
-    if resuming:  # A resumed phase keeps the --max-steps it was started with.
-        saved = checkpoints.read_hparams(args.resume, MODEL, "tf1").get("max_steps")
-        if args.max_steps not in (None, saved):
-            raise cli.UserError(f"--max-steps {args.max_steps}: the run in {args.resume} was "
-                                f"made with {saved}; a resumed run keeps it, so drop the flag.")  # fmt: skip
-        args.max_steps = saved
+    restore = checkpoints.phase_arguments(
+        args, MODEL, "tf1", PHASES, lambda given: command.phase_prefix(given, CHECKPOINT)
+    )
     mnist.read_raw(args.data_dir)  # First: a bad --data-dir leaves no run folder behind.
-    hp, seed, config, out, run_hooks = command.start(args, HParams, MODEL, ORIGINAL_CONFIG,
-                                                     arguments, phase=args.phase,
-                                                     max_steps=args.max_steps)  # fmt: skip
+    hp, seed, config, out, run_hooks = command.start(
+        args, HParams, MODEL, ORIGINAL_CONFIG, arguments, phase=args.phase, max_steps=args.max_steps
+    )
     with out, contextlib.closing(run_hooks):
-        return train(hp, out, seed, config, run_hooks, args.data_dir, args.phase, restore,
-                     args.max_steps)  # fmt: skip
+        return train(
+            hp, out, seed, config, run_hooks, args.data_dir, args.phase, restore, args.max_steps
+        )
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ import numpy as np
 import tensorflow as tf
 
 from figures import image_grid
-from harness import checkpoints, run_folder
+from harness import checkpoints
 from inputs import mnist
 from tf1_reference import command
 
@@ -190,8 +190,12 @@ def train_step(sess, gan, x, z_D, z_G, masks=None):
     `masks`: None, or {"real": [3], "fake": [3], "G": [3]} arrays, as the port's train_step.
     """
     masks = masks or {}
-    feed = {gan.x: x, gan.z: z_D, **mask_feed(gan.real_masks, masks.get("real")),
-            **mask_feed(gan.fake_masks, masks.get("fake"))}  # fmt: skip
+    feed = {
+        gan.x: x,
+        gan.z: z_D,
+        **mask_feed(gan.real_masks, masks.get("real")),
+        **mask_feed(gan.fake_masks, masks.get("fake")),
+    }
     D_loss, _ = sess.run([gan.D_loss, gan.D_optimizer], feed_dict=feed)
     feed = {gan.z: z_G, **mask_feed(gan.fake_masks, masks.get("G"))}
     G_loss, _ = sess.run([gan.G_loss, gan.G_optimizer], feed_dict=feed)
@@ -235,8 +239,9 @@ def fast_forward_dropout(sess, gan, steps, bs):
     with the same shapes that often puts every counter where the interrupted run left it.
     """
     real, fake = dropout_draws(gan)
-    feed = {op.inputs[0]: np.array([bs, int(op.outputs[0].shape[-1])], np.int32)
-            for op in real + fake}  # fmt: skip
+    feed = {
+        op.inputs[0]: np.array([bs, int(op.outputs[0].shape[-1])], np.int32) for op in real + fake
+    }
     both = [op.outputs[0] for op in real + fake]
     for _ in range(steps):
         sess.run(both, feed_dict=feed)

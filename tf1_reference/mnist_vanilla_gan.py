@@ -112,7 +112,7 @@ class VanillaGAN(object):
             self.G_loss = tf.reduce_mean(sce(logits=fake, labels=tf.ones_like(fake)))
 
     def generator(self, z):
-        """z (B, 100) -> relu(z G_W1 + G_b1) -> sigmoid(. G_W2 + G_b2): pixels (B, 784) in (0, 1)."""
+        """z (B, 100) -> relu(z G_W1 + G_b1) -> sigmoid(. G_W2 + G_b2): (B, 784), in (0, 1)."""
         G_h1 = tf.nn.relu(tf.matmul(z, self.G_W1) + self.G_b1)
         G_log_prob = tf.matmul(G_h1, self.G_W2) + self.G_b2
         return tf.nn.sigmoid(G_log_prob)

@@ -10,7 +10,7 @@ Source: TwistedW/See_GANs@57b3da7 GAN.py, ops.py, utils.py, main.py; the blog po
     g_loss is -mean(log D(G(z))). Facts: shared/spec/originals.md section 2.
 
 Run:
-    python -m tf1_reference.ring_gan                           # main.py's run: 100,000 epochs (~12 min)
+    python -m tf1_reference.ring_gan                     # main.py's run: 100,000 epochs (~12 min)
     python -m tf1_reference.ring_gan --num-epochs 10000        # to all 8 modes (~70 s)
     python -m tf1_reference.ring_gan --num-epochs 400 --disp-freq 200   # a smoke run (~4 s)
 
@@ -49,7 +49,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from harness import checkpoints, ring_display
+from harness import checkpoints, cli, ring_display
 from inputs import ring
 from tf1_reference import command
 
@@ -81,9 +81,9 @@ class HParams:
     beta1: float = 0.5  # GAN._create_optimizer: AdamOptimizer(lr, beta1=0.5)
     num_epochs: int = 100000  # main.py --num_epochs 100000: one D step + one G step each
     disp_freq: int = 5000  # main.py --disp_freq 5000: save _<epoch>.png every this many epochs
-    mixture: str = dataclasses.field(default="ring", metadata={"choices": tuple(ring.MIXTURES)})  # main.py's 8-mode ring, or the class defaults (two Gaussians)  # noqa: E501  # fmt: skip
-    g_loss: str = dataclasses.field(default="blog", metadata={"choices": ("blog", "repo")})  # blog: -mean(log d_g); repo GAN.py: mean(log(1 - d_g))  # noqa: E501  # fmt: skip
-    on_nan: str = dataclasses.field(default="stop", metadata={"choices": ("stop", "continue")})  # a NaN/inf loss stops the run (ours), or goes on as the original  # noqa: E501  # fmt: skip
+    mixture: str = cli.choice("ring", "two-gaussians")  # main.py's ring, or the two Gaussians
+    g_loss: str = cli.choice("blog", "repo")  # blog: -mean(log d_g); GAN.py: mean(log(1 - d_g))
+    on_nan: str = cli.choice("stop", "continue")  # a NaN/inf loss stops the run, or goes on
     live: bool = False  # the original's live window every 50 steps (needs a GUI backend)
 
 
@@ -92,14 +92,15 @@ def linear(input, output_dim, scope="linear", stddev=0.01):
     norm = tf1.random_normal_initializer(stddev=stddev)
     const = tf1.constant_initializer(0.0)
     with tf1.variable_scope(scope):
-        w = tf1.get_variable("weights", [input.get_shape()[1], output_dim], dtype=input.dtype,
-                             initializer=norm)  # fmt: skip
+        w = tf1.get_variable(
+            "weights", [input.get_shape()[1], output_dim], dtype=input.dtype, initializer=norm
+        )
         b = tf1.get_variable("biases", [output_dim], dtype=input.dtype, initializer=const)
         return tf.matmul(input, w) + b
 
 
 class GAN(object):
-    """GAN._build_model, in its order: z and G, x, D twice, losses, var lists, D's Adam, G's Adam."""
+    """GAN._build_model, in its order: z and G, x, D twice, losses, var lists, D's and G's Adam."""
 
     def __init__(self, hp, dtype=tf.float32):
         with tf1.variable_scope("generator"):
@@ -206,8 +207,11 @@ def train(hp, out, seed=SEED, config=None, hooks=None):
                     out.print(LOSS_LINE % (epoch, hp.num_epochs, d_loss, g_loss))
                     out.metric(epoch=epoch, d_loss=float(d_loss), g_loss=float(g_loss))
                     out.scalars(epoch, d_loss=d_loss, g_loss=g_loss)
-                hooks.step(f"step {epoch} (the raw log of a saturated sigmoid; frames saved)",
-                           d_loss=d_loss, g_loss=g_loss)  # fmt: skip
+                hooks.step(
+                    f"step {epoch} (the raw log of a saturated sigmoid; frames saved)",
+                    d_loss=d_loss,
+                    g_loss=g_loss,
+                )
                 if (epoch + 1) % LIVE_EVERY == 0:
                     view.live_plot(generate)
                 if (epoch + 1) % hp.disp_freq == 0:

@@ -16,7 +16,7 @@ DEVICES = ("original", "cpu", "gpu")
 
 
 def add_arguments(parser):
-    """Add `--device`, `--gpu-memory-fraction` and `--log-device-placement` to an argparse parser."""
+    """Add `--device`, `--gpu-memory-fraction` and `--log-device-placement` to a parser."""
     parser.add_argument(
         "--device",
         choices=DEVICES,
