@@ -3,7 +3,7 @@
 Source:
     Issue 9 (speed): the compute floor is FLOPs per iteration, counted from the layer shapes,
     over the best float32 matmul throughput measured on the same machine. The layer shapes are
-    the originals' (shared/spec/originals.md), as built by tf1_reference/ and ports/.
+    the originals' (docs/originals.md), as built by tf1_reference/ and ports/.
 
 Run:
     python -c "from bench import flops; print(flops.iteration_flops('mnist_mlp_gan'))"

@@ -5,7 +5,7 @@ every z. TF receives the weights by variable name (`Variable.load`), PyTorch thr
 `NAME_MAP` (ports/layouts.py). Before any update the two losses and every gradient are
 compared; then both sides train on the same batches and, after every step, both losses and
 every variable are compared. The order follows the TF migration guide and Hugging Face's
-equivalence tests (anchors.md 2.5): names, forward, losses, gradients, one step, many steps.
+equivalence tests (docs/anchors.md 2.5): names, forward, losses, gradients, one step, many steps.
 
 A model plugs in through a `Case` (crosscheck/<model>.py): how to draw its weights and
 batches, and how each framework runs one training step on a batch.

@@ -2,7 +2,7 @@
 
 Used inside the cross-check, so that what remains between a reference and its port is the
 model, not the optimizer, and to continue in PyTorch a run that TF began (convert/checkpoint.py).
-TF1 differs from `torch.optim.Adam` in two ways (anchors.md pitfalls 3.1 and 3.14):
+TF1 differs from `torch.optim.Adam` in two ways (docs/anchors.md pitfalls 3.1 and 3.14):
 
 1. Epsilon placement. TF1's kernel (ApplyAdam) folds the bias correction into the step size,
        alpha_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)

@@ -13,7 +13,7 @@ import importlib
 @dataclasses.dataclass(frozen=True)
 class Model:
     name: str  # The name every file, command and run folder uses.
-    seed: str  # The seed text it comes from (shared/seeds/NNN_*.txt).
+    seed: str  # The seed text it comes from (the seed texts NNN_*.txt of the archive's sources).
     original: str  # The program it reproduces.
     mnist: bool  # Whether it reads the MNIST files.
     steps_per_epoch: int  # Training steps (one D and one G step) per pass over its data.

@@ -2,7 +2,7 @@
 
 Source:
     TF 1.15 tensorflow/contrib/learn/python/learn/datasets/mnist.py, which input_data re-exported
-    (read_data_sets, DataSet.next_batch, dense_to_one_hot); shared/spec/originals.md section 6.2;
+    (read_data_sets, DataSet.next_batch, dense_to_one_hot); docs/originals.md section 6.2;
     the IDX format and checksums in the MNIST folder's README.md. It imports no PyTorch; the
     ports' torch Dataset of the same images is ports/mnist_data.py.
 

@@ -11,7 +11,7 @@ into D's list and finds nothing for G. Training D with that list moves the gener
 Source: tf1_reference/mnist_dcgan.py (seed 002, `build_graph`) and
     tf1_reference/gaussian_gan.py (xyang35's substring lists); TwistedW/See_GANs@57b3da7
     (scope lists); wiseodd/generative-models@b930d5f GAN/vanilla_gan/gan_tensorflow.py
-    (theta_D); carpedm20/DCGAN-tensorflow (`'d_' in var.name`); anchors.md section 4.
+    (theta_D); carpedm20/DCGAN-tensorflow (`'d_' in var.name`); docs/anchors.md section 4.
 
 Run:
     python lessons/04_var_lists.py    # ~30 s, mostly importing TensorFlow

@@ -10,7 +10,7 @@ works, and the lesson lists what Adam adds: `.../Adam`, `.../Adam_1` per variabl
 
 Source: jonbruner/ezgan issue #2 (the pattern); TF1 `tf.compat.v1.train.AdamOptimizer`
     (slots `m`, `v` named `Adam`, `Adam_1`; non-slot `beta1_power`, `beta2_power`);
-    shared/spec/anchors.md section 4; the archive's seed-000 graph in
+    docs/anchors.md section 4; the archive's seed-000 graph in
     tf1_reference/gaussian_gan.py (`build_graph`).
 
 Run:

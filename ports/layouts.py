@@ -10,7 +10,7 @@ where `parameter` is a dotted path into `{"generator": G, "discriminator": D}` a
   since both frameworks compute cross-correlations;
 - "dense_nhwc_in:H,W,C": the dense kernel after a TF flatten of an (H, W, C) map, whose rows
   run in h, w, c order, <-> `nn.Linear.weight` after a torch flatten (c, h, w order): the
-  transpose with the input axis permuted (anchors.md pitfall 3.5);
+  transpose with the input axis permuted (docs/anchors.md pitfall 3.5);
 - "dense_nhwc_out:H,W,C": the dense kernel before a TF reshape to (H, W, C): its columns
   permuted likewise; "nhwc_vector:H,W,C": that dense layer's bias.
 """

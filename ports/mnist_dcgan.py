@@ -7,8 +7,8 @@ with TF's momentum 0.99 and epsilon 1e-3 (`momentum=0.01, eps=1e-3`) always in t
 LeakyReLU 0.2, sigmoid cross-entropy on logits, Glorot-uniform weights and zero biases, one
 Adam(0.0002) per network. The same three phases; checkpoints are state_dicts.
 
-Source: the seed text (shared/seeds/002_*.txt); shared/spec/originals.md section 3 and 6.3;
-    anchors.md pitfalls 3.2-3.5.
+Source: the seed text (seed 002's text); docs/originals.md section 3 and 6.3;
+    docs/anchors.md pitfalls 3.2-3.5.
 
 Run: (CPU: see README for the time per epoch)
     python -m ports.mnist_dcgan train --out runs/dcgan-pt           # 20 epochs, then a checkpoint
@@ -90,7 +90,7 @@ def same_conv_transpose(layer, x):
     """TF conv2d_transpose 'SAME', stride s: the full (padding 0) output, cropped to s * in.
 
     The full output has (in - 1) s + k rows; TF keeps s * in of them, dropping k - s = 3 in all:
-    (k - s) // 2 = 1 before and 2 after, so out[1 : 1 + s * in] (anchors.md pitfall 3.3).
+    (k - s) // 2 = 1 before and 2 after, so out[1 : 1 + s * in] (docs/anchors.md pitfall 3.3).
     """
     full = layer(x)
     size = x.shape[-1] * layer.stride[0]

@@ -6,7 +6,7 @@ probability. Both train with `nn.BCELoss` and Adam 2e-4, batch 128, for 10 epoch
 batches, writing one `loss.txt` line per epoch and a grid of 100 samples.
 
 Source: lyeoni/pytorch-mnist-GAN pytorch-mnist-GAN.ipynb, as modified in seed 004 (batch 128,
-    10 epochs, incomplete batches skipped, loss.txt). Facts: shared/spec/originals.md 5.1, 5.2.
+    10 epochs, incomplete batches skipped, loss.txt). Facts: docs/originals.md 5.1, 5.2.
 
 Run:
     python -m ports.mnist_mlp_gan                # the seed's run, 10 epochs (~6 min on 2 cores)

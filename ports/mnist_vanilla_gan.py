@@ -12,7 +12,7 @@ wiseodd's own PyTorch twin (gan_pytorch.py) differs from his TF script: batch 64
 `--preset wiseodd-pytorch` runs that program; flags still override its values.
 
 Source: wiseodd/generative-models GAN/vanilla_gan/gan_tensorflow.py and gan_pytorch.py
-    (repo HEAD); blog version in seed 003. Facts: shared/spec/originals.md 4.1, 4.2, 6.3.
+    (repo HEAD); blog version in seed 003. Facts: docs/originals.md 4.1, 4.2, 6.3.
 
 Run:
     python -m ports.mnist_vanilla_gan                              # the TF graph's twin, 1e6 its

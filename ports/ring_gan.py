@@ -8,7 +8,7 @@ noise come from NumPy's global generator exactly as in the reference, so the sam
 feeds both the same numbers; only the initial weights come from torch's generator.
 
 Source: TwistedW/See_GANs@57b3da7 GAN.py, ops.py, utils.py, main.py and the blog post (seed
-    001). Facts: shared/spec/originals.md section 2; the reference: tf1_reference/ring_gan.py.
+    001). Facts: docs/originals.md section 2; the reference: tf1_reference/ring_gan.py.
 
 Run:
     python -m ports.ring_gan                                 # main.py's 100,000 epochs (~8 min)

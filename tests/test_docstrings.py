@@ -51,3 +51,22 @@ def test_deviations_page_is_fresh():
         for package, _ in deviations.SIDES:
             _, bullets = deviations.deviations(ROOT / package / f"{model}.py")
             assert bullets, f"{package}/{model}.py lists no deviation"
+
+
+def test_every_link_in_the_markdown_stays_inside_the_repository():
+    """A relative link in a page must name a file of the repository (../shared is not cloned)."""
+    import re
+    import subprocess
+
+    pages = subprocess.run(
+        ["git", "ls-files", "*.md"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)", (ROOT / page).read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue  # A web address.
+            path = (ROOT / page).parent / target
+            if not path.resolve().is_relative_to(ROOT) or not path.exists():
+                broken.append(f"{page}: {target}")
+    assert not broken, broken

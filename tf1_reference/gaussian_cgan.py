@@ -5,7 +5,7 @@ function of X). G(z, x) = z g_W1 + x g_W2 + g_b must learn that map; D scores (x
 with a 2+2-6-4-1 tanh network. Like the GAN, the run aims at 50% discriminator accuracy.
 
 Source: xyang35/Introduction-to-GAN@59ab552 CGAN-tensorflow.ipynb (linked from seed 000).
-    Facts: shared/spec/originals.md sections 1.1 and 1.4.
+    Facts: docs/originals.md sections 1.1 and 1.4.
 
 Run:
     python -m tf1_reference.gaussian_cgan               # the original's run, 10 epochs (~10 s)

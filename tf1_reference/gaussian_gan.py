@@ -6,7 +6,7 @@ discriminator's accuracy to fall to 50%, where its loss is 2 ln 2 = 1.386.
 
 Source: xyang35/Introduction-to-GAN@59ab552 GAN-tensorflow.ipynb (blog post: seed 000),
     a TF port of zackchase/mxnet-the-straight-dope P10-C01-gan-intro.ipynb@61b402a.
-    Facts: shared/spec/originals.md sections 1.1-1.3.
+    Facts: docs/originals.md sections 1.1-1.3.
 
 Run:
     python -m tf1_reference.gaussian_gan               # the original's run, 10 epochs (~10 s)
@@ -93,7 +93,7 @@ class GAN(object):
 
         # The original's substring filter (carpedm20's convention). Correct for this graph,
         # but it tests the whole name: a tf.layers name such as "generator/conv2d_transpose/"
-        # contains "d_" and would land in d_vars (see lessons/ and anchors.md section 4).
+        # contains "d_" and would land in d_vars (see lessons/ and docs/anchors.md section 4).
         t_vars = tf1.trainable_variables()
         self.d_vars = [var for var in t_vars if "d_" in var.name]
         self.g_vars = [var for var in t_vars if "g_" in var.name]

@@ -6,8 +6,8 @@ G: z (100) -> dense 128 -> dense 7*7*128 -> reshape -> conv2d_transpose 64 -> co
 The seed's three sessions are three subcommands: `train` (D then G, 20 epochs, checkpoint),
 `train-d` (restore, 20 epochs of D alone, save) and `test` (restore, draw, count "Errors").
 
-Source: the seed text itself (shared/seeds/002_*.txt, no repository); facts and bugs in
-    shared/spec/originals.md section 3.
+Source: the seed text itself (seed 002's text, no repository); facts and bugs in
+    docs/originals.md section 3.
 
 Run: (on 2 contended CPU cores an epoch of 859 steps takes about 15 minutes; see README)
     python -m tf1_reference.mnist_dcgan train --out runs/dcgan        # 20 epochs, then a checkpoint

@@ -6,7 +6,7 @@ always on) -> 1 sigmoid; `nn.BCELoss`, Adam 2e-4, batch 128, 10 epochs of 468 fu
 one loss.txt line per epoch in the seed's format and a grid of 100 samples.
 
 Source: lyeoni/pytorch-mnist-GAN pytorch-mnist-GAN.ipynb as modified in seed 004.
-    Facts: shared/spec/originals.md 5.1, 5.2, 6.1, 6.3.
+    Facts: docs/originals.md 5.1, 5.2, 6.1, 6.3.
 
 Run:
     python -m tf1_reference.mnist_mlp_gan                # 10 epochs (~6 min on 2 CPU cores)

@@ -5,7 +5,7 @@ through 128 ReLU units to one logit. Both train with Adam's defaults, batch 128,
 iterations; every 1000 iterations a 4 x 4 grid of samples is saved and three lines printed.
 
 Source: wiseodd/generative-models GAN/vanilla_gan/gan_tensorflow.py (repo HEAD) and the blog's
-    named-variable version in seed 003. Facts: shared/spec/originals.md section 4.1, 6.2.
+    named-variable version in seed 003. Facts: docs/originals.md section 4.1, 6.2.
 
 Run:
     python -m tf1_reference.mnist_vanilla_gan                     # the original: 1e6 iterations

@@ -7,7 +7,7 @@ of the sigmoid outputs, as the original wrote them (no epsilon). One "epoch" is 
 
 Source: TwistedW/See_GANs@57b3da7 GAN.py, ops.py, utils.py, main.py; the blog post (seed 001)
     `_posts/2018-02-20-GAN-toy.md`, whose fit() adds the generate_animation call and whose
-    g_loss is -mean(log D(G(z))). Facts: shared/spec/originals.md section 2.
+    g_loss is -mean(log D(G(z))). Facts: docs/originals.md section 2.
 
 Run:
     python -m tf1_reference.ring_gan                     # main.py's run: 100,000 epochs (~12 min)
