@@ -1,7 +1,7 @@
 """FLOPs of one training iteration (one D step + one G step) of each model, from its layer shapes.
 
 Source:
-    Issue 9 (speed): the compute floor is FLOPs per iteration, counted from the layer shapes,
+    The archive's own: the compute floor is FLOPs per iteration, counted from the layer shapes,
     over the best float32 matmul throughput measured on the same machine. The layer shapes are
     the originals' (docs/originals.md), as built by tf1_reference/ and ports/.
 

@@ -1,7 +1,7 @@
 """The machine a benchmark runs on: its description, its background load, its matmul throughput.
 
 Source:
-    Issue 9 (speed): a benchmark must record the machine's background load and refuse to report
+    The archive's own: a benchmark must record the machine's background load and refuse to report
     under load, because PyTorch's figures collapse when another process holds a core; the
     compute floor divides FLOPs by the best float32 matmul throughput measured in the same run.
 

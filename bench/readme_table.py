@@ -1,7 +1,7 @@
 """The README's speed table, generated from a `python -m bench --json` file.
 
 Source:
-    Issue 9 (speed): the README's speed table is generated from a run and says on which
+    The archive's own: the speed page's table is generated from a run and says on which
     machine and when.
 
 Run:

@@ -28,7 +28,7 @@ from tf1_reference import mnist_dcgan as reference
 
 DEFAULT_STEPS = 20  # `python -m crosscheck mnist_dcgan` runs 20 steps unless --steps says.
 BATCH = 64  # seed: batch_size = 64
-# The float32 tolerance for every layer, both losses and the gradients before any
+# The float32 tolerance for every layer, both losses and the gradients before any
 # update: BatchNorm divides by a batch standard deviation, so norm2 agrees to ~1.3e-6, not 1e-6.
 TOL_FORWARD_FLOAT32 = 1e-5
 

@@ -61,9 +61,7 @@ def parser(model, hparams, doc, default_seed=None):
 
 # PyTorch CPU threads per model where one thread beats one per core: a step of 4-row tensors
 # has nothing to split, and each parallel region (BCE-with-logits' reduction, for one) wakes
-# and waits for the other thread. Measured 2026-11-23 on the 2-core CPU with other processes
-# holding ~1.5 cores: one 4-element binary_cross_entropy_with_logits took 46 us on 1 thread
-# and 2.3 ms on 2 (spinning OpenMP; ports/__init__.py now makes waiting threads sleep);
+# and waits for the other thread (docs/speed.md has the measurements, with their machine);
 # `python -m bench gaussian_gan --torch-threads 2` against the default compares the two. The
 # thread count changes no number here (tests/test_bench.py: 100 steps, bit for bit).
 THREADS = {"gaussian_gan": 1, "gaussian_cgan": 1}

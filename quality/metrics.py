@@ -19,7 +19,7 @@ import numpy as np
 from quality import classifier
 
 MIN_SHARE = 0.05  # A class counts as covered when at least 5% of the samples fall in it.
-SAMPLES = 10000  # The sample size for each figure (the size of the test set).
+SAMPLES = 10000  # Samples behind each figure: the size of the test set.
 
 
 def inception_score(probabilities):

@@ -118,7 +118,7 @@ def test_flops_of_the_vanilla_gan_by_hand():
 
 
 def test_flops_floor_matches_the_issue_probe():
-    """The issue's probe: floors 9.3 ms (MLP) and 37 ms (DCGAN) at 438 GFLOP/s."""
+    """A probe's figures: floors 9.3 ms (MLP) and 37 ms (DCGAN) at 438 GFLOP/s."""
     assert flops.floor_ms("mnist_mlp_gan", 438) == pytest.approx(9.3, abs=0.05)
     assert flops.floor_ms("mnist_dcgan", 438) == pytest.approx(37, abs=0.5)
     with pytest.raises(ValueError, match="no layer shapes"):

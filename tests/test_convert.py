@@ -21,8 +21,8 @@ from crosscheck import engine
 from crosscheck.engine import tf1
 from harness import cli, registry
 
-STEPS = 20  # The 20 + 20 steps.
-# The 1e-6 on the converted generator's output, relative to the output's size where
+STEPS = 20  # 20 TF steps, then 20 PyTorch steps.
+# 1e-6 on the converted generator's output, relative to the output's size where
 # that exceeds 1: a float32 forward pass rounds in a different order in each framework, and
 # ring_gan's points (|x| up to ~3, 256 inputs) differ by 1.2e-6, 5 ulps, from rounding alone.
 TOL_GENERATOR = 1e-6

@@ -186,7 +186,7 @@ def checked(model, steps, dtype, adam, floor=True):
     return engine.run(CASES[model], steps, dtype=dtype, adam=adam, floor=floor)
 
 
-# Cross-check tolerances of issue 3, on one epoch (250 steps) of each model.
+# Cross-check tolerances, on one epoch (250 steps) of each model.
 def test_crosscheck_float64_with_tf_adam_gan_agrees_to_1e12_for_a_whole_epoch():
     result = checked("gaussian_gan", 250, "float64", "tf")
     assert result.passed

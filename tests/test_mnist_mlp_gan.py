@@ -96,7 +96,7 @@ def test_smoke_loss_line_format():
 @pytest.mark.parametrize("framework", ["tf1", "pytorch"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_ten_epoch_loss_bounds(mnist_dir, tmp_path, framework, seed):
-    """Every epoch's mean losses finite, D in [0.3, 1.5], G in [0.5, 8] (issue 5)."""
+    """Every epoch's mean losses finite, D in [0.3, 1.5], G in [0.5, 8]."""
     module = reference if framework == "tf1" else port
     extra = [] if framework == "tf1" else ["--device", "cpu"]
     started = time.perf_counter()
