@@ -197,6 +197,11 @@ BUFFER_MAP = {
 }
 
 
+def generator_of(hp):
+    """The Generator `train` builds for `hp` (tools that load a run's weights build it here)."""
+    return Generator(hp.noise_dim)
+
+
 def initialize(modules):
     """tf.layers defaults: Glorot-uniform kernels, zero biases; BatchNorm gamma 1, beta 0."""
     for module in modules:

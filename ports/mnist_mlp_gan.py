@@ -126,6 +126,11 @@ NAME_MAP = {
 }
 
 
+def generator_of(hp):
+    """The Generator `train` builds for `hp` (tools that load a run's weights build it here)."""
+    return Generator(g_input_dim=hp.z_dim, g_output_dim=28 * 28)
+
+
 def train_step(G, D, D_optimizer, G_optimizer, x, z_D=None, z_G=None, masks=None):
     """lyeoni's D_train(x) then G_train(x); returns (D_loss, G_loss) as floats.
 

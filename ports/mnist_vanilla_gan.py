@@ -122,6 +122,12 @@ NAME_MAP = {
 }
 
 
+def generator_of(hp):
+    """The Generator `train` builds for `hp` (the default preset's; the wiseodd-pytorch preset's
+    biases are per-row matrices, see `train`)."""
+    return Generator(hp.Z_dim, hp.h_dim)
+
+
 @torch.no_grad()
 def initialize(modules):
     """wiseodd's xavier_init for every weight, N(0, std^2) with std = sqrt(2 / fan_in); zero biases.

@@ -124,12 +124,7 @@ def _port_generator(folder, module, hp, model):
     path = folder / "checkpoints" / "model.pt"
     if not path.is_file():
         raise cli.UserError(f"{folder}: no checkpoints/model.pt; it cannot be scored.")
-    width = getattr(hp, SAMPLING[model].z_field)
-    G = (
-        module.Generator(width)
-        if model == "mnist_dcgan"
-        else module.Generator(width, *((784,) if model == "mnist_mlp_gan" else (hp.h_dim,)))
-    )
+    G = module.generator_of(hp)
     G.load_state_dict(torch.load(path, map_location="cpu", weights_only=True)["G"])
     G.eval()
 
