@@ -46,6 +46,8 @@ import pathlib
 import sys
 import tempfile
 
+import numpy as np
+
 from harness import cli, registry, run_folder
 
 FORMAT = 1  # The PyTorch file's "format"; bump it when its keys change meaning.
@@ -473,11 +475,63 @@ def parser():
     to_tf.add_argument("model", choices=registry.NAMES, help="which model saved the checkpoint")
     to_tf.add_argument("pt", help="the .pt file to read")
     to_tf.add_argument("prefix", help="TF checkpoint prefix to write (must not exist)")
+    initial = commands.add_parser(
+        "initial", help="the TF1 reference's initial weights at a seed -> .npz (--init-weights)"
+    )
+    initial.add_argument("model", choices=registry.NAMES, help="which model")
+    initial.add_argument("--seed", type=int, required=True, help="the run seed whose draws to take")
+    initial.add_argument("out", help="the .npz file to write (must not exist)")
+    cli.add_data_dir_argument(initial)
     return result
+
+
+def initial_weights(model, seed, data_dir=None):
+    """{variable name: value} of the TF1 reference's trainable variables as its own run with
+    `seed` initialises them: its `train`, stopped where the loop would begin."""
+    import tempfile
+
+    from harness import hooks
+
+    class Capture(hooks.Hooks):
+        def attach(self, state, first_logged=0):
+            self.weights = state.trainable_values()
+            raise hooks.Stop(0)
+
+    reference, capture = registry.reference(model), Capture(progress=False)
+    extra = {"data_dir": data_dir} if registry.MODELS[model].mnist else {}
+    with tempfile.TemporaryDirectory() as scratch, run_folder.RunFolder(scratch) as out:
+        try:
+            reference.train(reference.HParams(), out, seed, hooks=capture, **extra)
+        except hooks.Stop:
+            pass
+    return capture.weights
+
+
+def write_weights(weights, out):
+    """An .npz of `weights` at `out`, written under a temporary name; refuses an existing one."""
+    out = pathlib.Path(out)
+    if out.exists():
+        raise cli.UserError(f"{out} exists; choose another output (nothing is overwritten).")
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(path):
+        with open(path, "wb") as file:
+            np.savez(file, **weights)
+
+    run_folder.atomic_write(out, write)
+    return out
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    if args.command == "initial":
+        import tf1_reference
+
+        tf1_reference.setup()
+        weights = initial_weights(args.model, args.seed, args.data_dir)
+        written = write_weights(weights, args.out)
+        print(f"{args.model}: the reference's initial weights at seed {args.seed} -> {written}")
+        return 0
     if args.command == "tf-to-torch":
         checkpoint, updates = tf_to_torch(args.model, args.checkpoint, args.step)
         written = write_torch(checkpoint, args.out)

@@ -60,6 +60,14 @@ def add_arguments(parser, on_nan=True):
         help="continue the run in RUN_DIR from its last checkpoint, with its hyper-parameters "
         "and seed (appends to its log.txt and metrics.jsonl)",
     )
+    group.add_argument(
+        "--init-weights",
+        metavar="FILE.npz",
+        default=None,
+        help="start from these weights instead of the seed's own draws: a .npz of arrays under "
+        "the TF1 reference's variable names (python -m convert initial writes the reference's "
+        "at a seed), so that both frameworks can start a run from the same numbers",
+    )
     if on_nan:
         group.add_argument(
             "--on-nan",
@@ -289,13 +297,31 @@ def phase_arguments(args, model, framework, phases, locate):
 
 
 def hooks_of(args, hp, out, resumed, model, package):
-    """A command's `harness.hooks.Hooks`: its NaN policy, cadence, the command that resumes."""
+    """A command's `harness.hooks.Hooks`: its NaN policy, cadence, the command that resumes,
+    and the initial weights of --init-weights (read here: a bad file stops before training)."""
     from harness import hooks
 
     on_nan = getattr(hp, "on_nan", None) or getattr(args, "on_nan", "stop")
     every = getattr(args, "checkpoint_every", 0)
     command = f"python -m {package}.{model} --resume {out.path}"
-    return hooks.Hooks(out, every, on_nan, resumed, command, model)
+    run_hooks = hooks.Hooks(out, every, on_nan, resumed, command, model)
+    run_hooks.initial = read_weights(getattr(args, "init_weights", None))
+    return run_hooks
+
+
+def read_weights(path):
+    """{TF1 variable name: array} from an .npz file, or None without a path; one sentence when
+    the file cannot be read."""
+    if path is None:
+        return None
+    try:
+        with np.load(path) as arrays:
+            return {name: arrays[name] for name in arrays.files}
+    except (OSError, ValueError) as error:
+        raise cli.UserError(
+            f"--init-weights {path}: not a readable .npz of weights ({error}); write one with "
+            "python -m convert initial."
+        ) from None
 
 
 def check_format(run_dir, state, model):

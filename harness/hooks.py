@@ -67,6 +67,7 @@ class Hooks:
         self.enabled = out is not None
         self.show_progress = progress
         self.state = None  # The framework's weights writer and reader, set by attach().
+        self.initial = None  # {TF1 variable name: array} that replaces the initial weights.
         self.tracked = []
         self.appended = ()  # Files the loop appends to besides the log (cut back on resume).
         self.done = 0  # Steps done in this run, resumed ones included.
@@ -96,6 +97,8 @@ class Hooks:
         that counts epochs from 1), so that TensorBoard drops what an interrupted run logged
         after its checkpoint and nothing before it."""
         self.state = state
+        if self.initial is not None and self.resumed is None:
+            state.load_initial(self.initial)
         if self.resumed is not None:
             state.restore(self.resumed)
             checkpoints.set_numpy_states(self.resumed["rng"])

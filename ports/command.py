@@ -131,6 +131,7 @@ def start(args, hparams, model, parser=None, **extra):
             model=model,
             threads=threads,
             fused_adam=fused_adam,
+            init_weights=getattr(args, "init_weights", None),
             **extra,
         )
     print(
@@ -179,6 +180,25 @@ class ModuleState:
     def restore(self, resumed):
         for name, thing in self.objects.items():
             thing.load_state_dict(resumed[name])
+
+    @torch.no_grad()
+    def load_initial(self, weights):
+        """Replace G's and D's initial weights by TF1-named `weights` (--init-weights), through
+        the port's NAME_MAP and its layouts, as the cross-check injects them."""
+        import importlib
+
+        from ports import layouts
+
+        module = importlib.import_module(type(self.objects["G"]).__module__)
+        modules = {"generator": self.objects["G"], "discriminator": self.objects["D"]}
+        missing = sorted(set(module.NAME_MAP) - set(weights))
+        if missing:
+            raise cli.UserError(f"--init-weights: no weights for {', '.join(missing[:4])}.")
+        for name, (path, layout) in module.NAME_MAP.items():
+            target = layouts.parameter(modules, path)
+            target.copy_(
+                torch.as_tensor(layouts.to_torch(layout, weights[name]), dtype=target.dtype)
+            )
 
     def write(self, folder, captured):
         folder.mkdir(exist_ok=True)

@@ -263,3 +263,35 @@ def test_a_port_checkpoint_goes_to_tf_and_back_bit_for_bit(model, tmp_path, requ
         for index, entry in theirs["state"].items():
             for key, tensor in entry.items():
                 assert torch.equal(ours["state"][index][key], tensor), (net, index, key)
+
+
+def test_both_frameworks_start_from_the_references_initial_weights(tmp_path, mnist_dir):
+    """`convert initial` takes the reference's own draws at a seed; --init-weights starts either
+    framework from them: the reference then runs exactly as it does without the flag, and the
+    port's first losses (computed before any update, on the same data and z) print the same."""
+    weights = tmp_path / "init.npz"
+    convert.main(
+        ["initial", "mnist_vanilla_gan", "--seed", "3", str(weights), "--data-dir", str(mnist_dir)]
+    )
+    args = ["--iterations", "3", "--sample-every", "2", "--seed", "3", "--data-dir", str(mnist_dir)]
+    runs = {}
+    for name, package, extra in (
+        ("plain", "tf1_reference", []),
+        ("tf1", "tf1_reference", ["--init-weights", str(weights)]),
+        ("pytorch", "ports", ["--init-weights", str(weights)]),
+    ):
+        module = importlib.import_module(f"{package}.mnist_vanilla_gan")
+        module.main([*args, *extra, "--out", str(tmp_path / name)])
+        runs[name] = (tmp_path / name / "log.txt").read_text().splitlines()
+    assert runs["tf1"] == runs["plain"]
+    assert runs["pytorch"][:3] == runs["tf1"][:3]  # Iter: 0, D loss, G_loss before any update.
+    with pytest.raises(cli.UserError, match="--init-weights .*not a readable .npz"):
+        module.main(
+            [
+                *args,
+                "--init-weights",
+                str(tmp_path / "plain" / "log.txt"),
+                "--out",
+                str(tmp_path / "bad"),
+            ]
+        )

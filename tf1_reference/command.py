@@ -63,7 +63,15 @@ def start(args, hparams, model, original_config=None, parser=None, **extra):
         out = run_folder.RunFolder(args.resume, resume_sizes=resumed["log_sizes"])
     else:
         out = run_folder.RunFolder(args.out or run_folder.default_path(model, "tf1"))
-        out.save_hparams(hp, seed=seed, device=args.device, framework="tf1", model=model, **extra)
+        out.save_hparams(
+            hp,
+            seed=seed,
+            device=args.device,
+            framework="tf1",
+            model=model,
+            init_weights=getattr(args, "init_weights", None),
+            **extra,
+        )
     print(
         f"{model} (tf1): {hp}, seed={seed}, run folder {out.path}"
         + (f", resumed after step {resumed['step']}" if resumed else ""),
@@ -105,6 +113,22 @@ class SessionState:
 
     def restore(self, resumed):
         self.saver.restore(self.sess, resumed["prefix"])
+
+    def load_initial(self, weights):
+        """Replace the trainable variables' initial values by `weights` (--init-weights)."""
+        with self.graph.as_default():
+            trainable = tf1.trainable_variables()
+        missing = sorted({v.op.name for v in trainable} - set(weights))
+        if missing:
+            raise cli.UserError(f"--init-weights: no weights for {', '.join(missing[:4])}.")
+        for variable in trainable:
+            variable.load(weights[variable.op.name], self.sess)
+
+    def trainable_values(self):
+        """{variable name: value} of the trainable variables (python -m convert initial)."""
+        with self.graph.as_default():
+            trainable = tf1.trainable_variables()
+        return dict(zip([v.op.name for v in trainable], self.sess.run(trainable)))
 
     def write(self, folder, captured):
         """`model.ckpt-<step>` of the captured values and its sidecar, then TF's state file."""
