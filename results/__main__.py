@@ -74,7 +74,11 @@ def parser():
         "folder <root>/<row>/<framework>/seed-<S>, for GNU parallel, a SLURM array or a shell "
         "loop. Done and stopped runs are skipped (not printed); an interrupted run is printed "
         "as the same command with --resume RUN_DIR in place of --out RUN_DIR; a lost run is "
-        "named on stderr. stderr ends with the count of each state. " + STATES_HELP,
+        "named on stderr. For a paired row, each seed's two runs start from the TF1 reference's "
+        "initial weights at that seed: the plan prints the python -m convert initial command "
+        "writing them to <root>/<row>/init/seed-<S>.npz before the two runs (while that file is "
+        "missing and a run still has to start), and both runs get --init-weights FILE. stderr "
+        "ends with the count of each state. " + STATES_HELP,
     )
     add_rows(plan)
     plan.add_argument(
@@ -91,7 +95,8 @@ def parser():
         "run",
         help="run the plan here, one job at a time",
         description="Run the plan's commands on this machine, --jobs at a time (default 1: two "
-        "PyTorch processes on 2 cores slow each other down), with a progress line per job. Each "
+        "PyTorch processes on 2 cores slow each other down), with a progress line per job; a "
+        "paired row's runs wait for their seed's initial weights. Each "
         "job's stderr goes to stderr.txt and its machine to machine.json in its run folder; a "
         "started job that exits with status 2 (a NaN stop) gets a STOPPED file. Ctrl-C lets the "
         "running jobs checkpoint and stop; plan then prints their --resume commands. "

@@ -1,9 +1,15 @@
 """The rows of the results tables: which runs make each one, as data.
 
 A row is one (model, flags) setting trained in both frameworks over a few seeds; each of its
-runs is one ordinary training command writing `<root>/<row>/<framework>/seed-<S>`. `ROWS` is
-the archive's own table (the originals' budgets); `load(path)` reads another one from a JSON
-list of objects with the same fields, for a smaller study or a test.
+runs is one ordinary training command writing `<root>/<row>/<framework>/seed-<S>`. A paired
+row starts both frameworks at each seed from the same initial weights, the TF1 reference's own
+draws at that seed (`python -m convert initial`, kept in `<root>/<row>/init/seed-<S>.npz` and
+loaded by the port through its cross-check name map), so that what separates the two runs of a
+seed is only arithmetic and random streams; its merge sets that paired difference beside the
+spread across seeds. `convert initial` builds the reference with its default hyper-parameters,
+so a paired row's args must leave the variables as they are (a run length or a loss form, not
+a layer width). `ROWS` is the archive's own table (the originals' budgets); `load(path)` reads
+another one from a JSON list of objects with the same fields, for a smaller study or a test.
 """
 
 import dataclasses
@@ -27,6 +33,7 @@ class Row:
     pictures: tuple = ()  # Run-folder file patterns copied, small, beside the table.
     extras: tuple = ()  # Names from EXTRAS.
     optional: bool = False  # Left out of `plan` and `run` unless named.
+    paired: bool = False  # Both frameworks start each seed from the reference's initial weights.
     note: str = ""  # One line for the table's heading: what the row is for.
 
 
@@ -123,10 +130,14 @@ def check(row):
         )
     if not row.seeds or not all(isinstance(s, int) for s in row.seeds):
         raise cli.UserError(f"row {row.name}: seeds must be a non-empty list of integers.")
-    if any(a in ("--seed", "--out", "--resume") for a in row.args):
+    if any(a in ("--seed", "--out", "--resume", "--init-weights") for a in row.args):
         raise cli.UserError(
-            f"row {row.name}: args must not hold --seed, --out or --resume; the plan adds them."
+            f"row {row.name}: args must not hold --seed, --out, --resume or --init-weights; the "
+            "plan adds them (--init-weights for a paired row)."
         )
+    for field in ("optional", "paired"):
+        if not isinstance(getattr(row, field), bool):
+            raise cli.UserError(f"row {row.name}: {field} must be true or false.")
     return row
 
 

@@ -10,6 +10,7 @@ every run, row, picture and file must be there.
 
 import dataclasses
 import importlib
+import io
 import json
 import os
 import pathlib
@@ -17,6 +18,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -54,6 +56,15 @@ TABLE = [
 
 def results(*argv):
     return command.main([str(a) for a in argv])
+
+
+PAIRED = {
+    "name": "ring-paired",
+    "model": "ring_gan",
+    "seeds": [1, 2],
+    "args": ["--num-epochs", "20", "--disp-freq", "20"],
+    "paired": True,
+}
 
 
 def train(line):
@@ -359,3 +370,82 @@ def test_lyeoni_losses_and_cost_lines_are_read_and_tabled(tmp_path):
     assert "| 2 | 0.433 / 7.166 | 0.002 / 2.500 | 0.002 / 2.500 |" in table
     assert "| 10 | 0.915 / 2.447 |" in table and "| 3 |" not in table and "| 20 |" in table
     assert "| `Epoch: 0002` | `0.700000000` | `0.700000000` |" in page.cost_markdown(row)
+
+
+def plan_lines(table, root, *argv):
+    out, err = io.StringIO(), io.StringIO()
+    planned = plan.plan(rows.select(rows.load(table), argv), root, status=False, out=out, err=err)
+    return out.getvalue().splitlines(), err.getvalue(), planned
+
+
+def test_a_paired_row_writes_each_seed_s_initial_weights_before_its_two_runs(tmp_path, capsys):
+    table = tmp_path / "table.json"
+    table.write_text(json.dumps([PAIRED]))
+    root, args = tmp_path / "r", " ".join(PAIRED["args"])
+
+    def seed_lines(seed):
+        init = f"{root}/ring-paired/init/seed-{seed}.npz"
+        return [
+            f"python -m convert initial ring_gan --seed {seed} {init}",
+            f"python -m tf1_reference.ring_gan {args} --seed {seed} --init-weights {init} "
+            f"--out {root}/ring-paired/tf1/seed-{seed}",
+            f"python -m ports.ring_gan {args} --seed {seed} --init-weights {init} "
+            f"--out {root}/ring-paired/pytorch/seed-{seed}",
+        ]
+
+    lines, err, _ = plan_lines(table, root)
+    assert lines == seed_lines(1) + seed_lines(2)
+    assert "plan: 4 to run; initial weights: 2 to run;" in err
+    # Seed 1's file written, seed 2's runs begun (tf1 interrupted, the port lost): nothing
+    # reads seed 2's file any more, and the interrupted run resumes from its checkpoint.
+    (root / "ring-paired" / "init").mkdir(parents=True)
+    (root / "ring-paired" / "init" / "seed-1.npz").write_bytes(b"")
+    for framework in ("tf1", "pytorch"):
+        (root / "ring-paired" / framework / "seed-2").mkdir(parents=True)
+        (root / "ring-paired" / framework / "seed-2" / "log.txt").write_text("")
+    saved = root / "ring-paired" / "tf1" / "seed-2" / "checkpoints"
+    saved.mkdir()
+    (saved / "checkpoint").write_text('model_checkpoint_path: "model.ckpt-10"\n')
+    lines, err, _ = plan_lines(table, root)
+    assert lines == seed_lines(1)[1:] + [
+        f"python -m tf1_reference.ring_gan {args} --seed 2 --resume {root}/ring-paired/tf1/seed-2"
+    ]
+    results("plan", "--status", "--table", table, "--root", root)
+    status = capsys.readouterr().out.splitlines()
+    assert status[0] == (
+        f"ring-paired initial weights seed 1: done  {root}/ring-paired/init/seed-1.npz"
+    )
+    assert status[3].startswith(
+        "ring-paired initial weights seed 2: not needed (its runs have started without it)"
+    )
+
+
+def test_run_starts_a_seed_s_runs_only_once_its_initial_weights_are_written(tmp_path, monkeypatch):
+    """With two jobs at a time, a seed's runs wait for its file; where the file was not
+    written, they do not start."""
+    table = tmp_path / "table.json"
+    table.write_text(json.dumps([PAIRED]))
+    root, started = tmp_path / "r", []
+
+    def execute(job, python=None):
+        started.append((job.framework, job.seed))
+        if isinstance(job, plan.InitJob):
+            time.sleep(0.2)  # Long enough for a run that did not wait to start meanwhile.
+            if job.seed == 1:
+                job.path.write_bytes(b"")
+            return (0, "") if job.seed == 1 else (1, "error: no weights")
+        assert job.init.path.is_file()
+        return 0, ""
+
+    monkeypatch.setattr(plan, "execute", execute)
+    monkeypatch.setattr(plan, "machine_records", lambda paths: {p: ("cpu", {}) for p in paths})
+    said = []
+    status = plan.run(rows.load(table), root, parallel=2, log=said.append)
+    assert status == 1
+    assert started.index(("init", 1)) < started.index(("tf1", 1))
+    assert ("tf1", 2) not in started and ("pytorch", 2) not in started
+    assert sorted(started) == [("init", 1), ("init", 2), ("pytorch", 1), ("tf1", 1)]
+    assert any(
+        "ring-paired tf1 seed 2: not started, as its initial weights were not written" in line
+        for line in said
+    )
