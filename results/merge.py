@@ -6,7 +6,9 @@ any other run to the row named after its model. The runs of one row must agree i
 hyper-parameter and flag but the seed (and `threads` and `data_dir`, which follow the machine),
 in the row table's flags when the row is in it, in the steps they finished with, and in the
 kernel switches their machine.json records; otherwise the merge stops with one sentence naming
-two runs and the fields where they differ.
+two runs and the fields where they differ. The runs of a paired row (results/rows.py) must each
+have started from that row's file for their seed (hparams.json's `init_weights` names
+`<row>/init/seed-<S>.npz`), and those of any other row of the table from their own draws.
 
 Each run is done (`checkpoints/finished`), stopped (a STOPPED file: a NaN stop) or unfinished.
 Stopped runs are counted in their row and named with their reason; unfinished ones are named
@@ -19,7 +21,12 @@ with their step and left out. Per row, by model:
   and a 10 x 10 grid of each run's first 100 scored digits;
 - the row's extras (results/rows.py): the coverage curve over the run, lyeoni's published
   per-epoch losses beside loss.txt's, the printed `Epoch: NNNN cost=` lines; and its pictures,
-  copied small.
+  copied small;
+- a paired row: per seed, the difference port - reference of each figure (ring_gan: modes
+  covered and high-quality fraction at the end; MNIST: Inception score, Frechet distance,
+  classes) where both runs are done (and scored), its mean and mean absolute value over those
+  seeds, beside each framework's sample deviation across the same seeds; and the table's
+  unpaired rows of the same model, where each framework starts from its own draws.
 The machine is each run's machine.json (written by `python -m results run`); where a folder has
 none, the merge names the host its TensorBoard file was written on and, when that is this host,
 this machine's label under the row's kernel paths, saying that it was recorded at merge time.
@@ -44,13 +51,17 @@ from results import plan as planning
 from results import rows as row_table
 
 # Not settings of a row: the seed varies by design, the data folder is a path, and a port's
-# thread count follows the machine's cores, as the CPU does (each run's machine is named).
-IGNORED = ("seed", "data_dir", "threads")
+# thread count follows the machine's cores, as the CPU does (each run's machine is named). The
+# initial weights' file differs by seed too; check_init holds it to the row's.
+IGNORED = ("seed", "data_dir", "threads", "init_weights")
 PER_FRAMEWORK = ("framework", "device", "fused_adam")  # Compared within one framework only.
 HIGH_QUALITY = 0.75  # A run "covers the ring" with every mode and this high-quality fraction.
 WILSON_Z = 1.96  # 95% interval.
 LOSS_LINE = re.compile(r"\[(\d+)/(\d+)\]: loss_d: (\S+), loss_g: (\S+)")
 COST_LINE = re.compile(r"^Epoch: (\d+) cost= (\S+)")
+# The figures a paired row compares, per model kind: a ring run's last coverage record's ...
+RING_FIGURES = ("modes_covered", "high_quality_fraction")
+# ... and an MNIST run's scores: page.FIGURES.
 
 
 @dataclasses.dataclass
@@ -198,6 +209,7 @@ def check(row_name, runs, spec):
                     )
                 ],
             )
+    check_init(row_name, runs, spec)
     if spec is None:
         return
     for run in runs:
@@ -215,6 +227,50 @@ def check(row_name, runs, spec):
                     f"{field} is {run.saved.get(field)}, the row's is {value}; "
                     "move it to a row folder of its own."
                 )
+
+
+def init_name(row_name, seed):
+    """The tail of the path a paired row's run at `seed` starts from: <row>/init/seed-<S>.npz."""
+    return (row_name, planning.INIT, f"seed-{seed}.npz")
+
+
+def check_init(row_name, runs, spec):
+    """Refuse (one sentence) a paired row's run that did not start from the row's initial
+    weights for its seed, an unpaired row's run that did not start from its own draws, and,
+    outside the table, a row mixing the two."""
+    if spec is None:
+        given = [r for r in runs if r.saved.get("init_weights")]
+        if given and len(given) < len(runs):
+            plain = next(r for r in runs if not r.saved.get("init_weights"))
+            raise cli.UserError(
+                f"cannot merge {given[0].folder} and {plain.folder} into row {row_name}: the "
+                "first started from given initial weights and the second from its own draws; "
+                "give each setting a row folder of its own."
+            )
+        return
+    for run in runs:
+        path = run.saved.get("init_weights")
+        if not spec.paired:
+            if path:
+                raise cli.UserError(
+                    f"{run.folder} started from the initial weights in {path}, but row "
+                    f"{row_name} is not paired, so its runs start from their own draws; move "
+                    "it to a paired row's folder."
+                )
+            continue
+        expected = "/".join(init_name(row_name, run.seed))
+        if not path:
+            raise cli.UserError(
+                f"{run.folder} does not belong in paired row {row_name}: its hparams.json "
+                f"records no init_weights, so it did not start from {expected}; run the "
+                "commands of python -m results plan, which start it from there."
+            )
+        if pathlib.PurePath(path).parts[-3:] != init_name(row_name, run.seed):
+            raise cli.UserError(
+                f"{run.folder} does not belong in paired row {row_name}: it started from "
+                f"{path}, not from the row's {expected}; run the commands of python -m "
+                "results plan, which start it from there."
+            )
 
 
 # The machine.
@@ -387,6 +443,64 @@ def mnist_summary(records):
     return summary
 
 
+def paired_figures(model, record):
+    """{figure: value} that a paired row compares, of a done (and scored) run, or None."""
+    if record["state"] != "done":
+        return None
+    if model == "ring_gan":
+        last = record["coverage"][-1] if record.get("coverage") else None
+        return {f: last[f] for f in RING_FIGURES} if last else None
+    quality = record.get("quality")
+    return {f: quality[f] for f in page.FIGURES} if quality else None
+
+
+def deviation(values):
+    """The sample standard deviation, or None for fewer than two values."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else None
+
+
+def paired_summary(model, records, seeds, unpaired=()):
+    """Per seed, each framework's figures and the difference port - reference; per figure, the
+    mean and mean absolute difference over the seeds where both runs have figures, beside each
+    framework's sample deviation across those seeds; `unpaired`: rows to compare with."""
+    names = RING_FIGURES if model == "ring_gan" else page.FIGURES
+    by_seed = {}
+    for record in records:
+        by_seed.setdefault(record["seed"], {})[record["framework"]] = record
+    pairs = []
+    for seed in seeds:
+        runs = by_seed.get(seed, {})
+        entry = {"seed": seed}
+        for framework in row_table.FRAMEWORKS:
+            run = runs.get(framework)
+            entry[framework] = paired_figures(model, run) if run else None
+            entry[f"{framework}_state"] = run["state"] if run else "not started"
+        if entry["tf1"] and entry["pytorch"]:
+            entry["difference"] = {f: entry["pytorch"][f] - entry["tf1"][f] for f in names}
+        pairs.append(entry)
+    complete = [p for p in pairs if "difference" in p]
+    summary = {}
+    for name in names:
+        differences = np.asarray([p["difference"][name] for p in complete], dtype=np.float64)
+        summary[name] = {
+            "pairs": len(complete),
+            "mean_difference": float(differences.mean()) if complete else None,
+            "mean_absolute_difference": float(np.abs(differences).mean()) if complete else None,
+            "deviation": {
+                f: deviation([p[f][name] for p in complete]) for f in row_table.FRAMEWORKS
+            },
+        }
+    return {"figures": list(names), "seeds": pairs, "summary": summary, "unpaired": list(unpaired)}
+
+
+def unpaired_rows(spec, table):
+    """The table's unpaired rows of the paired row `spec`'s model: those with its flags and
+    kernel paths when there are any, else all of them."""
+    same_model = [r for r in table if r.model == spec.model and not r.paired]
+    same = [r for r in same_model if (r.args, r.cpu_path) == (spec.args, spec.cpu_path)]
+    return [r.name for r in same or same_model]
+
+
 def loss_lines(run):
     path = run.folder / "loss.txt"
     found = (LOSS_LINE.match(x) for x in path.read_text().splitlines()) if path.is_file() else ()
@@ -403,13 +517,16 @@ def cost_lines(run):
 
 
 def row_commands(spec, runs):
-    """The row's two commands (with S for the seed) or, outside the table, its flags."""
+    """The row's two commands (with S for the seed; a paired row's initial-weights command
+    first, as "initial") or, outside the table, its flags."""
     if spec is None:
         flags = runs[0].key(cross=True)
         return {"flags": ", ".join(f"{k} {v}" for k, v in flags.items() if k != "model")}
-    commands = {}
+    commands, init = {}, "INIT.npz" if spec.paired else None
+    if spec.paired:
+        commands["initial"] = shlex.join(planning.init_command(spec, "S", init))
     for framework in row_table.FRAMEWORKS:
-        words = planning.command(spec, framework, "S", "RUN")[:-2]  # Without --out.
+        words = planning.command(spec, framework, "S", "RUN", init=init)[:-2]  # Without --out.
         commands[framework] = shlex.join(words)
     return commands
 
@@ -430,8 +547,9 @@ def _seed_order(spec, seed):
     return (seeds.index(seed) if seed in seeds else len(seeds), seed)
 
 
-def merge_row(name, runs, spec, scorer, pictures, link, log):
-    """The JSON-able summary of one row (pictures written under `pictures`)."""
+def merge_row(name, runs, spec, scorer, pictures, link, log, table=()):
+    """The JSON-able summary of one row (pictures written under `pictures`); `table`: the rows
+    a paired row points to."""
     model = runs[0].saved["model"]
     kernel_path = spec.cpu_path if spec else "native"
     if pictures.exists():
@@ -513,6 +631,10 @@ def merge_row(name, runs, spec, scorer, pictures, link, log):
         result["lines"] = scorer.lines
         result["samples"] = scorer.samples
         result["classifier"] = scorer.classifier
+    paired = spec.paired if spec else all(r.saved.get("init_weights") for r in runs)
+    if paired:
+        unpaired = unpaired_rows(spec, table) if spec else ()
+        result["paired"] = paired_summary(model, records, result["seeds"], unpaired)
     return result
 
 
@@ -544,7 +666,7 @@ def merge(paths, table, scorer_factory, out=None, docs=None, log=print):
     for name in page.order(grouped, table):
         homes = [home / "results" / name for home in (out, docs and docs.parent) if home]
         summary = merge_row(
-            name, grouped[name], by_name.get(name), scorer, homes[0], f"results/{name}", log
+            name, grouped[name], by_name.get(name), scorer, homes[0], f"results/{name}", log, table
         )
         summary["merged"] = stamp
         for home in homes[1:]:  # Both --out and --docs: the same pictures in both places.

@@ -18,6 +18,15 @@ FIGURE_NAMES = (
     "classes with >= 5%",
 )
 LABELS = {"tf1": "TF1 reference", "pytorch": "PyTorch port"}
+# A paired row's figures: their names and the decimals a value is shown with (a difference of
+# integer counts is an integer; their means get one decimal).
+PAIRED = {
+    "modes_covered": ("modes covered", 0),
+    "high_quality_fraction": ("high-quality fraction", 3),
+    "inception_score": ("Inception Score", 2),
+    "frechet_distance": ("Frechet distance", 2),
+    "classes": ("classes with >= 5%", 0),
+}
 BEGIN, END = "<!-- results.merge: begin -->", "<!-- results.merge: end -->"
 DOC = pathlib.Path("docs") / "results.md"
 # lyeoni/pytorch-mnist-GAN pytorch-mnist-GAN.ipynb, the notebook's printed per-epoch means of
@@ -68,7 +77,9 @@ def markdown(row):
     if "flags" in row["commands"]:
         how = f"`{row['model']}` with {row['commands']['flags']}"
     else:
-        how = " and ".join(f"`{c}`" for c in row["commands"].values())
+        commands = dict(row["commands"])
+        first = f"`{commands.pop('initial')}`, then " if "initial" in commands else ""
+        how = first + " and ".join(f"`{c}`" for c in commands.values())
     dates = row["dates"]
     when = (
         "not finished yet"
@@ -98,6 +109,8 @@ def markdown(row):
         lines += ring_markdown(row)
     if "quality" in row:
         lines += mnist_markdown(row)
+    if "paired" in row:
+        lines += paired_markdown(row)
     if "lyeoni-losses" in row["extras"]:
         lines += lyeoni_markdown(row)
     if "cost-lines" in row["extras"]:
@@ -196,6 +209,62 @@ def mnist_markdown(row):
             + ", ".join(f"[{LABELS[r['framework']]} seed {r['seed']}]({r['grid']})" for r in grids)
             + ".",
         ]
+    return lines + [""]
+
+
+def _number(value, digits, sign=False):
+    """`value` with `digits` decimals (and its sign when `sign` and it is not zero), or -."""
+    if value is None:
+        return "-"
+    text = f"{value:.{digits}f}"
+    return "+" + text if sign and not text.startswith("-") and float(text) != 0 else text
+
+
+def paired_markdown(row):
+    """Per seed, each figure of both runs and their difference; per figure, the mean absolute
+    difference beside each framework's sample deviation across the same seeds."""
+    paired = row["paired"]
+    names = paired["figures"]
+    lines = [
+        "Framework against seed: each seed's two runs start from the same initial weights (the "
+        "TF1 reference's own draws at that seed, through the port's cross-check name map), so "
+        "what separates them is only arithmetic and random streams.",
+        "",
+        "| seed | "
+        + " | ".join(f"{PAIRED[n][0]}: reference / port / port - reference" for n in names)
+        + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for entry in paired["seeds"]:
+        cells = []
+        for name in names:
+            digits = PAIRED[name][1]
+            values = [
+                _number(entry[f][name], digits) if entry[f] else f"- ({entry[f + '_state']})"
+                for f in ("tf1", "pytorch")
+            ]
+            difference = entry.get("difference", {}).get(name)
+            cells.append(" / ".join(values + [_number(difference, digits, sign=True)]))
+        lines.append(f"| {entry['seed']} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| figure | seeds paired | mean difference (port - reference) | mean absolute "
+        "difference | TF1 reference: sample deviation across seeds | PyTorch port: sample "
+        "deviation across seeds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        s, digits = paired["summary"][name], max(PAIRED[name][1], 1)
+        lines.append(
+            f"| {PAIRED[name][0]} | {s['pairs']} | "
+            f"{_number(s['mean_difference'], digits, sign=True)} | "
+            f"{_number(s['mean_absolute_difference'], digits)} | "
+            f"{_number(s['deviation']['tf1'], digits)} | "
+            f"{_number(s['deviation']['pytorch'], digits)} |"
+        )
+    if paired["unpaired"]:
+        rows = " and ".join(f"`{name}`" for name in paired["unpaired"])
+        lines += ["", f"Unpaired rows of this model, each framework from its own draws: {rows}."]
     return lines + [""]
 
 

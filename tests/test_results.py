@@ -5,7 +5,9 @@ makes every run stop on an infinite loss at its first step; a 3-step vanilla MNI
 planned, run (the stopping row through `python -m results run`, the others in this process
 from the plan's own commands) and merged. The MNIST runs are scored by a fixed, untrained
 classifier, as the real one takes minutes to train: the figures are then meaningless, but
-every run, row, picture and file must be there.
+every run, row, picture and file must be there. A paired ring row (both frameworks from the
+reference's initial weights at each seed) is planned, run from its printed lines and merged on
+its own.
 """
 
 import dataclasses
@@ -68,10 +70,16 @@ PAIRED = {
 
 
 def train(line):
-    """Run one printed training command in this process (python -m MODULE ARGS...)."""
+    """Run one printed command in this process (python -m MODULE ARGS...): a training command
+    or python -m convert initial."""
     words = shlex.split(line)
     assert words[:2] == ["python", "-m"], line
-    importlib.import_module(words[2]).main(words[3:])
+    if words[2] == "convert":
+        from convert import checkpoint
+
+        checkpoint.main(words[3:])
+    else:
+        importlib.import_module(words[2]).main(words[3:])
 
 
 @pytest.fixture(scope="module")
@@ -449,3 +457,79 @@ def test_run_starts_a_seed_s_runs_only_once_its_initial_weights_are_written(tmp_
         "ring-paired tf1 seed 2: not started, as its initial weights were not written" in line
         for line in said
     )
+
+
+@pytest.fixture(scope="module")
+def paired_study(tmp_path_factory):
+    """The paired ring row, planned and run from its printed lines."""
+    folder = tmp_path_factory.mktemp("paired")
+    table, root = folder / "table.json", folder / "runs"
+    table.write_text(json.dumps([PAIRED]))
+    lines, _, _ = plan_lines(table, root)
+    for line in lines:
+        train(line)
+    return table, root
+
+
+def test_a_paired_merge_sets_each_seed_s_difference_beside_the_seed_spread(
+    paired_study, tmp_path, capsys
+):
+    table, root = paired_study
+    first = np.load(root / "ring-paired" / "init" / "seed-1.npz")
+    assert sorted(first.files) and not np.array_equal(
+        first[first.files[0]], np.load(root / "ring-paired" / "init" / "seed-2.npz")[first.files[0]]
+    )
+    results("merge", root, "--table", table, "--out", tmp_path / "out")
+    text = capsys.readouterr().out
+    paired = json.loads((tmp_path / "out" / "results.json").read_text())["rows"][0]["paired"]
+    assert paired["figures"] == ["modes_covered", "high_quality_fraction"]
+    assert [entry["seed"] for entry in paired["seeds"]] == [1, 2]
+    for entry in paired["seeds"]:
+        assert entry["difference"] == {
+            f: entry["pytorch"][f] - entry["tf1"][f] for f in paired["figures"]
+        }
+    assert paired["summary"]["modes_covered"]["pairs"] == 2
+    assert set(paired["summary"]["high_quality_fraction"]["deviation"]) == {"tf1", "pytorch"}
+    assert (
+        "`python -m convert initial ring_gan --seed S INIT.npz`, then `python -m "
+        "tf1_reference.ring_gan --num-epochs 20 --disp-freq 20 --seed S --init-weights INIT.npz`"
+    ) in text
+    assert (
+        "| seed | modes covered: reference / port / port - reference | high-quality fraction: "
+        "reference / port / port - reference |"
+    ) in text
+    assert (
+        "| figure | seeds paired | mean difference (port - reference) | mean absolute "
+        "difference | TF1 reference: sample deviation across seeds | PyTorch port: sample "
+        "deviation across seeds |"
+    ) in text
+    assert "| modes covered | 2 |" in text
+
+
+@pytest.mark.parametrize(
+    "init, fragment",
+    [
+        (None, "records no init_weights, so it did not start from ring-paired/init/seed-2.npz"),
+        ("elsewhere/ring-paired/init/seed-1.npz", "it started from elsewhere/ring-paired/init"),
+    ],
+)
+def test_a_paired_merge_refuses_a_run_not_started_from_its_seed_s_file(
+    paired_study, tmp_path, init, fragment
+):
+    table, root = paired_study
+    saved = root / "ring-paired" / "pytorch" / "seed-2" / "hparams.json"
+    kept = saved.read_text()
+    saved.write_text(json.dumps({**json.loads(kept), "init_weights": init}))
+    try:
+        with pytest.raises(cli.UserError, match=fragment) as refused:
+            results("merge", root, "--table", table, "--out", tmp_path / "out")
+    finally:
+        saved.write_text(kept)
+    assert str(refused.value).startswith(
+        f"{saved.parent} does not belong in paired row ring-paired:"
+    )
+    assert not (tmp_path / "out").exists()
+    unpaired = tmp_path / "unpaired.json"  # The same runs in a row that is not paired.
+    unpaired.write_text(json.dumps([{**PAIRED, "paired": False}]))
+    with pytest.raises(cli.UserError, match="but row ring-paired is not paired"):
+        results("merge", root, "--table", unpaired, "--out", tmp_path / "out")
