@@ -54,6 +54,14 @@ ROWS = (
         note="the same under an AVX2-only CPU's kernel paths",
     ),
     Row(
+        "ring_gan-10000-paired",
+        "ring_gan",
+        (6789, 1, 2, 3),
+        ("--num-epochs", "10000"),
+        paired=True,
+        note="each seed's two runs from the same initial weights: framework against seed",
+    ),
+    Row(
         "ring_gan-100000",
         "ring_gan",
         (6789,),
@@ -74,6 +82,14 @@ ROWS = (
         (0, 1, 2),
         ("--iterations", "20000", "--loss", "sce"),
         note="the repository's loss on logits",
+    ),
+    Row(
+        "mnist_vanilla_gan-20000-sce-paired",
+        "mnist_vanilla_gan",
+        (0, 1, 2),
+        ("--iterations", "20000", "--loss", "sce"),
+        paired=True,
+        note="each seed's two runs from the same initial weights: framework against seed",
     ),
     Row(
         "mnist_dcgan-2-as-written",

@@ -128,7 +128,9 @@ def study(tmp_path_factory):
 def test_the_archive_table_prints_the_issue_s_commands_and_each_parses(tmp_path, capsys):
     results("plan", "--root", tmp_path / "r")
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 2 * sum(len(row.seeds) for row in rows.ROWS if not row.optional)
+    planned = [row for row in rows.ROWS if not row.optional]
+    # Two runs per seed, and before them a paired row's initial weights.
+    assert len(lines) == sum((2 + row.paired) * len(row.seeds) for row in planned)
     assert (
         f"python -m tf1_reference.ring_gan --num-epochs 10000 --seed 6789 --out "
         f"{tmp_path}/r/ring_gan-10000/tf1/seed-6789"
@@ -141,6 +143,15 @@ def test_the_archive_table_prints_the_issue_s_commands_and_each_parses(tmp_path,
         f"python -m ports.mnist_dcgan train --epochs 2 --real-scale tanh --seed 2 --out "
         f"{tmp_path}/r/mnist_dcgan-2-tanh/pytorch/seed-2"
     ) in lines
+    paired = f"{tmp_path}/r/mnist_vanilla_gan-20000-sce-paired"
+    start = lines.index(
+        f"python -m convert initial mnist_vanilla_gan --seed 1 {paired}/init/seed-1.npz"
+    )
+    assert lines[start + 1 : start + 3] == [
+        f"python -m {package}.mnist_vanilla_gan --iterations 20000 --loss sce --seed 1 "
+        f"--init-weights {paired}/init/seed-1.npz --out {paired}/{framework}/seed-1"
+        for package, framework in (("tf1_reference", "tf1"), ("ports", "pytorch"))
+    ]
     assert not any("mnist_mlp_gan-10/" in line for line in lines)  # Optional: only when named.
     results("plan", "mnist_mlp_gan-lyeoni", "mnist_mlp_gan-10", "--root", "r")
     named = capsys.readouterr().out.splitlines()
@@ -152,7 +163,16 @@ def test_the_archive_table_prints_the_issue_s_commands_and_each_parses(tmp_path,
     for line in lines + named:  # Every flag is one the model's own command line takes.
         words = shlex.split(line)
         words = words[words.index("--") + 1 :] if "harness.cpu" in line else words
-        model_parser(words[2]).parse_args(words[3:])
+        if words[2] == "convert":
+            convert_parser().parse_args(words[3:])
+        else:
+            model_parser(words[2]).parse_args(words[3:])
+
+
+def convert_parser():
+    from convert import checkpoint
+
+    return checkpoint.parser()
 
 
 def model_parser(name):
@@ -533,3 +553,39 @@ def test_a_paired_merge_refuses_a_run_not_started_from_its_seed_s_file(
     unpaired.write_text(json.dumps([{**PAIRED, "paired": False}]))
     with pytest.raises(cli.UserError, match="but row ring-paired is not paired"):
         results("merge", root, "--table", unpaired, "--out", tmp_path / "out")
+
+
+def test_the_paired_mnist_table_compares_the_three_scores():
+    """MNIST scores per seed (one port run stopped), and the pointer to the unpaired row."""
+
+    def record(framework, seed, score, state="done"):
+        quality = {"inception_score": score, "frechet_distance": 10 * score, "classes": 9}
+        return {"framework": framework, "seed": seed, "state": state, "quality": quality}
+
+    records = [
+        record("tf1", 0, 2.0),
+        record("pytorch", 0, 2.5),
+        record("tf1", 1, 3.0),
+        record("pytorch", 1, 2.0),
+        record("tf1", 2, 4.0),
+        {"framework": "pytorch", "seed": 2, "state": "stopped"},
+    ]
+    spec = next(r for r in rows.ROWS if r.name == "mnist_vanilla_gan-20000-sce-paired")
+    assert merge.unpaired_rows(spec, rows.ROWS) == ["mnist_vanilla_gan-20000-sce"]
+    paired = merge.paired_summary(
+        "mnist_vanilla_gan", records, [0, 1, 2], merge.unpaired_rows(spec, rows.ROWS)
+    )
+    summary = paired["summary"]["inception_score"]
+    assert summary["pairs"] == 2 and summary["mean_difference"] == pytest.approx(-0.25)
+    assert summary["mean_absolute_difference"] == pytest.approx(0.75)
+    assert summary["deviation"]["tf1"] == pytest.approx(np.std([2.0, 3.0], ddof=1))
+    table = "\n".join(page.paired_markdown({"paired": paired}))
+    assert (
+        "| seed | Inception Score: reference / port / port - reference | Frechet distance: "
+        "reference / port / port - reference | classes with >= 5%: reference / port / port - "
+        "reference |"
+    ) in table
+    assert "| 0 | 2.00 / 2.50 / +0.50 | 20.00 / 25.00 / +5.00 | 9 / 9 / 0 |" in table
+    assert "| 2 | 4.00 / - (stopped) / - |" in table
+    assert "| Inception Score | 2 | -0.25 | 0.75 | 0.71 | 0.35 |" in table
+    assert "own draws: `mnist_vanilla_gan-20000-sce`." in table
