@@ -29,6 +29,12 @@ Deviations: (from the TF1 reference, which lists the seed's own fixes)
   phase continues, as the reference's `gan.ckpt.streams.json`), written then renamed.
 - The printed `cost` is computed as the reference computes it (`cost_of`), so the same losses
   print the same digits in both frameworks.
+- D's `tf.maximum(x * 0.2, x)` is `F.leaky_relu(x, negative_slope=0.2)`: the same values and
+  gradients bit for bit where 0.2x != x, and at x = 0 TF's gradient, 0.2 (TF's Maximum gives a
+  tie to its first argument; `torch.maximum`, which the port used before, splits it, 0.6). The
+  models start with zero biases, so in a run's first step about half of conv1's outputs (black
+  patches) are exact ties: there D's first bias now gets TF's gradient, and a run from a given
+  seed differs from the earlier port's from step 1 on (tests/test_mnist_dcgan.py).
 - Speed, no number changed: Adam is `foreach=True` (multi-tensor kernels) and D's
   parameters are frozen in the G step (TF's G step computes no gradient for D's weights).
   `--fused-adam` swaps in `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step
@@ -65,6 +71,11 @@ CHECKPOINT = pathlib.Path("models") / "gan.pt"
 # tf.nn.leaky_relu's alpha is a float32 op attribute, so even a float64 graph multiplies by
 # float32(0.2) = 0.20000000298...; D's max(0.2x, x) uses 0.2 in the graph's own dtype.
 LEAKY_SLOPE = float(np.float32(0.2))
+# D's `tf.maximum(x * 0.2, x)` in the graph's own dtype, as `F.leaky_relu(x, 0.2)`: the same
+# values and gradients bit for bit wherever 0.2x != x, and at x = 0 (or +-inf) the gradient TF's
+# Maximum gives, 0.2 (its ties go to the first argument, 0.2x), where `torch.maximum` splits a
+# tie in half (0.6). Its backward is one pass, not a chain of masks (tests/test_mnist_dcgan.py).
+D_SLOPE = 0.2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,7 +147,7 @@ class Discriminator(nn.Module):
         """Returns (sigmoid(logits), logits), as the seed's discriminator."""
         # TF 'SAME', k 5, stride 2, even size: 3 padding rows, 1 before and 2 after.
         conv1 = self.conv2d(nn.functional.pad(inputs, (1, 2, 1, 2)))
-        lrelu1 = torch.maximum(conv1 * 0.2, conv1)
+        lrelu1 = nn.functional.leaky_relu(conv1, negative_slope=D_SLOPE)
         conv2 = self.conv2d_1(nn.functional.pad(lrelu1, (1, 2, 1, 2)))
         bn = self.batch_normalization
         # Always batch statistics, as the seed's training=True, even after .eval().
@@ -150,7 +161,7 @@ class Discriminator(nn.Module):
             momentum=bn.momentum,
             eps=bn.eps,
         )
-        lrelu2 = torch.maximum(norm2 * 0.2, norm2)
+        lrelu2 = nn.functional.leaky_relu(norm2, negative_slope=D_SLOPE)
         flat = lrelu2.flatten(1)  # (c, h, w) order; NAME_MAP permutes dense's rows to match.
         logits = self.dense(flat)
         prob = torch.sigmoid(logits)
