@@ -54,6 +54,14 @@ def parser(model, hparams, doc, default_seed=None):
         "it rounds differently from the default Adam (about 1 ulp per step), so the run's "
         "numbers leave the default run's in their last digits (default: off)",
     )
+    result.add_argument(
+        "--fast",
+        action="store_true",
+        help="opt-in speed that changes rounding or random streams, never the model or its "
+        "distributions: fused Adam (as --fused-adam) and the model's own fast paths (its "
+        "module docstring lists them); recorded in hparams.json, and a --fast run resumes only "
+        "with --fast, a default run only without it (default: off)",
+    )
     has_on_nan = "on_nan" in hparams.__dataclass_fields__
     checkpoints.add_arguments(result, on_nan=not has_on_nan)
     return result
@@ -114,7 +122,9 @@ def start(args, hparams, model, parser=None, **extra):
                 "--fused-adam; resume it without the flag."
             )
         args.fused_adam = saved.get("fused_adam", False)  # The checkpoint's Adam state too.
+        check_fast_resume(args, saved)
     fused_adam = bool(getattr(args, "fused_adam", False))
+    fast = bool(getattr(args, "fast", False))
     hp = cli.hparams_from_args(hparams, args)
     device = device_of(args.device)
     seed = cli.resolve_seed(args.seed)
@@ -131,17 +141,36 @@ def start(args, hparams, model, parser=None, **extra):
             model=model,
             threads=threads,
             fused_adam=fused_adam,
+            **({"fast": True} if fast else {}),  # A default run's hparams.json is as before.
             **extra,
         )
     print(
         f"{model} (pytorch): {hp}, seed={seed}, device={device}, {threads} CPU threads, "
         + ("fused Adam, " if fused_adam else "")
+        + ("--fast, " if fast else "")
         + f"run folder {out.path}"
         + (f", resumed after step {resumed['step']}" if resumed else ""),
         file=sys.stderr,
     )
     run_hooks = checkpoints.hooks_of(args, hp, out, resumed, model, "ports")
     return hp, seed, device, out, run_hooks
+
+
+def check_fast_resume(args, saved):
+    """--resume keeps a run's mode: a --fast run resumes only with --fast, a default run only
+    without it (one computes the other's numbers with other rounding and random streams)."""
+    fast, was_fast = bool(getattr(args, "fast", False)), bool(saved.get("fast", False))
+    if fast and not was_fast:
+        raise cli.UserError(
+            f"--resume {args.resume} --fast: that run was made in the default mode, whose numbers "
+            "--fast would continue with other rounding and random streams; resume it without "
+            "--fast."
+        )
+    if was_fast and not fast:
+        raise cli.UserError(
+            f"--resume {args.resume}: that run was made with --fast, and a default resume would "
+            "continue it with other rounding and random streams; resume it with --fast."
+        )
 
 
 def load(run_dir, model):
@@ -247,4 +276,13 @@ def main(argv, model, hparams, doc, train, default_seed=None, data_dir=False):
     hp, seed, device, out, run_hooks = start(args, hparams, model, result)
     extra = {"data_dir": args.data_dir} if data_dir else {}
     with out, contextlib.closing(run_hooks):
-        return train(hp, out, seed, device, hooks=run_hooks, fused_adam=args.fused_adam, **extra)
+        return train(
+            hp,
+            out,
+            seed,
+            device,
+            hooks=run_hooks,
+            fused_adam=args.fused_adam,
+            fast=args.fast,
+            **extra,
+        )

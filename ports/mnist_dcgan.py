@@ -39,6 +39,9 @@ Deviations: (from the TF1 reference, which lists the seed's own fixes)
   parameters are frozen in the G step (TF's G step computes no gradient for D's weights).
   `--fused-adam` swaps in `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step
   off the default's rounding.
+- `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
+  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`. It changes rounding, not the model or
+  its distributions; docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -380,6 +383,7 @@ def train(
     phase="train",
     restore=None,
     max_steps=None,
+    fast=False,
 ):
     """One of the seed's three sessions, as the reference's `train`; `fused_adam`:
     torch.optim.Adam(fused=True)."""
@@ -391,8 +395,8 @@ def train(
     G, D = Generator(hp.noise_dim).to(device), Discriminator().to(device)
     initialize([G, D])
     # foreach: multi-tensor Adam, the same arithmetic bit for bit, fewer kernel calls.
-    opt_D = command.adam(D.parameters(), fused_adam, lr=hp.learning_rate, foreach=True)
-    opt_G = command.adam(G.parameters(), fused_adam, lr=hp.learning_rate, foreach=True)
+    opt_D = command.adam(D.parameters(), fused_adam or fast, lr=hp.learning_rate, foreach=True)
+    opt_G = command.adam(G.parameters(), fused_adam or fast, lr=hp.learning_rate, foreach=True)
     sample_noise = np.random.uniform(-1.0, 1.0, size=[16, hp.noise_dim]).astype(np.float32)
     objects = {"generator": G, "discriminator": D, "optimizer_D": opt_D, "optimizer_G": opt_G}
     if restore:  # The seed's sessions share one process: continue the previous phase's streams.
@@ -430,6 +434,7 @@ def main(argv=None):
             args.phase,
             restore,
             args.max_steps,
+            args.fast,
         )
 
 

@@ -26,6 +26,9 @@ Deviations: (from the TF1 reference; the reference lists its own from the origin
 - Speed: D's parameters are frozen in the G step, so D's weight gradients, which
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
+- `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
+  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`. It changes rounding, not the model or
+  its distributions; docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -171,7 +174,7 @@ def generate_from(G, zs, batch_size, device):
     return g
 
 
-def train(hp, out, seed=SEED, device="cpu", hooks=None, fused_adam=False):
+def train(hp, out, seed=SEED, device="cpu", hooks=None, fused_adam=False, fast=False):
     """The reference's loop (GAN.fit); returns the last coverage record.
 
     `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
@@ -184,7 +187,7 @@ def train(hp, out, seed=SEED, device="cpu", hooks=None, fused_adam=False):
     G = Generator(hp.num_z, hp.hidden_size).to(device)
     D = Discriminator(hp.hidden_size).to(device)
     initialize([G, D])
-    opt_D, opt_G = make_optimizers(G, D, hp, fused_adam)
+    opt_D, opt_G = make_optimizers(G, D, hp, fused_adam or fast)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
 
     def generate(num_samples):  # GAN.generate: zs from NumPy's global generator.
