@@ -4,8 +4,9 @@ Source:
     The models' `train` functions (tf1_reference/<model>.py, ports/<model>.py): bench runs the
     loop a user runs, not a copy of it. Each side trains in a thread of its own with hooks
     (harness/hooks.py) that time every step and hand the CPU to the next side after each block
-    of steps, so the sides take turns (reference, port, port with --fused-adam, reference...)
-    and never compute at the same time; a drift of the machine's speed falls on all alike.
+    of steps, so the sides take turns (reference, port, port with --fused-adam, port with
+    --fast, reference...) and never compute at the same time; a drift of the machine's speed
+    falls on all alike.
 
 Run:
     Imported by `python -m bench`; `python -m bench --help`.
@@ -114,14 +115,20 @@ class TimedHooks(hooks.Hooks):
 
 @dataclasses.dataclass
 class Side:
-    """One side of a timing: a framework's `train`, with the port's --fused-adam or not."""
+    """One side of a timing: a framework's `train`, with the port's --fused-adam or --fast."""
 
-    name: str  # "reference", "port" or "port_fused".
+    name: str  # "reference", "port", "port_fused" or "port_fast".
     framework: str  # "tf1" or "pytorch".
     fused_adam: bool = False
+    fast: bool = False
 
 
-SIDES = (Side("reference", "tf1"), Side("port", "pytorch"), Side("port_fused", "pytorch", True))
+SIDES = (
+    Side("reference", "tf1"),
+    Side("port", "pytorch"),
+    Side("port_fused", "pytorch", fused_adam=True),
+    Side("port_fast", "pytorch", fast=True),
+)
 
 
 def full_run_steps(model):
@@ -146,7 +153,16 @@ def _train(model, side, seed, data_dir, run_hooks, folder, tf_config):
             config = tf_config(_original_config(module))
             module.train(hp, out, seed, config=config, hooks=run_hooks, **extra)
         else:
-            module.train(hp, out, seed, "cpu", hooks=run_hooks, fused_adam=side.fused_adam, **extra)
+            module.train(
+                hp,
+                out,
+                seed,
+                "cpu",
+                hooks=run_hooks,
+                fused_adam=side.fused_adam,
+                fast=side.fast,
+                **extra,
+            )
 
 
 def time_model(

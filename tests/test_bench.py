@@ -46,17 +46,23 @@ def test_json_schema_of_a_tiny_run_with_the_load_check_bypassed(tmp_path, monkey
     assert record["load_check"].startswith("bypassed")
     assert record["background_load_before"] == 0.75
     assert record["background_load"] >= 0.0
-    for key in ("reference_ms", "port_ms", "floor_ms", "port_fused_ms"):
+    for key in ("reference_ms", "port_ms", "floor_ms", "port_fused_ms", "port_fast_ms"):
         assert isinstance(record[key], float) and record[key] > 0, key
     assert record["ratio"] == pytest.approx(record["port_ms"] / record["reference_ms"])
     assert record["ratio_fused"] == pytest.approx(record["port_fused_ms"] / record["reference_ms"])
+    assert record["ratio_fast"] == pytest.approx(record["port_fast_ms"] / record["reference_ms"])
     gflops = record["matmul_gflops"]["best"]
     assert gflops == max(record["matmul_gflops"]["torch_mm"], record["matmul_gflops"]["tf_matmul"])
     assert record["floor_ms"] == pytest.approx(flops.iteration_flops("gaussian_gan") / gflops / 1e6)
     assert record["repeats"] == len(record["blocks_ms"]["port"]) == 1
     assert record["torch_threads"] == 1  # ports/command.py THREADS: the toy runs on one thread.
-    for key in ("cpu", "logical_cores", "tensorflow", "torch", "load_method"):
+    for key in ("cpu", "flags", "logical_cores", "tensorflow", "torch", "load_method"):
         assert key in record["machine"], key
+    # The kernel paths that ran, from MKL's and oneDNN's own verbose logs.
+    paths = record["machine"]["kernel_paths"]
+    assert paths["torch"]["onednn_isa"] and paths["torch"]["onednn_convolution"]
+    assert "onednn_isa" in paths["tensorflow"] or paths["tensorflow"]["onednn"].startswith("off")
+    assert record["machine"]["torch_parallel"][0].startswith("ATen/Parallel")
     table = readme_table.markdown(written)  # The README's table, from this JSON.
     assert table.startswith(f"Measured {record['measured_at']} on ") and "bypassed" in table
     assert "| `gaussian_gan` | " in table and f"| {record['ratio']:.2f} |" in table
@@ -223,7 +229,7 @@ def test_each_side_times_its_own_loop_in_turns(tmp_path):
     """bench times the models' own `train` through hooks: every side gets its blocks, and the
     sides never run at once (each block's steps are timed while the others wait)."""
     blocks, steps = models.time_model("gaussian_gan", repeats=2, warmup=2, block_steps=5)
-    assert set(blocks) == {"reference", "port", "port_fused"}
+    assert set(blocks) == {"reference", "port", "port_fused", "port_fast"}
     assert all(len(values) == 2 and min(values) > 0 for values in blocks.values())
     assert set(steps.values()) == {5}
     assert models.full_run_steps("gaussian_gan") == 2500
