@@ -65,11 +65,22 @@ class Baton:
 class TimedHooks(hooks.Hooks):
     """Hooks that time steps in blocks and pass the turn after each block (no checkpoints)."""
 
-    def __init__(self, name, baton, ready, warmup, repeats, block_steps=None, block_seconds=0.25):
+    def __init__(
+        self,
+        name,
+        baton,
+        ready,
+        warmup,
+        repeats,
+        block_steps=None,
+        block_seconds=0.25,
+        max_block_steps=MAX_BLOCK_STEPS,
+    ):
         super().__init__(on_nan="continue", progress=False)
         self.name, self.baton, self.ready = name, baton, ready
         self.warmup, self.repeats = warmup, repeats
         self.block_steps, self.block_seconds = block_steps, block_seconds
+        self.max_block_steps = max_block_steps
         self.blocks = []  # (wall seconds, steps) of each timed block.
         self._last, self._block, self._skip, self._warm = None, [0.0, 0], False, None
 
@@ -98,7 +109,7 @@ class TimedHooks(hooks.Hooks):
         if self.done == self.warmup and self.block_steps is None:
             per_step = (self._warm or self.block_seconds) / max(1, self.warmup)
             self.block_steps = int(
-                min(MAX_BLOCK_STEPS, max(1, round(self.block_seconds / per_step)))
+                min(self.max_block_steps, max(1, round(self.block_seconds / per_step)))
             )
         if self._block[1] and self._block[1] >= (self.block_steps or 1):
             self.blocks.append(tuple(self._block))
@@ -135,6 +146,15 @@ def full_run_steps(model):
     """Steps (one D and one G step) of the original's default run."""
     spec = registry.MODELS[model]
     return spec.epochs * spec.steps_per_epoch if spec.unit == "epochs" else spec.epochs
+
+
+def block_steps_limit(model, warmup, repeats):
+    """The most steps a block may hold so that `repeats` blocks fit in the default run after
+    the warm-up, each epoch's first (untimed) step left out: a fast CPU would otherwise ask a
+    2,500-step toy run for more steps than it has."""
+    spec = registry.MODELS[model]
+    epochs = spec.epochs if spec.unit == "epochs" else 0
+    return max(1, min(MAX_BLOCK_STEPS, (full_run_steps(model) - warmup - epochs) // repeats - 1))
 
 
 def _original_config(module):
@@ -189,7 +209,14 @@ def time_model(
         for side in sides:
             ready = threading.Event()
             timers[side.name] = TimedHooks(
-                side.name, baton, ready, warmup, repeats, block_steps, block_seconds
+                side.name,
+                baton,
+                ready,
+                warmup,
+                repeats,
+                block_steps,
+                block_seconds,
+                block_steps_limit(model, warmup, repeats),
             )
 
             def target(side=side):

@@ -235,6 +235,9 @@ def test_each_side_times_its_own_loop_in_turns(tmp_path):
     assert models.full_run_steps("gaussian_gan") == 2500
     assert models.full_run_steps("mnist_vanilla_gan") == 1_000_000
     assert models.full_run_steps("mnist_dcgan") == 20 * 859
+    # Five blocks fit in the toy's 2,500 steps (10 epochs) whatever the CPU's speed.
+    assert models.block_steps_limit("gaussian_gan", 3, 5) == (2500 - 3 - 10) // 5 - 1
+    assert models.block_steps_limit("mnist_vanilla_gan", 3, 5) == models.MAX_BLOCK_STEPS
 
 
 def test_baton_hands_turns_round_and_skips_finished_sides():
