@@ -41,9 +41,10 @@ Deviations:
   Adam on a CPU updates one tensor at a time, in the same arithmetic). `--fused-adam`
   (opt-in) swaps in `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off.
 - `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
-  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`, and D's nine dropout masks of a step
-  drawn in one call of NumPy's PCG64 generator seeded with --seed (`FastMasks`, kept in the
-  checkpoints) instead of nine `bernoulli_` calls on torch's: the same Bernoulli(0.7) law,
+  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`; on a CPU every linear layer's three
+  products through oneDNN instead of MKL (ports/onednn.py); and D's nine dropout masks of a
+  step drawn in one call of NumPy's PCG64 generator seeded with --seed (`FastMasks`, kept in
+  the checkpoints) instead of nine `bernoulli_` calls on torch's: the same Bernoulli(0.7) law,
   another stream, so torch's generator then draws only z and the shuffles. It changes rounding
   and random streams, not the model or its distributions; docs/speed.md has its speed and its
   sample quality beside the default's.
@@ -72,7 +73,7 @@ from torch.nn import functional as F
 from figures import image_grid
 from harness import checkpoints
 from inputs import mnist
-from ports import command, frozen, mnist_data
+from ports import command, frozen, mnist_data, onednn
 
 MODEL = "mnist_mlp_gan"
 
@@ -244,6 +245,8 @@ def train(hp, out, seed, device, data_dir=None, hooks=None, fused_adam=False, fa
     D_optimizer = command.adam(D.parameters(), fused_adam or fast, lr=hp.lr, foreach=True)
     widths = [fc.out_features for fc in (D.fc1, D.fc2, D.fc3)]
     masks = FastMasks(seed, hp.bs, widths, hp.dropout) if fast else None
+    if fast and torch.device(device).type == "cpu":
+        onednn.use_onednn(G, D)  # oneDNN's GEMMs in place of MKL's (ports/onednn.py).
     # The grid's z, the same every epoch, from a generator of its own: drawn from torch's
     # global one, they would move every later z, dropout mask and shuffle.
     test_z = torch.randn(hp.samples, hp.z_dim, generator=torch.Generator().manual_seed(seed))

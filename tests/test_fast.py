@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from harness import checkpoints, cli, registry
-from ports import command, gaussian_gan
+from ports import command, gaussian_gan, onednn
 from ports import mnist_mlp_gan as mlp
 
 
@@ -66,3 +66,26 @@ def test_fast_masks_state_round_trips_through_a_checkpoint(tmp_path):
     masks.set_state(torch.load(tmp_path / "state.pt", weights_only=True)["tracked"][0])
     again = masks.draw("cpu")
     assert all(torch.equal(a, b) for call in expected for a, b in zip(expected[call], again[call]))
+
+
+@pytest.mark.skipif(not onednn.available(), reason="this PyTorch build has no oneDNN")
+def test_onednn_linear_is_f_linear_to_rounding_and_keeps_the_layers_parameters():
+    torch.manual_seed(0)
+    ours, theirs = torch.nn.Linear(784, 1024), torch.nn.Linear(784, 1024)
+    theirs.load_state_dict(ours.state_dict())
+    onednn.use_onednn(ours)
+    assert list(ours.state_dict()) == ["weight", "bias"]  # Checkpoints are unchanged.
+    x = torch.randn(128, 784)
+    x_ours, x_theirs = x.clone().requires_grad_(), x.clone().requires_grad_()
+    upstream = torch.randn(128, 1024)
+    out_ours, out_theirs = ours(x_ours), theirs(x_theirs)
+    out_ours.backward(upstream)
+    out_theirs.backward(upstream)
+    pairs = [
+        (out_ours, out_theirs),
+        (x_ours.grad, x_theirs.grad),
+        (ours.weight.grad, theirs.weight.grad),
+        (ours.bias.grad, theirs.bias.grad),
+    ]
+    for a, b in pairs:  # float32 sums of 128-1024 terms: rounding only.
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-4 * b.abs().max().item())
