@@ -19,6 +19,7 @@ import sys
 import torch
 
 from harness import board, checkpoints, cli, hooks, run_folder
+from ports import flat_adam
 
 CHECKPOINT = "model.pt"  # <run>/checkpoints/model.pt
 Hooks = hooks.Hooks  # A bare run's hooks: the NaN stop only (harness/hooks.py).
@@ -86,8 +87,14 @@ def set_threads(model, threads=None):
 def adam(params, fused_adam=False, **options):
     """The port's `torch.optim.Adam(params, **options)`; with --fused-adam, fused=True in place
     of any foreach choice (one pass over each weight instead of about ten; it rounds
-    differently, so it is off by default)."""
-    return torch.optim.Adam(params, **(fused(options) if fused_adam else options))
+    differently, so it is off by default). Without a foreach choice, torch's default Adam is
+    `FlatAdam`: its arithmetic bit for bit over one flat buffer, for the small models whose
+    steps are per-call overhead (ports/flat_adam.py)."""
+    if fused_adam:
+        return torch.optim.Adam(params, **fused(options))
+    if "foreach" not in options:
+        return flat_adam.FlatAdam(params, **options)
+    return torch.optim.Adam(params, **options)
 
 
 def fused(options):

@@ -331,3 +331,65 @@ def test_freezing_d_in_the_g_step_changes_no_number_and_skips_ds_gradients(model
     # Frozen: D's .grad still holds its own step's gradients; unfrozen, the G step added to them.
     assert any(not torch.equal(a, b) for a, b in zip(frozen_grads, unfrozen_grads))
     assert all(p.requires_grad for p in D.parameters())  # D is trainable again after the step.
+
+
+def _flat_adam_run(optimizer_class, shapes, lr, betas, steps, seed=0, resume_with=None):
+    """`steps` Adam steps on parameters of `shapes` with gradients of many magnitudes; with
+    `resume_with`, the optimizer's state_dict goes through torch.save into a fresh optimizer of
+    that class half-way, as a resumed run's does."""
+    import io
+
+    torch.manual_seed(seed)
+    params = [torch.nn.Parameter(torch.randn(shape)) for shape in shapes]
+    grads = [
+        [torch.randn(shape) * 10.0 ** torch.randint(-7, 1, ()).item() for shape in shapes]
+        for _ in range(13)
+    ]
+    optimizer = optimizer_class(params, lr=lr, betas=betas)
+    for step in range(steps):
+        if resume_with is not None and step == steps // 2:
+            buffer = io.BytesIO()
+            torch.save(optimizer.state_dict(), buffer)
+            buffer.seek(0)
+            optimizer = resume_with(params, lr=lr, betas=betas)
+            optimizer.load_state_dict(torch.load(buffer, weights_only=True))
+        for param, grad in zip(params, grads[step % 13]):
+            param.grad = grad.clone()
+        if step == 7:
+            params[-1].grad = None  # A step without one gradient: the per-tensor fallback.
+        optimizer.step()
+    return params, optimizer.state_dict()
+
+
+@pytest.mark.parametrize(
+    "model, lr, betas",
+    [
+        ("gaussian_gan", 0.05, (0.9, 0.999)),
+        ("gaussian_cgan", 0.05, (0.9, 0.999)),
+        ("ring_gan", 2e-4, (0.5, 0.999)),
+        ("mnist_vanilla_gan", 1e-3, (0.9, 0.999)),
+    ],
+)
+def test_flat_adam_is_bit_for_bit_torch_adam_and_shares_its_checkpoints(model, lr, betas):
+    import importlib
+
+    from ports import flat_adam
+
+    port = importlib.import_module(f"ports.{model}")
+    G, D = port.Generator(), port.Discriminator()
+    for module in (G, D):
+        shapes = [tuple(p.shape) for p in module.parameters()]
+        expected, expected_state = _flat_adam_run(torch.optim.Adam, shapes, lr, betas, 120)
+        for optimizer_class, resume_with in (
+            (flat_adam.FlatAdam, None),
+            (flat_adam.FlatAdam, flat_adam.FlatAdam),
+            (flat_adam.FlatAdam, torch.optim.Adam),  # A checkpoint read by torch's own Adam.
+            (torch.optim.Adam, flat_adam.FlatAdam),
+        ):
+            params, state = _flat_adam_run(optimizer_class, shapes, lr, betas, 120, 0, resume_with)
+            assert all(torch.equal(a, b) for a, b in zip(params, expected)), optimizer_class
+            assert state["param_groups"] == expected_state["param_groups"]
+            for index, entries in expected_state["state"].items():
+                for name, value in entries.items():
+                    ours = state["state"][index][name]
+                    assert ours.dtype == value.dtype and torch.equal(ours, value), (index, name)
