@@ -398,9 +398,16 @@ def test_dcgan_train_phase_stopped_and_resumed(module, tmp_path, capsys, monkeyp
     assert costs[0] == costs[1] and len(costs[0]) == 1
 
 
-@pytest.mark.parametrize("module", ["tf1_reference.ring_gan", "ports.ring_gan"])
+@pytest.mark.parametrize(
+    "module, extra",
+    [
+        ("tf1_reference.ring_gan", []),
+        ("ports.ring_gan", []),
+        ("ports.ring_gan", ["--fast"]),  # Its z generator is checkpointed too.
+    ],
+)
 def test_ring_gan_resumed_after_a_frame_draws_the_same_frames(
-    module, tmp_path, capsys, monkeypatch
+    module, extra, tmp_path, capsys, monkeypatch
 ):
     """Stopped at step 70, between displays: the live layer and coverage generator carry over."""
     args = [
@@ -418,6 +425,7 @@ def test_ring_gan_resumed_after_a_frame_draws_the_same_frames(
         "3",
         "--checkpoint-every",
         "0",
+        *extra,
     ]
     outputs = ("log.txt", "metrics.jsonl", "_50.png", "_100.png")
     check_in_process_resume(module, args, 70, tmp_path, capsys, monkeypatch, outputs, "g_step")
