@@ -40,8 +40,10 @@ Deviations: (from the TF1 reference, which lists the seed's own fixes)
   `--fused-adam` swaps in `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step
   off the default's rounding.
 - `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
-  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`. It changes rounding, not the model or
-  its distributions; docs/speed.md has its speed.
+  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`; on a CPU, channels-last weights (so
+  oneDNN convolves NHWC maps with its brgemm kernels) and the dense layers' products through
+  oneDNN (ports/onednn.py). It changes rounding, not the model or its distributions;
+  docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -66,7 +68,7 @@ from torch import nn
 from figures import digits
 from harness import checkpoints, cli
 from inputs import mnist
-from ports import command, frozen
+from ports import command, frozen, onednn
 
 MODEL = "mnist_dcgan"
 PHASES = ("train", "train-d", "test")  # The seed's three sessions, as in the TF1 reference.
@@ -394,6 +396,11 @@ def train(
     datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
     G, D = Generator(hp.noise_dim).to(device), Discriminator().to(device)
     initialize([G, D])
+    if fast and torch.device(device).type == "cpu":
+        # --fast: channels-last weights, so oneDNN runs every convolution on NHWC maps with
+        # its brgemm kernels, and the dense layers' products through oneDNN (ports/onednn.py).
+        G, D = (module.to(memory_format=torch.channels_last) for module in (G, D))
+        onednn.use_onednn(G, D)
     # foreach: multi-tensor Adam, the same arithmetic bit for bit, fewer kernel calls.
     opt_D = command.adam(D.parameters(), fused_adam or fast, lr=hp.learning_rate, foreach=True)
     opt_G = command.adam(G.parameters(), fused_adam or fast, lr=hp.learning_rate, foreach=True)
