@@ -79,7 +79,10 @@ def describe():
         **cpu.describe(),  # CPU model, ISA, flags, TensorFlow's oneDNN state, kernel switches.
         "label": cpu.label(torch.get_num_threads()),
         "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "torch_parallel": torch.__config__.parallel_info().splitlines()[:6],
+        "torch_parallel": torch.__config__.parallel_info().splitlines(),
+        "torch_blas": torch.__config__.show().split("BLAS_INFO=")[-1].split(",")[0],
+        "torch_mkl": torch.backends.mkl.is_available(),
+        "torch_mkldnn_enabled": torch.backends.mkldnn.enabled,
         "logical_cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "platform": platform.platform(),
@@ -93,7 +96,73 @@ def describe():
         "tf_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (TensorFlow's default)"),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset"),
         "load_method": LoadMeter.method,
+        "kernel_paths": kernel_paths(),
     }
+
+
+# Run in a child process with MKL's and oneDNN's verbose logs on: one GEMM, convolution and
+# transposed convolution in PyTorch, then a MatMul and Conv2D in a TF1 session.
+_PROBE = """
+import torch
+x = torch.randn(64, 64)
+torch.mm(x, x)
+torch.nn.functional.conv2d(torch.randn(2, 4, 8, 8), torch.randn(4, 4, 3, 3), stride=2)
+torch.nn.functional.conv_transpose2d(torch.randn(2, 4, 8, 8), torch.randn(4, 4, 3, 3), stride=2)
+print("--- tensorflow ---", flush=True)
+import tensorflow as tf
+tf1 = tf.compat.v1
+tf1.disable_eager_execution()
+a = tf1.placeholder(tf.float32, [64, 64])
+b = tf1.get_variable("b", [64, 64])
+c = tf.nn.conv2d(tf.reshape(a, [1, 64, 64, 1]), tf.ones([3, 3, 1, 4]), 1, "SAME")
+with tf1.Session() as sess:
+    sess.run(tf1.global_variables_initializer())
+    sess.run([tf.matmul(a, b), c], {a: [[1.0] * 64] * 64})
+"""
+
+
+def kernel_paths(timeout=120):
+    """Which BLAS and oneDNN code paths this environment's PyTorch and TensorFlow take, from
+    their own verbose logs in a child process (MKL_VERBOSE, ONEDNN_VERBOSE): MKL's version and
+    the processor line it names, each oneDNN's version, threading and ISA, and the kernel that
+    ran PyTorch's convolution and transposed convolution. TensorFlow's oneDNN prints only when
+    its oneDNN ops are on."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, MKL_VERBOSE="1", ONEDNN_VERBOSE="1", TF_CPP_MIN_LOG_LEVEL="3")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", _PROBE],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return {"error": f"{type(error).__name__}: {error}"}
+    paths = {"torch": {}, "tensorflow": {}}
+    side = paths["torch"]
+    for line in (result.stdout + result.stderr).splitlines():
+        if line.startswith("--- tensorflow ---"):
+            side = paths["tensorflow"]
+        elif line.startswith("MKL_VERBOSE ") and "mkl" not in paths:
+            paths["mkl"] = line[len("MKL_VERBOSE ") :].strip()
+        elif line.startswith("onednn_verbose,"):
+            fields = line.split(",")
+            if fields[2:4] == ["info", "cpu"] and ":" in fields[4]:
+                key, _, value = fields[4].partition(":")  # runtime:OpenMP, isa:...
+                side[f"onednn_{key}"] = value
+                if key == "runtime" and len(fields) > 5:
+                    side["onednn_threads"] = fields[5].partition(":")[2]
+            elif fields[2] == "info" and fields[3].startswith("oneDNN "):
+                side["onednn_version"] = fields[3][len("oneDNN ") :]
+            elif fields[2:5] == ["primitive", "exec", "cpu"] and fields[5] != "reorder":
+                # The kernel, e.g. convolution jit:avx512_core; oneDNN's GEMM API names none.
+                side.setdefault(f"onednn_{fields[5]}", fields[6] or "ran")
+    if "onednn_isa" not in paths["tensorflow"]:
+        paths["tensorflow"]["onednn"] = "off (no oneDNN primitive ran)"
+    return paths
 
 
 def _best_gflops(run, flops, repeats):

@@ -4,8 +4,9 @@ Source:
     The models' `train` functions (tf1_reference/<model>.py, ports/<model>.py): bench runs the
     loop a user runs, not a copy of it. Each side trains in a thread of its own with hooks
     (harness/hooks.py) that time every step and hand the CPU to the next side after each block
-    of steps, so the sides take turns (reference, port, port with --fused-adam, reference...)
-    and never compute at the same time; a drift of the machine's speed falls on all alike.
+    of steps, so the sides take turns (reference, port, port with --fused-adam, port with
+    --fast, reference...) and never compute at the same time; a drift of the machine's speed
+    falls on all alike.
 
 Run:
     Imported by `python -m bench`; `python -m bench --help`.
@@ -64,11 +65,22 @@ class Baton:
 class TimedHooks(hooks.Hooks):
     """Hooks that time steps in blocks and pass the turn after each block (no checkpoints)."""
 
-    def __init__(self, name, baton, ready, warmup, repeats, block_steps=None, block_seconds=0.25):
+    def __init__(
+        self,
+        name,
+        baton,
+        ready,
+        warmup,
+        repeats,
+        block_steps=None,
+        block_seconds=0.25,
+        max_block_steps=MAX_BLOCK_STEPS,
+    ):
         super().__init__(on_nan="continue", progress=False)
         self.name, self.baton, self.ready = name, baton, ready
         self.warmup, self.repeats = warmup, repeats
         self.block_steps, self.block_seconds = block_steps, block_seconds
+        self.max_block_steps = max_block_steps
         self.blocks = []  # (wall seconds, steps) of each timed block.
         self._last, self._block, self._skip, self._warm = None, [0.0, 0], False, None
 
@@ -97,7 +109,7 @@ class TimedHooks(hooks.Hooks):
         if self.done == self.warmup and self.block_steps is None:
             per_step = (self._warm or self.block_seconds) / max(1, self.warmup)
             self.block_steps = int(
-                min(MAX_BLOCK_STEPS, max(1, round(self.block_seconds / per_step)))
+                min(self.max_block_steps, max(1, round(self.block_seconds / per_step)))
             )
         if self._block[1] and self._block[1] >= (self.block_steps or 1):
             self.blocks.append(tuple(self._block))
@@ -114,20 +126,35 @@ class TimedHooks(hooks.Hooks):
 
 @dataclasses.dataclass
 class Side:
-    """One side of a timing: a framework's `train`, with the port's --fused-adam or not."""
+    """One side of a timing: a framework's `train`, with the port's --fused-adam or --fast."""
 
-    name: str  # "reference", "port" or "port_fused".
+    name: str  # "reference", "port", "port_fused" or "port_fast".
     framework: str  # "tf1" or "pytorch".
     fused_adam: bool = False
+    fast: bool = False
 
 
-SIDES = (Side("reference", "tf1"), Side("port", "pytorch"), Side("port_fused", "pytorch", True))
+SIDES = (
+    Side("reference", "tf1"),
+    Side("port", "pytorch"),
+    Side("port_fused", "pytorch", fused_adam=True),
+    Side("port_fast", "pytorch", fast=True),
+)
 
 
 def full_run_steps(model):
     """Steps (one D and one G step) of the original's default run."""
     spec = registry.MODELS[model]
     return spec.epochs * spec.steps_per_epoch if spec.unit == "epochs" else spec.epochs
+
+
+def block_steps_limit(model, warmup, repeats):
+    """The most steps a block may hold so that `repeats` blocks fit in the default run after
+    the warm-up, each epoch's first (untimed) step left out: a fast CPU would otherwise ask a
+    2,500-step toy run for more steps than it has."""
+    spec = registry.MODELS[model]
+    epochs = spec.epochs if spec.unit == "epochs" else 0
+    return max(1, min(MAX_BLOCK_STEPS, (full_run_steps(model) - warmup - epochs) // repeats - 1))
 
 
 def _original_config(module):
@@ -146,7 +173,16 @@ def _train(model, side, seed, data_dir, run_hooks, folder, tf_config):
             config = tf_config(_original_config(module))
             module.train(hp, out, seed, config=config, hooks=run_hooks, **extra)
         else:
-            module.train(hp, out, seed, "cpu", hooks=run_hooks, fused_adam=side.fused_adam, **extra)
+            module.train(
+                hp,
+                out,
+                seed,
+                "cpu",
+                hooks=run_hooks,
+                fused_adam=side.fused_adam,
+                fast=side.fast,
+                **extra,
+            )
 
 
 def time_model(
@@ -173,7 +209,14 @@ def time_model(
         for side in sides:
             ready = threading.Event()
             timers[side.name] = TimedHooks(
-                side.name, baton, ready, warmup, repeats, block_steps, block_seconds
+                side.name,
+                baton,
+                ready,
+                warmup,
+                repeats,
+                block_steps,
+                block_seconds,
+                block_steps_limit(model, warmup, repeats),
             )
 
             def target(side=side):

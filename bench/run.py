@@ -3,11 +3,12 @@
 Source:
     The archive's own. For each model, in ONE process and after a warm-up, it times the TF1
     reference's training loop (one D step + one G step per iteration) as a user runs it, data
-    included, the port's loop likewise, and the port with its --fused-adam optimizer, taking
-    turns in blocks so that a change of load hits all (bench/models.py). It prints the median
-    of the blocks, the ratio port / reference and the compute floor: FLOPs per iteration
-    (bench/flops.py) over the best float32 matmul throughput measured in the same run
-    (bench/machine.py).
+    included, the port's loop likewise, the port with its --fused-adam optimizer and the port
+    with --fast, taking turns in blocks so that a change of load hits all (bench/models.py). It
+    prints the median of the blocks, the ratios to the reference and the compute floor: FLOPs
+    per iteration (bench/flops.py) over the best float32 matmul throughput measured in the same
+    run (bench/machine.py). The JSON names the machine: CPU model and flags, thread counts,
+    library versions, and the BLAS and oneDNN paths that ran, from their own verbose logs.
 
 Run:
     python -m bench                                  # all six models (~1 min plus start-up)
@@ -85,13 +86,15 @@ def bench_model(model, args, gflops, default_threads):
         record[f"{name}_ms"] = statistics.median(values)
     record["ratio"] = record["port_ms"] / record["reference_ms"]
     record["ratio_fused"] = record["port_fused_ms"] / record["reference_ms"]
+    record["ratio_fast"] = record["port_fast_ms"] / record["reference_ms"]
     record["flops"] = flops.iteration_flops(model)
     record["floor_ms"] = flops.floor_ms(model, gflops)
     record["port_over_floor"] = record["port_ms"] / record["floor_ms"]
+    record["fast_over_floor"] = record["port_fast_ms"] / record["floor_ms"]
     record["reference_over_floor"] = record["reference_ms"] / record["floor_ms"]
     # The training loop alone, extrapolated; start-up excluded.
     record["full_run_iterations"] = models.full_run_steps(model)
-    for side in ("reference", "port", "port_fused"):
+    for side in ("reference", "port", "port_fused", "port_fast"):
         record[f"{side}_full_run_min"] = record[f"{side}_ms"] * record["full_run_iterations"] / 6e4
     record["torch_threads"] = torch.get_num_threads()
     record["blocks_ms"] = blocks
@@ -113,12 +116,13 @@ def format_table(records):
     """The printed table, one line per model."""
     lines = [
         f"{'model':<18} {'TF1 ms':>8} {'port ms':>8} {'ratio':>6} {'fused ms':>8} {'ratio':>6} "
-        f"{'floor ms':>9} {'load':>5}"
+        f"{'fast ms':>8} {'ratio':>6} {'floor ms':>9} {'load':>5}"
     ]
     for r in records:
         lines.append(
             f"{r['model']:<18} {r['reference_ms']:8.3f} {r['port_ms']:8.3f} {r['ratio']:6.2f} "
-            f"{r['port_fused_ms']:8.3f} {r['ratio_fused']:6.2f} {r['floor_ms']:9.3f} "
+            f"{r['port_fused_ms']:8.3f} {r['ratio_fused']:6.2f} {r['port_fast_ms']:8.3f} "
+            f"{r['ratio_fast']:6.2f} {r['floor_ms']:9.3f} "
             f"{r['background_load']:5.2f}"
         )
     return "\n".join(lines)

@@ -19,6 +19,7 @@ import sys
 import torch
 
 from harness import board, checkpoints, cli, hooks, run_folder
+from ports import flat_adam
 
 CHECKPOINT = "model.pt"  # <run>/checkpoints/model.pt
 Hooks = hooks.Hooks  # A bare run's hooks: the NaN stop only (harness/hooks.py).
@@ -54,6 +55,14 @@ def parser(model, hparams, doc, default_seed=None):
         "it rounds differently from the default Adam (about 1 ulp per step), so the run's "
         "numbers leave the default run's in their last digits (default: off)",
     )
+    result.add_argument(
+        "--fast",
+        action="store_true",
+        help="opt-in speed that changes rounding or random streams, never the model or its "
+        "distributions: fused Adam (as --fused-adam) and the model's own fast paths (its "
+        "module docstring lists them); recorded in hparams.json, and a --fast run resumes only "
+        "with --fast, a default run only without it (default: off)",
+    )
     has_on_nan = "on_nan" in hparams.__dataclass_fields__
     checkpoints.add_arguments(result, on_nan=not has_on_nan)
     return result
@@ -78,8 +87,14 @@ def set_threads(model, threads=None):
 def adam(params, fused_adam=False, **options):
     """The port's `torch.optim.Adam(params, **options)`; with --fused-adam, fused=True in place
     of any foreach choice (one pass over each weight instead of about ten; it rounds
-    differently, so it is off by default)."""
-    return torch.optim.Adam(params, **(fused(options) if fused_adam else options))
+    differently, so it is off by default). Without a foreach choice, torch's default Adam is
+    `FlatAdam`: its arithmetic bit for bit over one flat buffer, for the small models whose
+    steps are per-call overhead (ports/flat_adam.py)."""
+    if fused_adam:
+        return torch.optim.Adam(params, **fused(options))
+    if "foreach" not in options:
+        return flat_adam.FlatAdam(params, **options)
+    return torch.optim.Adam(params, **options)
 
 
 def fused(options):
@@ -114,7 +129,9 @@ def start(args, hparams, model, parser=None, **extra):
                 "--fused-adam; resume it without the flag."
             )
         args.fused_adam = saved.get("fused_adam", False)  # The checkpoint's Adam state too.
+        check_fast_resume(args, saved)
     fused_adam = bool(getattr(args, "fused_adam", False))
+    fast = bool(getattr(args, "fast", False))
     hp = cli.hparams_from_args(hparams, args)
     device = device_of(args.device)
     seed = cli.resolve_seed(args.seed)
@@ -132,17 +149,36 @@ def start(args, hparams, model, parser=None, **extra):
             threads=threads,
             fused_adam=fused_adam,
             init_weights=getattr(args, "init_weights", None),
+            **({"fast": True} if fast else {}),  # A default run's hparams.json is as before.
             **extra,
         )
     print(
         f"{model} (pytorch): {hp}, seed={seed}, device={device}, {threads} CPU threads, "
         + ("fused Adam, " if fused_adam else "")
+        + ("--fast, " if fast else "")
         + f"run folder {out.path}"
         + (f", resumed after step {resumed['step']}" if resumed else ""),
         file=sys.stderr,
     )
     run_hooks = checkpoints.hooks_of(args, hp, out, resumed, model, "ports")
     return hp, seed, device, out, run_hooks
+
+
+def check_fast_resume(args, saved):
+    """--resume keeps a run's mode: a --fast run resumes only with --fast, a default run only
+    without it (one computes the other's numbers with other rounding and random streams)."""
+    fast, was_fast = bool(getattr(args, "fast", False)), bool(saved.get("fast", False))
+    if fast and not was_fast:
+        raise cli.UserError(
+            f"--resume {args.resume} --fast: that run was made in the default mode, whose numbers "
+            "--fast would continue with other rounding and random streams; resume it without "
+            "--fast."
+        )
+    if was_fast and not fast:
+        raise cli.UserError(
+            f"--resume {args.resume}: that run was made with --fast, and a default resume would "
+            "continue it with other rounding and random streams; resume it with --fast."
+        )
 
 
 def load(run_dir, model):
@@ -267,4 +303,13 @@ def main(argv, model, hparams, doc, train, default_seed=None, data_dir=False):
     hp, seed, device, out, run_hooks = start(args, hparams, model, result)
     extra = {"data_dir": args.data_dir} if data_dir else {}
     with out, contextlib.closing(run_hooks):
-        return train(hp, out, seed, device, hooks=run_hooks, fused_adam=args.fused_adam, **extra)
+        return train(
+            hp,
+            out,
+            seed,
+            device,
+            hooks=run_hooks,
+            fused_adam=args.fused_adam,
+            fast=args.fast,
+            **extra,
+        )

@@ -21,6 +21,9 @@ Deviations: (from the TF1 reference)
 - Speed: D's parameters are frozen in the G step, so D's weight gradients, which
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
+- `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
+  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`. It changes rounding, not the model or
+  its distributions; docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -121,7 +124,7 @@ def generated_moments(G):
     return x_mean @ W2 + b, W1.T @ W1 + W2.T @ x_cov @ W2
 
 
-def train(hp, out, seed, device, hooks=None, fused_adam=False):
+def train(hp, out, seed, device, hooks=None, fused_adam=False, fast=False):
     """The reference's loop; prints its two lines per epoch and saves its scatter per epoch.
 
     `hooks`: checkpoints, --resume, progress and TensorBoard, as in gaussian_gan.
@@ -133,8 +136,8 @@ def train(hp, out, seed, device, hooks=None, fused_adam=False):
     true_mean, true_cov = gaussian.true_moments()
     G, D = Generator().to(device), Discriminator().to(device)
     initialize([G, D])
-    opt_D = command.adam(D.parameters(), fused_adam, lr=hp.lr_D)
-    opt_G = command.adam(G.parameters(), fused_adam, lr=hp.lr_G)
+    opt_D = command.adam(D.parameters(), fused_adam or fast, lr=hp.lr_D)
+    opt_G = command.adam(G.parameters(), fused_adam or fast, lr=hp.lr_G)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
     hooks.attach(command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D))
     steps = -(-len(X) // hp.batch_size)

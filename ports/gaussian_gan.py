@@ -42,6 +42,9 @@ Deviations: (from the TF1 reference; the presets also list theirs)
 - Speed: D's parameters are frozen in the G step, so D's weight gradients, which
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
+- `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
+  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`. It changes rounding, not the model or
+  its distributions; docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -190,11 +193,12 @@ def generated_moments(G):
     return G.linear.bias.detach().cpu().double().numpy(), W.T @ W
 
 
-def train(hp, out, seed, device, preset="tf1", hooks=None, fused_adam=False):
+def train(hp, out, seed, device, preset="tf1", hooks=None, fused_adam=False, fast=False):
     """The reference's loop (or a preset's); prints and pictures as the original.
 
     `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
-    them the loop only stops on a NaN loss. `fused_adam`: torch.optim.Adam(fused=True).
+    them the loop only stops on a NaN loss. `fused_adam`: torch.optim.Adam(fused=True); `fast`:
+    --fast (module docstring).
     """
     hooks = hooks or command.Hooks()
     np.random.seed(seed)
@@ -204,8 +208,8 @@ def train(hp, out, seed, device, preset="tf1", hooks=None, fused_adam=False):
     G, D = Generator().to(device), Discriminator(1 if preset == "tf1" else 2).to(device)
     # The notebook initialises netD before netG (`netD.apply(init_weights)` comes first).
     initialize([D, G] if preset == "xyang35-pytorch" else [G, D], preset)
-    opt_D = command.adam(D.parameters(), fused_adam, lr=hp.lr_D)
-    opt_G = command.adam(G.parameters(), fused_adam, lr=hp.lr_G)
+    opt_D = command.adam(D.parameters(), fused_adam or fast, lr=hp.lr_D)
+    opt_G = command.adam(G.parameters(), fused_adam or fast, lr=hp.lr_G)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
     hooks.attach(command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D))
     out.save_figure(scatter.data(X), "data.png")  # Cell 0's scatter of the data.
@@ -272,7 +276,7 @@ def main(argv=None):
         args, HParams, MODEL, parser, preset=args.preset
     )
     with out, contextlib.closing(run_hooks):
-        train(hp, out, seed, device, args.preset, run_hooks, args.fused_adam)
+        train(hp, out, seed, device, args.preset, run_hooks, args.fused_adam, args.fast)
 
 
 if __name__ == "__main__":

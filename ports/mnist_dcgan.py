@@ -29,10 +29,21 @@ Deviations: (from the TF1 reference, which lists the seed's own fixes)
   phase continues, as the reference's `gan.ckpt.streams.json`), written then renamed.
 - The printed `cost` is computed as the reference computes it (`cost_of`), so the same losses
   print the same digits in both frameworks.
+- D's `tf.maximum(x * 0.2, x)` is `F.leaky_relu(x, negative_slope=0.2)`: the same values and
+  gradients bit for bit where 0.2x != x, and at x = 0 TF's gradient, 0.2 (TF's Maximum gives a
+  tie to its first argument; `torch.maximum`, which the port used before, splits it, 0.6). The
+  models start with zero biases, so in a run's first step about half of conv1's outputs (black
+  patches) are exact ties: there D's first bias now gets TF's gradient, and a run from a given
+  seed differs from the earlier port's from step 1 on (tests/test_mnist_dcgan.py).
 - Speed, no number changed: Adam is `foreach=True` (multi-tensor kernels) and D's
   parameters are frozen in the G step (TF's G step computes no gradient for D's weights).
   `--fused-adam` swaps in `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step
   off the default's rounding.
+- `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
+  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`; on a CPU, channels-last weights (so
+  oneDNN convolves NHWC maps with its brgemm kernels) and the dense layers' products through
+  oneDNN (ports/onednn.py). It changes rounding, not the model or its distributions;
+  docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -57,7 +68,7 @@ from torch import nn
 from figures import digits
 from harness import checkpoints, cli
 from inputs import mnist
-from ports import command, frozen
+from ports import command, frozen, onednn
 
 MODEL = "mnist_dcgan"
 PHASES = ("train", "train-d", "test")  # The seed's three sessions, as in the TF1 reference.
@@ -65,6 +76,11 @@ CHECKPOINT = pathlib.Path("models") / "gan.pt"
 # tf.nn.leaky_relu's alpha is a float32 op attribute, so even a float64 graph multiplies by
 # float32(0.2) = 0.20000000298...; D's max(0.2x, x) uses 0.2 in the graph's own dtype.
 LEAKY_SLOPE = float(np.float32(0.2))
+# D's `tf.maximum(x * 0.2, x)` in the graph's own dtype, as `F.leaky_relu(x, 0.2)`: the same
+# values and gradients bit for bit wherever 0.2x != x, and at x = 0 (or +-inf) the gradient TF's
+# Maximum gives, 0.2 (its ties go to the first argument, 0.2x), where `torch.maximum` splits a
+# tie in half (0.6). Its backward is one pass, not a chain of masks (tests/test_mnist_dcgan.py).
+D_SLOPE = 0.2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,7 +152,7 @@ class Discriminator(nn.Module):
         """Returns (sigmoid(logits), logits), as the seed's discriminator."""
         # TF 'SAME', k 5, stride 2, even size: 3 padding rows, 1 before and 2 after.
         conv1 = self.conv2d(nn.functional.pad(inputs, (1, 2, 1, 2)))
-        lrelu1 = torch.maximum(conv1 * 0.2, conv1)
+        lrelu1 = nn.functional.leaky_relu(conv1, negative_slope=D_SLOPE)
         conv2 = self.conv2d_1(nn.functional.pad(lrelu1, (1, 2, 1, 2)))
         bn = self.batch_normalization
         # Always batch statistics, as the seed's training=True, even after .eval().
@@ -150,7 +166,7 @@ class Discriminator(nn.Module):
             momentum=bn.momentum,
             eps=bn.eps,
         )
-        lrelu2 = torch.maximum(norm2 * 0.2, norm2)
+        lrelu2 = nn.functional.leaky_relu(norm2, negative_slope=D_SLOPE)
         flat = lrelu2.flatten(1)  # (c, h, w) order; NAME_MAP permutes dense's rows to match.
         logits = self.dense(flat)
         prob = torch.sigmoid(logits)
@@ -369,6 +385,7 @@ def train(
     phase="train",
     restore=None,
     max_steps=None,
+    fast=False,
 ):
     """One of the seed's three sessions, as the reference's `train`; `fused_adam`:
     torch.optim.Adam(fused=True)."""
@@ -379,9 +396,14 @@ def train(
     datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
     G, D = Generator(hp.noise_dim).to(device), Discriminator().to(device)
     initialize([G, D])
+    if fast and torch.device(device).type == "cpu":
+        # --fast: channels-last weights, so oneDNN runs every convolution on NHWC maps with
+        # its brgemm kernels, and the dense layers' products through oneDNN (ports/onednn.py).
+        G, D = (module.to(memory_format=torch.channels_last) for module in (G, D))
+        onednn.use_onednn(G, D)
     # foreach: multi-tensor Adam, the same arithmetic bit for bit, fewer kernel calls.
-    opt_D = command.adam(D.parameters(), fused_adam, lr=hp.learning_rate, foreach=True)
-    opt_G = command.adam(G.parameters(), fused_adam, lr=hp.learning_rate, foreach=True)
+    opt_D = command.adam(D.parameters(), fused_adam or fast, lr=hp.learning_rate, foreach=True)
+    opt_G = command.adam(G.parameters(), fused_adam or fast, lr=hp.learning_rate, foreach=True)
     sample_noise = np.random.uniform(-1.0, 1.0, size=[16, hp.noise_dim]).astype(np.float32)
     objects = {"generator": G, "discriminator": D, "optimizer_D": opt_D, "optimizer_G": opt_G}
     if restore:  # The seed's sessions share one process: continue the previous phase's streams.
@@ -419,6 +441,7 @@ def main(argv=None):
             args.phase,
             restore,
             args.max_steps,
+            args.fast,
         )
 
 

@@ -40,6 +40,14 @@ Deviations:
   computed D's gradients there and discarded them) and Adam is `foreach=True` (the default
   Adam on a CPU updates one tensor at a time, in the same arithmetic). `--fused-adam`
   (opt-in) swaps in `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off.
+- `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
+  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`; on a CPU every linear layer's three
+  products through oneDNN instead of MKL (ports/onednn.py); and D's nine dropout masks of a
+  step drawn in one call of NumPy's PCG64 generator seeded with --seed (`FastMasks`, kept in
+  the checkpoints) instead of nine `bernoulli_` calls on torch's: the same Bernoulli(0.7) law,
+  another stream, so torch's generator then draws only z and the shuffles. It changes rounding
+  and random streams, not the model or its distributions; docs/speed.md has its speed and its
+  sample quality beside the default's.
 - Added, none of which draws from torch's global generator or writes a weight:
   - the loss.txt lines also go to stdout and log.txt (the seed prints nothing), and loss.txt
     is rewritten (atomically) after every epoch rather than held open until the end;
@@ -65,7 +73,7 @@ from torch.nn import functional as F
 from figures import image_grid
 from harness import checkpoints
 from inputs import mnist
-from ports import command, frozen, mnist_data
+from ports import command, frozen, mnist_data, onednn
 
 MODEL = "mnist_mlp_gan"
 
@@ -184,7 +192,36 @@ def loss_line(epoch, n_epoch, D_losses, G_losses):
     )
 
 
-def train(hp, out, seed, device, data_dir=None, hooks=None, fused_adam=False):
+class FastMasks:
+    """--fast's dropout masks: all nine of a step (D's three layers in each of its three calls)
+    in one draw of NumPy's PCG64 generator, seeded with --seed, instead of nine `bernoulli_`
+    calls on torch's generator. A unit is kept when U[0, 1) >= p and then scaled by
+    1 / (1 - p), as F.dropout's mask: the same Bernoulli(1 - p) law (to float32's 2^-24 grid),
+    another stream. A checkpoint keeps the generator's state (`state()`, `set_state()`)."""
+
+    def __init__(self, seed, batch, widths, p):
+        self.rng = np.random.Generator(np.random.PCG64(seed))
+        self.shape, self.widths, self.p = (3, batch, sum(widths)), widths, p
+        self.scale = np.float32(1.0) / np.float32(1.0 - p)  # F.dropout's noise.div_(1 - p).
+
+    def draw(self, device):
+        """{"real", "fake", "G"}: three (batch, width) masks each, for train_step's `masks`."""
+        keep = self.rng.random(self.shape, dtype=np.float32) >= np.float32(self.p)
+        masks = torch.from_numpy(keep * self.scale).to(device)
+        edges = np.cumsum((0,) + tuple(self.widths))
+        return {
+            call: [masks[i, :, a:b] for a, b in zip(edges[:-1], edges[1:])]
+            for i, call in enumerate(("real", "fake", "G"))
+        }
+
+    def state(self):
+        return checkpoints.generator_state(self.rng)
+
+    def set_state(self, state):
+        checkpoints.set_generator_state(self.rng, state)
+
+
+def train(hp, out, seed, device, data_dir=None, hooks=None, fused_adam=False, fast=False):
     """The seed's loop: per epoch, D step and G step per full batch, then a loss.txt line.
 
     Every training draw comes from torch's global generator in the seed program's order: G's
@@ -204,13 +241,17 @@ def train(hp, out, seed, device, data_dir=None, hooks=None, fused_adam=False):
     D = Discriminator(mnist_dim, hp.dropout).to(device)
     # foreach: one multi-tensor kernel per Adam operation instead of one per parameter, the
     # same arithmetic in the same order (bit for bit, tests/test_seed004_exact.py).
-    G_optimizer = command.adam(G.parameters(), fused_adam, lr=hp.lr, foreach=True)
-    D_optimizer = command.adam(D.parameters(), fused_adam, lr=hp.lr, foreach=True)
+    G_optimizer = command.adam(G.parameters(), fused_adam or fast, lr=hp.lr, foreach=True)
+    D_optimizer = command.adam(D.parameters(), fused_adam or fast, lr=hp.lr, foreach=True)
+    widths = [fc.out_features for fc in (D.fc1, D.fc2, D.fc3)]
+    masks = FastMasks(seed, hp.bs, widths, hp.dropout) if fast else None
+    if fast and torch.device(device).type == "cpu":
+        onednn.use_onednn(G, D)  # oneDNN's GEMMs in place of MKL's (ports/onednn.py).
     # The grid's z, the same every epoch, from a generator of its own: drawn from torch's
     # global one, they would move every later z, dropout mask and shuffle.
     test_z = torch.randn(hp.samples, hp.z_dim, generator=torch.Generator().manual_seed(seed))
     state = command.ModuleState(G=G, D=D, opt_G=G_optimizer, opt_D=D_optimizer)
-    hooks.track(appended=["loss.txt"]).attach(state, first_logged=1)
+    hooks.track(*[masks] if fast else [], appended=["loss.txt"]).attach(state, first_logged=1)
     steps = len(raw.train_images) // hp.bs  # Full batches; the last 96 images are skipped.
     for epoch in hooks.epochs(hp.n_epoch, first=1, steps_per_epoch=steps):
         D_losses, G_losses = [], []
@@ -218,7 +259,8 @@ def train(hp, out, seed, device, data_dir=None, hooks=None, fused_adam=False):
             if len(x) != hp.bs:
                 continue  # The seed skips the short last batch.
             x = x.view(-1, mnist_dim).to(device)
-            D_loss, G_loss = train_step(G, D, D_optimizer, G_optimizer, x)
+            drawn = masks.draw(device) if fast else None
+            D_loss, G_loss = train_step(G, D, D_optimizer, G_optimizer, x, masks=drawn)
             hooks.step(f"epoch {epoch} batch {len(D_losses)}", D_loss=D_loss, G_loss=G_loss)
             D_losses.append(D_loss)
             G_losses.append(G_loss)

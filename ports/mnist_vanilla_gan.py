@@ -45,6 +45,9 @@ Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
 - Speed: D's parameters are frozen in the G step, so D's weight gradients, which
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
+- `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
+  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`. It changes rounding, not the model or
+  its distributions; docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -187,7 +190,9 @@ def train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, loss="log"):
     return D_loss.item(), G_loss.item()
 
 
-def train(hp, out, seed, device, data_dir=None, preset="tf1", hooks=None, fused_adam=False):
+def train(
+    hp, out, seed, device, data_dir=None, preset="tf1", hooks=None, fused_adam=False, fast=False
+):
     """The reference's loop (or gan_pytorch.py's with the preset); prints and grids as theirs.
 
     `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
@@ -208,8 +213,8 @@ def train(hp, out, seed, device, data_dir=None, preset="tf1", hooks=None, fused_
         G, D = Generator(hp.Z_dim, hp.h_dim), Discriminator(hp.h_dim)
     initialize([G, D])
     G, D = G.to(device), D.to(device)
-    D_solver = command.adam(D.parameters(), fused_adam, lr=hp.lr_D)
-    G_solver = command.adam(G.parameters(), fused_adam, lr=hp.lr_G)
+    D_solver = command.adam(D.parameters(), fused_adam or fast, lr=hp.lr_D)
+    G_solver = command.adam(G.parameters(), fused_adam or fast, lr=hp.lr_G)
     state = command.ModuleState(G=G, D=D, opt_G=G_solver, opt_D=D_solver)
     hooks.track(datasets.train).attach(state)
 
@@ -285,7 +290,17 @@ def main(argv=None):
         args, HParams, MODEL, parser, preset=args.preset
     )
     with out, contextlib.closing(run_hooks):
-        train(hp, out, seed, device, args.data_dir, args.preset, run_hooks, args.fused_adam)
+        train(
+            hp,
+            out,
+            seed,
+            device,
+            args.data_dir,
+            args.preset,
+            run_hooks,
+            args.fused_adam,
+            args.fast,
+        )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,11 @@ Deviations: (from the TF1 reference; the reference lists its own from the origin
 - Speed: D's parameters are frozen in the G step, so D's weight gradients, which
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
+- `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
+  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`, and the training z drawn in float32
+  from NumPy's PCG64 generator seeded with --seed (`FastNoise`, kept in the checkpoints)
+  instead of the global generator's float64 `np.random.normal`. It changes rounding and random
+  streams, not the model or its distributions; docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -161,6 +166,25 @@ def make_optimizers(G, D, hp, fused_adam=False):
     return opt_D, opt_G
 
 
+class FastNoise:
+    """--fast's training z: N(0, 1) in float32 from NumPy's PCG64 generator (its ziggurat),
+    seeded with --seed, in place of the global generator's float64 `np.random.normal`, whose
+    two 512 x 256 draws were about half of an iteration. The same law, another stream; a
+    checkpoint keeps the generator's state (`state()`, `set_state()`)."""
+
+    def __init__(self, seed):
+        self.rng = np.random.Generator(np.random.PCG64(seed))
+
+    def normal(self, shape):
+        return self.rng.standard_normal(shape, dtype=np.float32)
+
+    def state(self):
+        return checkpoints.generator_state(self.rng)
+
+    def set_state(self, state):
+        checkpoints.set_generator_state(self.rng, state)
+
+
 @torch.no_grad()
 def generate_from(G, zs, batch_size, device):
     """GAN.generate given its noise: G on chunks of `batch_size` rows, float64 NumPy out."""
@@ -171,7 +195,7 @@ def generate_from(G, zs, batch_size, device):
     return g
 
 
-def train(hp, out, seed=SEED, device="cpu", hooks=None, fused_adam=False):
+def train(hp, out, seed=SEED, device="cpu", hooks=None, fused_adam=False, fast=False):
     """The reference's loop (GAN.fit); returns the last coverage record.
 
     `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
@@ -184,7 +208,7 @@ def train(hp, out, seed=SEED, device="cpu", hooks=None, fused_adam=False):
     G = Generator(hp.num_z, hp.hidden_size).to(device)
     D = Discriminator(hp.hidden_size).to(device)
     initialize([G, D])
-    opt_D, opt_G = make_optimizers(G, D, hp, fused_adam)
+    opt_D, opt_G = make_optimizers(G, D, hp, fused_adam or fast)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
 
     def generate(num_samples):  # GAN.generate: zs from NumPy's global generator.
@@ -193,14 +217,22 @@ def train(hp, out, seed=SEED, device="cpu", hooks=None, fused_adam=False):
 
     view = ring_display.RingDisplay(out, mixture, seed, hp.num_z, live=hp.live)
     coverage_of = lambda zs: generate_from(G, zs, hp.batch_size, device)  # noqa: E731
-    hooks.track(view).attach(command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D))
+    noise = FastNoise(seed) if fast else None
+    hooks.track(view, *[noise] if fast else []).attach(
+        command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D)
+    )
+
+    def draw_z():  # The original's draw, or --fast's.
+        shape = [hp.batch_size, hp.num_z]
+        return noise.normal(shape) if fast else np.random.normal(0.0, 1.0, shape)
+
     record = view.records[-1] if view.records else None
     try:
         for epoch in hooks.steps(hp.num_epochs):
             x = ring.sample(mixture, hp.batch_size)
-            z_d = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
+            z_d = draw_z()
             d_loss = d_step(G, D, opt_D, as_tensor(x), as_tensor(z_d))
-            z_g = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
+            z_g = draw_z()
             g_loss = g_step(G, D, opt_G, as_tensor(z_g), hp.g_loss)
             # One device sync per step for both losses (the reference fetches them each step).
             d_loss, g_loss = torch.stack([d_loss, g_loss]).tolist()

@@ -54,7 +54,7 @@ from results import rows as row_table
 # thread count follows the machine's cores, as the CPU does (each run's machine is named). The
 # initial weights' file differs by seed too; check_init holds it to the row's.
 IGNORED = ("seed", "data_dir", "threads", "init_weights")
-PER_FRAMEWORK = ("framework", "device", "fused_adam")  # Compared within one framework only.
+PER_FRAMEWORK = ("framework", "device", "fused_adam", "fast")  # Within one framework only.
 HIGH_QUALITY = 0.75  # A run "covers the ring" with every mode and this high-quality fraction.
 WILSON_Z = 1.96  # 95% interval.
 LOSS_LINE = re.compile(r"\[(\d+)/(\d+)\]: loss_d: (\S+), loss_g: (\S+)")

@@ -46,17 +46,23 @@ def test_json_schema_of_a_tiny_run_with_the_load_check_bypassed(tmp_path, monkey
     assert record["load_check"].startswith("bypassed")
     assert record["background_load_before"] == 0.75
     assert record["background_load"] >= 0.0
-    for key in ("reference_ms", "port_ms", "floor_ms", "port_fused_ms"):
+    for key in ("reference_ms", "port_ms", "floor_ms", "port_fused_ms", "port_fast_ms"):
         assert isinstance(record[key], float) and record[key] > 0, key
     assert record["ratio"] == pytest.approx(record["port_ms"] / record["reference_ms"])
     assert record["ratio_fused"] == pytest.approx(record["port_fused_ms"] / record["reference_ms"])
+    assert record["ratio_fast"] == pytest.approx(record["port_fast_ms"] / record["reference_ms"])
     gflops = record["matmul_gflops"]["best"]
     assert gflops == max(record["matmul_gflops"]["torch_mm"], record["matmul_gflops"]["tf_matmul"])
     assert record["floor_ms"] == pytest.approx(flops.iteration_flops("gaussian_gan") / gflops / 1e6)
     assert record["repeats"] == len(record["blocks_ms"]["port"]) == 1
     assert record["torch_threads"] == 1  # ports/command.py THREADS: the toy runs on one thread.
-    for key in ("cpu", "logical_cores", "tensorflow", "torch", "load_method"):
+    for key in ("cpu", "flags", "logical_cores", "tensorflow", "torch", "load_method"):
         assert key in record["machine"], key
+    # The kernel paths that ran, from MKL's and oneDNN's own verbose logs.
+    paths = record["machine"]["kernel_paths"]
+    assert paths["torch"]["onednn_isa"] and paths["torch"]["onednn_convolution"]
+    assert "onednn_isa" in paths["tensorflow"] or paths["tensorflow"]["onednn"].startswith("off")
+    assert record["machine"]["torch_parallel"][0].startswith("ATen/Parallel")
     table = readme_table.markdown(written)  # The README's table, from this JSON.
     assert table.startswith(f"Measured {record['measured_at']} on ") and "bypassed" in table
     assert "| `gaussian_gan` | " in table and f"| {record['ratio']:.2f} |" in table
@@ -223,12 +229,15 @@ def test_each_side_times_its_own_loop_in_turns(tmp_path):
     """bench times the models' own `train` through hooks: every side gets its blocks, and the
     sides never run at once (each block's steps are timed while the others wait)."""
     blocks, steps = models.time_model("gaussian_gan", repeats=2, warmup=2, block_steps=5)
-    assert set(blocks) == {"reference", "port", "port_fused"}
+    assert set(blocks) == {"reference", "port", "port_fused", "port_fast"}
     assert all(len(values) == 2 and min(values) > 0 for values in blocks.values())
     assert set(steps.values()) == {5}
     assert models.full_run_steps("gaussian_gan") == 2500
     assert models.full_run_steps("mnist_vanilla_gan") == 1_000_000
     assert models.full_run_steps("mnist_dcgan") == 20 * 859
+    # Five blocks fit in the toy's 2,500 steps (10 epochs) whatever the CPU's speed.
+    assert models.block_steps_limit("gaussian_gan", 3, 5) == (2500 - 3 - 10) // 5 - 1
+    assert models.block_steps_limit("mnist_vanilla_gan", 3, 5) == models.MAX_BLOCK_STEPS
 
 
 def test_baton_hands_turns_round_and_skips_finished_sides():
@@ -322,3 +331,65 @@ def test_freezing_d_in_the_g_step_changes_no_number_and_skips_ds_gradients(model
     # Frozen: D's .grad still holds its own step's gradients; unfrozen, the G step added to them.
     assert any(not torch.equal(a, b) for a, b in zip(frozen_grads, unfrozen_grads))
     assert all(p.requires_grad for p in D.parameters())  # D is trainable again after the step.
+
+
+def _flat_adam_run(optimizer_class, shapes, lr, betas, steps, seed=0, resume_with=None):
+    """`steps` Adam steps on parameters of `shapes` with gradients of many magnitudes; with
+    `resume_with`, the optimizer's state_dict goes through torch.save into a fresh optimizer of
+    that class half-way, as a resumed run's does."""
+    import io
+
+    torch.manual_seed(seed)
+    params = [torch.nn.Parameter(torch.randn(shape)) for shape in shapes]
+    grads = [
+        [torch.randn(shape) * 10.0 ** torch.randint(-7, 1, ()).item() for shape in shapes]
+        for _ in range(13)
+    ]
+    optimizer = optimizer_class(params, lr=lr, betas=betas)
+    for step in range(steps):
+        if resume_with is not None and step == steps // 2:
+            buffer = io.BytesIO()
+            torch.save(optimizer.state_dict(), buffer)
+            buffer.seek(0)
+            optimizer = resume_with(params, lr=lr, betas=betas)
+            optimizer.load_state_dict(torch.load(buffer, weights_only=True))
+        for param, grad in zip(params, grads[step % 13]):
+            param.grad = grad.clone()
+        if step == 7:
+            params[-1].grad = None  # A step without one gradient: the per-tensor fallback.
+        optimizer.step()
+    return params, optimizer.state_dict()
+
+
+@pytest.mark.parametrize(
+    "model, lr, betas",
+    [
+        ("gaussian_gan", 0.05, (0.9, 0.999)),
+        ("gaussian_cgan", 0.05, (0.9, 0.999)),
+        ("ring_gan", 2e-4, (0.5, 0.999)),
+        ("mnist_vanilla_gan", 1e-3, (0.9, 0.999)),
+    ],
+)
+def test_flat_adam_is_bit_for_bit_torch_adam_and_shares_its_checkpoints(model, lr, betas):
+    import importlib
+
+    from ports import flat_adam
+
+    port = importlib.import_module(f"ports.{model}")
+    G, D = port.Generator(), port.Discriminator()
+    for module in (G, D):
+        shapes = [tuple(p.shape) for p in module.parameters()]
+        expected, expected_state = _flat_adam_run(torch.optim.Adam, shapes, lr, betas, 120)
+        for optimizer_class, resume_with in (
+            (flat_adam.FlatAdam, None),
+            (flat_adam.FlatAdam, flat_adam.FlatAdam),
+            (flat_adam.FlatAdam, torch.optim.Adam),  # A checkpoint read by torch's own Adam.
+            (torch.optim.Adam, flat_adam.FlatAdam),
+        ):
+            params, state = _flat_adam_run(optimizer_class, shapes, lr, betas, 120, 0, resume_with)
+            assert all(torch.equal(a, b) for a, b in zip(params, expected)), optimizer_class
+            assert state["param_groups"] == expected_state["param_groups"]
+            for index, entries in expected_state["state"].items():
+                for name, value in entries.items():
+                    ours = state["state"][index][name]
+                    assert ours.dtype == value.dtype and torch.equal(ours, value), (index, name)

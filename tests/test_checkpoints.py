@@ -332,7 +332,7 @@ def check_in_process_resume(
             checkpoints.run(module.main, [*args, "--out", str(tmp_path / "part")])
     assert stop.value.code == 128 + signal.SIGTERM
     first = capsys.readouterr().out
-    resume_args = ["--resume", str(tmp_path / "part")]
+    resume_args = ["--resume", str(tmp_path / "part"), *[a for a in args if a == "--fast"]]
     checkpoints.run(module.main, [args[0], *resume_args] if args[0] in ("train",) else resume_args)
     resumed = capsys.readouterr().out
     combined = (first + resumed).replace(str(tmp_path / "part"), str(tmp_path / "full"))
@@ -341,9 +341,16 @@ def check_in_process_resume(
         assert (tmp_path / "part" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
 
 
-@pytest.mark.parametrize("module", ["tf1_reference.mnist_mlp_gan", "ports.mnist_mlp_gan"])
+@pytest.mark.parametrize(
+    "module, extra",
+    [
+        ("tf1_reference.mnist_mlp_gan", []),
+        ("ports.mnist_mlp_gan", []),
+        ("ports.mnist_mlp_gan", ["--fast"]),  # Its masks' generator is checkpointed too.
+    ],
+)
 def test_mlp_gan_stopped_mid_epoch_resumes_exactly(
-    module, tmp_path, capsys, monkeypatch, mnist_dir
+    module, extra, tmp_path, capsys, monkeypatch, mnist_dir
 ):
     """1,280 training images (10 batches per epoch), stopped in the second epoch's batch 3."""
     from inputs import mnist
@@ -362,6 +369,7 @@ def test_mlp_gan_stopped_mid_epoch_resumes_exactly(
         "4",
         "--data-dir",
         str(mnist_dir),
+        *extra,
     ]
     outputs = ("log.txt", "metrics.jsonl", "loss.txt")
     check_in_process_resume(module, args, 13, tmp_path, capsys, monkeypatch, outputs)
@@ -390,9 +398,16 @@ def test_dcgan_train_phase_stopped_and_resumed(module, tmp_path, capsys, monkeyp
     assert costs[0] == costs[1] and len(costs[0]) == 1
 
 
-@pytest.mark.parametrize("module", ["tf1_reference.ring_gan", "ports.ring_gan"])
+@pytest.mark.parametrize(
+    "module, extra",
+    [
+        ("tf1_reference.ring_gan", []),
+        ("ports.ring_gan", []),
+        ("ports.ring_gan", ["--fast"]),  # Its z generator is checkpointed too.
+    ],
+)
 def test_ring_gan_resumed_after_a_frame_draws_the_same_frames(
-    module, tmp_path, capsys, monkeypatch
+    module, extra, tmp_path, capsys, monkeypatch
 ):
     """Stopped at step 70, between displays: the live layer and coverage generator carry over."""
     args = [
@@ -410,6 +425,7 @@ def test_ring_gan_resumed_after_a_frame_draws_the_same_frames(
         "3",
         "--checkpoint-every",
         "0",
+        *extra,
     ]
     outputs = ("log.txt", "metrics.jsonl", "_50.png", "_100.png")
     check_in_process_resume(module, args, 70, tmp_path, capsys, monkeypatch, outputs, "g_step")

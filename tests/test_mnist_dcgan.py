@@ -399,3 +399,75 @@ def test_phase_checkpoint_is_one_tf_tools_read(tmp_path):
         saver.restore(sess, prefix)
         kernel = sess.run("generator/dense/kernel:0")
     assert kernel.shape == (100, 128)
+
+
+def _bits(tensor):
+    return tensor.detach().view(torch.int32 if tensor.dtype == torch.float32 else torch.int64)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_ds_leaky_relu_is_the_maximum_form_bit_for_bit_where_0_2x_differs_from_x(dtype):
+    """D's `F.leaky_relu(x, 0.2)` against the seed's `torch.maximum(x * 0.2, x)`: the same bits
+    forward and backward on every input but the ties (0.2x == x: +-0, +-inf), denormals and
+    the extremes included."""
+    torch.manual_seed(0)
+    info = torch.finfo(dtype)
+    special = [info.tiny, -info.tiny, info.tiny / 8, -info.tiny / 8, info.max, -info.max, 1.0, -1.0]
+    x = torch.cat([torch.randn(64 * 64 * 14 * 14, dtype=dtype), torch.tensor(special, dtype=dtype)])
+    upstream = torch.randn_like(x)
+    seed_form, ours = x.clone().requires_grad_(), x.clone().requires_grad_()
+    expected = torch.maximum(seed_form * 0.2, seed_form)
+    result = torch.nn.functional.leaky_relu(ours, negative_slope=port.D_SLOPE)
+    expected.backward(upstream)
+    result.backward(upstream)
+    assert not (x * 0.2 == x).any()
+    assert torch.equal(_bits(result), _bits(expected))
+    assert torch.equal(_bits(ours.grad), _bits(seed_form.grad))
+
+
+def test_ds_leaky_relu_ties_as_tfs_maximum_gradient():
+    """At x = 0, TF's gradient of `tf.maximum(x * 0.2, x)` (the reference's D) gives the tie to
+    the first argument: 0.2. `F.leaky_relu` gives 0.2 too; `torch.maximum` splits it, 0.6."""
+    values = np.array([0.0, -0.0, 1.5, -1.5], dtype=np.float32)
+    with tf.Graph().as_default(), tf1.Session() as sess:
+        x = tf1.placeholder(tf.float32, [4])
+        tf_grad = sess.run(tf.gradients(tf.maximum(x * 0.2, x), x)[0], {x: values})
+    ours = torch.tensor(values, requires_grad=True)
+    torch.nn.functional.leaky_relu(ours, negative_slope=port.D_SLOPE).sum().backward()
+    split = torch.tensor(values, requires_grad=True)
+    torch.maximum(split * 0.2, split).sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), tf_grad)
+    np.testing.assert_array_equal(tf_grad, np.float32([0.2, 0.2, 1.0, 0.2]))
+    np.testing.assert_array_equal(split.grad.numpy()[:2], np.float32([0.6, 0.6]))
+
+
+def _first_step_gradients(dtype="float64"):
+    """TF's and the port's gradients on the first real batch, with D's first bias at zero as the
+    models' own initializer leaves it: black 5x5 patches then give conv1 = 0, a tie."""
+    mnist_dir()
+    hp = ref.HParams()
+    rng = np.random.default_rng(0)
+    reference = engine.TFSide(case.CASE, hp, dtype)
+    ours = engine.TorchSide(case.CASE, hp, dtype, "tf")
+    weights = engine.initial_weights(rng, reference.variables)
+    weights["discriminator/conv2d/bias"] = np.zeros_like(weights["discriminator/conv2d/bias"])
+    reference.load(weights)
+    ours.load(weights)
+    batch = case.make_batches(rng, 1)[0]
+    try:
+        return reference.losses_and_grads(batch)[2], ours.losses_and_grads(batch)[2]
+    finally:
+        reference.close()
+
+
+def test_first_step_with_a_zero_bias_gets_tfs_gradient_only_with_tfs_tie_rule(monkeypatch):
+    """The models start with zero biases, so in a real run's first step about half of conv1's
+    outputs are exactly 0 (black patches of the digits): there the tie rule decides D's first
+    bias gradient. With `F.leaky_relu` it is TF's to rounding; with `torch.maximum` it is not."""
+    name = "discriminator/conv2d/bias"
+    tf_grads, torch_grads = _first_step_gradients()
+    assert max(np.abs(tf_grads[n] - torch_grads[n]).max() for n in tf_grads) < 1e-12
+    split = lambda x, negative_slope: torch.maximum(x * negative_slope, x)  # noqa: E731
+    monkeypatch.setattr(port.nn.functional, "leaky_relu", split)
+    tf_grads, split_grads = _first_step_gradients()
+    assert np.abs(tf_grads[name] - split_grads[name]).max() > 1e-3 * np.abs(tf_grads[name]).max()
