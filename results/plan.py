@@ -157,7 +157,7 @@ def jobs(rows, root):
     every = []
     for row in rows:
         for seed in row.seeds:
-            runs = [Job(row, framework, seed, root) for framework in ("tf1", "pytorch")]
+            runs = [Job(row, framework, seed, root) for framework in row.frameworks]
             if row.paired:
                 init = InitJob(row, seed, root, any(r.state == "to run" for r in runs))
                 for run in runs:

@@ -34,6 +34,7 @@ class Row:
     extras: tuple = ()  # Names from EXTRAS.
     optional: bool = False  # Left out of `plan` and `run` unless named.
     paired: bool = False  # Both frameworks start each seed from the reference's initial weights.
+    frameworks: tuple = FRAMEWORKS  # Whose runs the row holds (a port-only flag: the port's).
     note: str = ""  # One line for the table's heading: what the row is for.
 
 
@@ -124,6 +125,15 @@ ROWS = (
         note="lyeoni's batch 100, 100 of his 200 epochs",
     ),
     Row("mnist_mlp_gan-10", "mnist_mlp_gan", (0, 1, 2), optional=True, note="the seed's 10 epochs"),
+    Row(
+        "mnist_mlp_gan-10-fast",
+        "mnist_mlp_gan",
+        (0, 1, 2),
+        ("--fast",),
+        optional=True,
+        frameworks=("pytorch",),
+        note="the port's --fast (other rounding and dropout streams) beside mnist_mlp_gan-10",
+    ),
 )
 
 
@@ -151,6 +161,12 @@ def check(row):
             f"row {row.name}: args must not hold --seed, --out, --resume or --init-weights; the "
             "plan adds them (--init-weights for a paired row)."
         )
+    if not row.frameworks or not set(row.frameworks) <= set(FRAMEWORKS):
+        raise cli.UserError(
+            f"row {row.name}: frameworks must be one or both of {', '.join(FRAMEWORKS)}."
+        )
+    if row.paired and len(row.frameworks) != 2:
+        raise cli.UserError(f"row {row.name}: a paired row needs both frameworks.")
     for field in ("optional", "paired"):
         if not isinstance(getattr(row, field), bool):
             raise cli.UserError(f"row {row.name}: {field} must be true or false.")

@@ -160,6 +160,14 @@ def test_the_archive_table_prints_the_issue_s_commands_and_each_parses(tmp_path,
         "--out r/mnist_mlp_gan-lyeoni/tf1/seed-0"
     )
     assert len(named) == 2 + 6
+    results("plan", "mnist_mlp_gan-10-fast", "--root", "r")  # The port's runs only.
+    fast = capsys.readouterr().out.splitlines()
+    assert fast == [
+        f"python -m ports.mnist_mlp_gan --fast --seed {seed} --out r/mnist_mlp_gan-10-fast/"
+        f"pytorch/seed-{seed}"
+        for seed in (0, 1, 2)
+    ]
+    named += fast
     for line in lines + named:  # Every flag is one the model's own command line takes.
         words = shlex.split(line)
         words = words[words.index("--") + 1 :] if "harness.cpu" in line else words
@@ -363,6 +371,14 @@ def test_bad_input_is_one_sentence(tmp_path):
         (tmp_path / "t.json").write_text('[{"name": "x", "model": "nope", "seeds": [1]}]')
         with pytest.raises(cli.UserError, match=fragment):
             results(*argv)
+    for fields, fragment in [
+        ({"frameworks": ["tf2"]}, "frameworks must be one or both of tf1, pytorch"),
+        ({"frameworks": ["pytorch"], "paired": True}, "a paired row needs both frameworks"),
+    ]:
+        row = {"name": "x", "model": "ring_gan", "seeds": [1], **fields}
+        (tmp_path / "t.json").write_text(json.dumps([row]))
+        with pytest.raises(cli.UserError, match=fragment):
+            results("plan", "--table", tmp_path / "t.json")
 
 
 @pytest.mark.parametrize(
