@@ -6,15 +6,26 @@ Source:
 
 Run:
     python -m bench --json runs/bench.json && python -m bench.readme_table runs/bench.json
+    python -m bench.readme_table runs/bench.json --docs   # keep it, rebuild docs/speed.md's tables
+
+With --docs, each JSON is kept as docs/measurements/bench-<machine>.json (one file per CPU and
+kernel path, the latest run of each) and docs/speed.md's marked block is rebuilt from every
+kept file, as report/measure.py does for the cross-check tables.
 
 Deviations:
     - None: a project tool with no original.
 """
 
+import argparse
 import json
-import sys
+import pathlib
+import re
 
-from harness import cli
+from harness import cli, run_folder
+
+FOLDER = pathlib.Path("docs") / "measurements"  # Kept runs: bench-<machine slug>.json.
+DOC = pathlib.Path("docs") / "speed.md"
+BEGIN, END = "<!-- bench.readme_table: begin -->", "<!-- bench.readme_table: end -->"
 
 
 def markdown(records):
@@ -81,20 +92,66 @@ def _minutes(value):
     return f"{value * 60:.0f} s" if value < 2 else f"{value:.1f} min"
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1 or argv[0] in ("-h", "--help"):
-        print("usage: python -m bench.readme_table BENCH_JSON\n\n" + __doc__.split("\n")[0])
-        return None if argv and argv[0] in ("-h", "--help") else sys.exit(2)
-    with open(argv[0]) as file:
-        records = json.load(file)
-    if not isinstance(records, list) or not records:
+def slug(records):
+    """The kept file's name for a run: its machine label (CPU, ISA, threads, kernel switches)."""
+    label = records[0]["machine"].get("label") or records[0]["machine"]["cpu"]
+    return "bench-" + re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:80]
+
+
+def read(path):
+    """The record list of a `python -m bench --json` file, or a UserError naming the problem."""
+    try:
+        records = json.loads(pathlib.Path(path).read_text())
+    except FileNotFoundError:
         raise cli.UserError(
-            f"{argv[0]}: expected the JSON list that python -m bench --json writes."
-        )
-    text = markdown(records)
-    print(text)
-    return text
+            f"{path} does not exist; write it with python -m bench --json."
+        ) from None
+    except ValueError as error:
+        raise cli.UserError(f"{path} is not valid JSON ({error}).") from None
+    if not isinstance(records, list) or not records or "machine" not in records[0]:
+        raise cli.UserError(f"{path}: expected the JSON list that python -m bench --json writes.")
+    return records
+
+
+def write_docs(runs, folder=FOLDER, doc=DOC, log=print):
+    """Keep each of `runs` (record lists) in `folder`, then rebuild `doc`'s marked block from
+    every kept run, one table per machine and kernel path."""
+    doc, folder = pathlib.Path(doc), pathlib.Path(folder)
+    text = doc.read_text() if doc.is_file() else ""
+    if BEGIN not in text or END not in text:
+        raise cli.UserError(f"{doc} has no {BEGIN} ... {END} block to fill.")
+    folder.mkdir(parents=True, exist_ok=True)
+    for records in runs:
+        path = folder / f"{slug(records)}.json"
+        run_folder.atomic_write(path, lambda p, r=records: p.write_text(json.dumps(r, indent=1)))
+    kept = [json.loads(p.read_text()) for p in sorted(folder.glob("bench-*.json"))]
+    block = "\n\n".join(markdown(records) for records in kept)
+    head, rest = text.split(BEGIN, 1)
+    new = f"{head}{BEGIN}\n{block}\n{END}{rest.split(END, 1)[1]}"
+    run_folder.atomic_write(doc, lambda p: p.write_text(new))
+    log(f"wrote the tables of {len(kept)} kept run(s) into {doc}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.readme_table",
+        description="The speed table of one or more python -m bench --json files.",
+    )
+    parser.add_argument(
+        "json", nargs="+", metavar="BENCH_JSON", help="a python -m bench --json file"
+    )
+    parser.add_argument(
+        "--docs",
+        action="store_true",
+        help=f"keep each run in {FOLDER}/ and rebuild {DOC}'s tables from every kept run",
+    )
+    args = parser.parse_args(argv)
+    runs = [read(path) for path in args.json]
+    texts = [markdown(records) for records in runs]
+    print("\n\n".join(texts))
+    if args.docs:
+        write_docs(runs)
+    return texts[0] if len(texts) == 1 else texts
 
 
 if __name__ == "__main__":

@@ -66,6 +66,19 @@ def test_json_schema_of_a_tiny_run_with_the_load_check_bypassed(tmp_path, monkey
     table = readme_table.markdown(written)  # The README's table, from this JSON.
     assert table.startswith(f"Measured {record['measured_at']} on ") and "bypassed" in table
     assert "| `gaussian_gan` | " in table and f"| {record['ratio']:.2f} |" in table
+    # --docs keeps one file per machine label and rebuilds the page's block from all kept ones.
+    doc, kept = tmp_path / "speed.md", tmp_path / "measurements"
+    doc.write_text(f"intro\n{readme_table.BEGIN}\nold\n{readme_table.END}\nafter\n")
+    other = json.loads(json.dumps(written))
+    other[0]["machine"]["label"] += ", with ATEN_CPU_CAPABILITY=avx2"
+    readme_table.write_docs([written], kept, doc, log=lambda _: None)
+    readme_table.write_docs([other, written], kept, doc, log=lambda _: None)  # Same one again.
+    assert len(list(kept.glob("bench-*.json"))) == 2
+    text = doc.read_text()
+    assert text.startswith("intro\n") and text.endswith("after\n") and "old" not in text
+    assert text.count("| `gaussian_gan` | ") == 2 and "ATEN_CPU_CAPABILITY=avx2" in text
+    with pytest.raises(cli.UserError, match="nothing.json does not exist"):
+        readme_table.read(tmp_path / "nothing.json")
 
 
 def test_refuses_before_timing_when_the_machine_is_busy(monkeypatch, capsys):
