@@ -525,7 +525,7 @@ def row_commands(spec, runs):
     commands, init = {}, "INIT.npz" if spec.paired else None
     if spec.paired:
         commands["initial"] = shlex.join(planning.init_command(spec, "S", init))
-    for framework in row_table.FRAMEWORKS:
+    for framework in spec.frameworks:
         words = planning.command(spec, framework, "S", "RUN", init=init)[:-2]  # Without --out.
         commands[framework] = shlex.join(words)
     return commands
@@ -620,7 +620,7 @@ def merge_row(name, runs, spec, scorer, pictures, link, log, table=()):
         "not_started": [
             [f, s]
             for s in (spec.seeds if spec else ())
-            for f in row_table.FRAMEWORKS
+            for f in (spec.frameworks if spec else row_table.FRAMEWORKS)
             if not any(r.framework == f and r.seed == s for r in runs)
         ],
     }
