@@ -13,8 +13,10 @@ Deviations:
 
 Background load is measured, not guessed from the load average (a one-minute moving average
 that lags a minute behind): over a window, the CPU time all processes spent (`/proc/stat`)
-minus the CPU time this process spent (`time.process_time`, all its threads), divided by the
-window's wall time, in cores. 0.0 is an idle machine; 1.0 is one core held by someone else.
+minus the CPU time this process and its finished children spent (`time.process_time`, all
+its threads, and `os.times()`'s children fields: bench times each side in a child process),
+divided by the window's wall time, in cores. 0.0 is an idle machine; 1.0 is one core held by
+someone else.
 """
 
 import os
@@ -40,6 +42,12 @@ def _busy_seconds():
     return sum(int(fields[i]) for i in _BUSY_COLUMNS if i < len(fields)) / _TICKS_PER_SECOND
 
 
+def _own_seconds():
+    """CPU seconds of this process (all its threads) and of its children that have ended."""
+    times = os.times()
+    return time.process_time() + times.children_user + times.children_system
+
+
 class LoadMeter:
     """Background load over a window: `start()`, the work, then `cores()`.
 
@@ -50,13 +58,13 @@ class LoadMeter:
     method = "proc-stat" if _busy_seconds() is not None else "loadavg"
 
     def start(self):
-        self.wall, self.own, self.busy = time.perf_counter(), time.process_time(), _busy_seconds()
+        self.wall, self.own, self.busy = time.perf_counter(), _own_seconds(), _busy_seconds()
         return self
 
     def cores(self):
         """Cores' worth of CPU time that other processes used since `start()`."""
         wall = time.perf_counter() - self.wall
-        own = time.process_time() - self.own
+        own = _own_seconds() - self.own
         if self.busy is None:
             return max(0.0, os.getloadavg()[0] - own / max(wall, 1e-9))
         busy = _busy_seconds() - self.busy

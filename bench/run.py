@@ -32,12 +32,12 @@ import pathlib
 import statistics
 import sys
 
-import tensorflow as tf
 import torch
 
 from bench import flops, machine, models
 from harness import cli, registry, run_folder
 from ports import command
+from tf1_reference import setup as _quiet_tf  # noqa: F401  (TF's log level, set before its import)
 
 BLOCK_SECONDS = (
     0.25  # Each timed block runs about this long; its call count is set from the warm-up.
@@ -50,26 +50,13 @@ LOAD_PROBE_SECONDS = 1.0  # How long the machine is watched, idle, before any ti
 MATMUL_SIZE = 2048  # Side of the square float32 matmul that measures peak throughput.
 
 
-def with_threads(config, threads):
-    """A copy of a session's ConfigProto (or of TF's defaults) with `threads` intra- and inter-op
-    threads; `config` itself when `threads` is None."""
-    if threads is None:
-        return config
-    result = tf.compat.v1.ConfigProto()
-    if config is not None:
-        result.CopyFrom(config)
-    result.intra_op_parallelism_threads = threads
-    result.inter_op_parallelism_threads = threads
-    return result
-
-
 def bench_model(model, args, gflops, default_threads):
     """Time one model; return its JSON record.
 
     The port runs with the CPU threads its own command picks (ports/command.py THREADS, else
     PyTorch's default) unless --torch-threads sets them for every model.
     """
-    torch.set_num_threads(args.torch_threads or command.THREADS.get(model, default_threads))
+    threads = args.torch_threads or command.THREADS.get(model, default_threads)
     meter = machine.LoadMeter().start()
     blocks, steps = models.time_model(
         model,
@@ -79,7 +66,8 @@ def bench_model(model, args, gflops, default_threads):
         args.warmup,
         args.iterations,
         args.block_seconds,
-        tf_config=lambda config: with_threads(config, args.tf_threads),
+        torch_threads=threads,
+        tf_threads=args.tf_threads,
     )
     record = {"model": model, "background_load": meter.cores()}
     for name, values in blocks.items():
@@ -96,7 +84,7 @@ def bench_model(model, args, gflops, default_threads):
     record["full_run_iterations"] = models.full_run_steps(model)
     for side in ("reference", "port", "port_fused", "port_fast"):
         record[f"{side}_full_run_min"] = record[f"{side}_ms"] * record["full_run_iterations"] / 6e4
-    record["torch_threads"] = torch.get_num_threads()
+    record["torch_threads"] = threads
     record["blocks_ms"] = blocks
     record.update(steps_per_block=steps, repeats=args.repeats, warmup=args.warmup or 3)
     return record

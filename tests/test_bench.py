@@ -253,6 +253,27 @@ def test_each_side_times_its_own_loop_in_turns(tmp_path):
     assert models.block_steps_limit("mnist_vanilla_gan", 3, 5) == models.MAX_BLOCK_STEPS
 
 
+def test_block_size_comes_from_the_fastest_warm_up_step(monkeypatch):
+    """The first warm-up steps build kernels and may draw a grid; sized from their mean, a
+    block held a step or two, and the cost of taking the turn weighed on every figure."""
+    clock = iter([0.0, 1.0, 1.01, 1.02])  # attach, then three warm-up steps: 1 s, 10 ms, 10 ms.
+    monkeypatch.setattr(models.time, "perf_counter", lambda: next(clock))
+    timer = models.TimedHooks("a", models.Baton(["a"]), models.multiprocessing.Event(), 3, 5)
+    timer._last = next(clock)  # What attach() sets once the model's state exists.
+    for _ in range(3):
+        timer.step()
+    assert timer.block_steps == 25  # 0.25 s blocks of 10 ms steps.
+
+
+def test_a_side_that_fails_names_itself_and_stops_the_others(tmp_path):
+    from inputs import mnist
+
+    for name in (mnist.TRAIN_IMAGES, mnist.TRAIN_LABELS, mnist.TEST_IMAGES, mnist.TEST_LABELS):
+        (tmp_path / name).write_bytes(b"not MNIST")  # Present, so nothing is downloaded.
+    with pytest.raises(RuntimeError, match="side reference, failed: "):
+        models.time_model("mnist_vanilla_gan", data_dir=str(tmp_path), repeats=1, warmup=1)
+
+
 def test_baton_hands_turns_round_and_skips_finished_sides():
     baton = models.Baton(["a", "b", "c"])
     baton.give("c")
