@@ -22,8 +22,9 @@ Deviations: (from the TF1 reference)
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
 - `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
-  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`. It changes rounding, not the model or
-  its distributions; docs/speed.md has its speed.
+  in): the D step and the G step, Adam included, compiled as one function
+  (`torch.compile(fullgraph=True)`, ports/whole_step.py; the first step compiles for seconds).
+  It changes rounding, not the model or its distributions; docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -38,7 +39,7 @@ from torch import nn
 from figures import scatter
 from harness import checkpoints
 from inputs import gaussian
-from ports import command, frozen
+from ports import command, frozen, whole_step
 from ports.gaussian_gan import HParams, accuracy_of, discriminator_loss, generator_loss
 
 MODEL = "gaussian_cgan"
@@ -116,6 +117,16 @@ def train_step(G, D, opt_D, opt_G, x_batch, x1_batch, z_batch):
     return loss_D.item(), loss_G.item()
 
 
+def whole_D_loss(D, G, x_batch, x1_batch, z_batch):
+    """`train_step`'s D loss for --fast's compiled step (D and G: callables)."""
+    return discriminator_loss(D(x1_batch, x_batch), D(G(z_batch, x_batch), x_batch))
+
+
+def whole_G_loss(D, G, x_batch, x1_batch, z_batch):
+    """`train_step`'s G loss for --fast's compiled step."""
+    return generator_loss(D(G(z_batch, x_batch), x_batch))
+
+
 def generated_moments(G):
     """Mean and covariance of the generated marginal, x following the condition's law."""
     W1, W2 = (w.detach().cpu().double().numpy().T for w in (G.noise.weight, G.condition.weight))
@@ -140,6 +151,8 @@ def train(hp, out, seed, device, hooks=None, fused_adam=False, fast=False):
     opt_G = command.adam(G.parameters(), fused_adam or fast, lr=hp.lr_G)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
     hooks.attach(command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D))
+    # --fast: both steps compiled as one (ports/whole_step.py).
+    step = whole_step.WholeStep(G, D, opt_D, opt_G, whole_D_loss, whole_G_loss) if fast else None
     steps = -(-len(X) // hp.batch_size)
     for epoch in hooks.epochs(hp.epochs, steps_per_epoch=steps):
         avg_loss, count = 0.0, 0
@@ -147,9 +160,11 @@ def train(hp, out, seed, device, hooks=None, fused_adam=False, fast=False):
             X, X1, batch_size=hp.batch_size, shuffle=True
         ):
             z_batch = np.random.normal(size=(len(x_batch), 2))
-            loss_D, loss_G = train_step(
-                G, D, opt_D, opt_G, as_tensor(x_batch), as_tensor(x1_batch), as_tensor(z_batch)
-            )
+            batch = as_tensor(x_batch), as_tensor(x1_batch), as_tensor(z_batch)
+            if fast:
+                loss_D, loss_G = torch.stack(step(*batch)).tolist()
+            else:
+                loss_D, loss_G = train_step(G, D, opt_D, opt_G, *batch)
             avg_loss += loss_D
             count += 1
             hooks.step(f"epoch {epoch} step {count - 1}", loss_D=loss_D, loss_G=loss_G)

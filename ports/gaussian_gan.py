@@ -43,8 +43,10 @@ Deviations: (from the TF1 reference; the presets also list theirs)
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
 - `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
-  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`. It changes rounding, not the model or
-  its distributions; docs/speed.md has its speed.
+  in): the D step and the G step, Adam included, compiled as one function
+  (`torch.compile(fullgraph=True)`, ports/whole_step.py; the first step compiles for seconds);
+  the mxnet-gan-intro preset, whose metric needs D's per-step logits, takes fused Adam instead.
+  It changes rounding, not the model or its distributions; docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -63,7 +65,7 @@ from torch import nn
 from figures import scatter
 from harness import checkpoints
 from inputs import gaussian
-from ports import command, frozen
+from ports import command, frozen, whole_step
 
 MODEL = "gaussian_gan"
 PRESETS = ("tf1", "xyang35-pytorch", "mxnet-gan-intro")
@@ -178,6 +180,16 @@ def train_step(G, D, opt_D, opt_G, x_batch, z_batch):
     return loss_D.item(), loss_G.item(), real_logits.detach(), fake_logits.detach()
 
 
+def whole_D_loss(D, G, x_batch, z_batch):
+    """`train_step`'s D loss for --fast's compiled step (D and G: callables)."""
+    return discriminator_loss(D(x_batch), D(G(z_batch)))
+
+
+def whole_G_loss(D, G, x_batch, z_batch):
+    """`train_step`'s G loss for --fast's compiled step."""
+    return generator_loss(D(G(z_batch)))
+
+
 def accuracy_of(real_logits, fake_logits):
     """Fraction of real scored real and fake scored fake, averaged (1 or 2 logits)."""
     if real_logits.shape[1] == 1:
@@ -212,6 +224,10 @@ def train(hp, out, seed, device, preset="tf1", hooks=None, fused_adam=False, fas
     opt_G = command.adam(G.parameters(), fused_adam or fast, lr=hp.lr_G)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
     hooks.attach(command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D))
+    # --fast: both steps compiled as one (ports/whole_step.py); MXNet's metric needs D's
+    # per-step logits, so that preset keeps the eager step.
+    whole = fast and preset != "mxnet-gan-intro"
+    step = whole_step.WholeStep(G, D, opt_D, opt_G, whole_D_loss, whole_G_loss) if whole else None
     out.save_figure(scatter.data(X), "data.png")  # Cell 0's scatter of the data.
     steps = -(-len(X) // hp.batch_size)  # Batches per epoch: 250.
     for epoch in hooks.epochs(hp.epochs, steps_per_epoch=steps):
@@ -219,9 +235,12 @@ def train(hp, out, seed, device, preset="tf1", hooks=None, fused_adam=False, fas
         avg_loss, count, correct = 0.0, 0, []
         for x_batch in gaussian.iterate_minibatch(X, batch_size=hp.batch_size, shuffle=True):
             z_batch = np.random.normal(size=(len(x_batch), 2))
-            loss_D, loss_G, real_logits, fake_logits = train_step(
-                G, D, opt_D, opt_G, as_tensor(x_batch), as_tensor(z_batch)
-            )
+            if whole:
+                loss_D, loss_G = torch.stack(step(as_tensor(x_batch), as_tensor(z_batch))).tolist()
+            else:
+                loss_D, loss_G, real_logits, fake_logits = train_step(
+                    G, D, opt_D, opt_G, as_tensor(x_batch), as_tensor(z_batch)
+                )
             avg_loss += loss_D
             count += 1
             if preset == "mxnet-gan-intro":  # Only MXNet's metric needs the per-step scores.

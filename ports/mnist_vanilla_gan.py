@@ -46,8 +46,9 @@ Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
 - `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
-  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`. It changes rounding, not the model or
-  its distributions; docs/speed.md has its speed.
+  in): the D step and the G step, Adam included, compiled as one function
+  (`torch.compile(fullgraph=True)`, ports/whole_step.py; the first step compiles for seconds).
+  It changes rounding, not the model or its distributions; docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -57,6 +58,7 @@ Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
 
 import contextlib
 import dataclasses
+import functools
 import sys
 
 import numpy as np
@@ -66,7 +68,7 @@ from torch import nn
 from figures import animation, image_grid
 from harness import checkpoints, cli
 from inputs import mnist
-from ports import command, frozen
+from ports import command, frozen, whole_step
 
 MODEL = "mnist_vanilla_gan"
 LOSSES = ("log", "sce", "bce")
@@ -174,6 +176,16 @@ def G_loss_of(D_logit_fake, loss="log"):
     return nn.functional.binary_cross_entropy(torch.sigmoid(D_logit_fake), ones)
 
 
+def whole_D_loss(D, G, X_mb, Z_D, Z_G, loss="log"):
+    """`train_step`'s D loss for --fast's compiled step (D and G: callables)."""
+    return D_loss_of(D(X_mb), D(G(Z_D)), loss)
+
+
+def whole_G_loss(D, G, X_mb, Z_D, Z_G, loss="log"):
+    """`train_step`'s G loss for --fast's compiled step."""
+    return G_loss_of(D(G(Z_G)), loss)
+
+
 def train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, loss="log"):
     """One D step on (X_mb, Z_D), then one G step on Z_G; returns both losses (pre-update)."""
     D_solver.zero_grad()
@@ -217,6 +229,19 @@ def train(
     G_solver = command.adam(G.parameters(), fused_adam or fast, lr=hp.lr_G)
     state = command.ModuleState(G=G, D=D, opt_G=G_solver, opt_D=D_solver)
     hooks.track(datasets.train).attach(state)
+    # --fast: both steps compiled as one (ports/whole_step.py).
+    step = (
+        whole_step.WholeStep(
+            G,
+            D,
+            D_solver,
+            G_solver,
+            functools.partial(whole_D_loss, loss=hp.loss),
+            functools.partial(whole_G_loss, loss=hp.loss),
+        )
+        if fast
+        else None
+    )
 
     def sample_Z(m, n):
         if preset == "wiseodd-pytorch":
@@ -237,7 +262,10 @@ def train(
         X_mb, _ = datasets.train.next_batch(hp.mb_size)
         X_mb = torch.as_tensor(X_mb, device=device)
         Z_D, Z_G = sample_Z(hp.mb_size, hp.Z_dim), sample_Z(hp.mb_size, hp.Z_dim)
-        D_loss, G_loss = train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, hp.loss)
+        if fast:
+            D_loss, G_loss = torch.stack(step(X_mb, Z_D, Z_G)).tolist()
+        else:
+            D_loss, G_loss = train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, hp.loss)
         hooks.step(f"iteration {it}", D_loss=D_loss, G_loss=G_loss)
         if it % hp.sample_every == 0:
             if preset == "tf1":

@@ -27,9 +27,11 @@ Deviations: (from the TF1 reference; the reference lists its own from the origin
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
 - `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
-  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`, and the training z drawn in float32
-  from NumPy's PCG64 generator seeded with --seed (`FastNoise`, kept in the checkpoints)
-  instead of the global generator's float64 `np.random.normal`. It changes rounding and random
+  in): the D step and the G step, Adam included, compiled as one function
+  (`torch.compile(fullgraph=True)`, ports/whole_step.py; the first step compiles for seconds),
+  and the training z drawn in float32 from NumPy's PCG64 generator seeded with --seed
+  (`FastNoise`, kept in the checkpoints) instead of the global generator's float64
+  `np.random.normal`. It changes rounding and random
   streams, not the model or its distributions; docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
@@ -39,6 +41,7 @@ Deviations: (from the TF1 reference; the reference lists its own from the origin
 """
 
 import dataclasses
+import functools
 
 import numpy as np
 import torch
@@ -46,7 +49,7 @@ from torch import nn
 
 from harness import checkpoints, cli, ring_display
 from inputs import ring
-from ports import command, frozen
+from ports import command, frozen, whole_step
 
 MODEL = "ring_gan"
 SEED = 6789  # GAN.__init__ random_seed=6789; main.py passes 6789 too.
@@ -153,6 +156,16 @@ def g_step(G, D, opt_G, z, form="blog"):
     return g_loss.detach()
 
 
+def whole_D_loss(D, G, x, z_d, z_g):
+    """`d_step`'s loss for --fast's compiled step (D and G: callables)."""
+    return discriminator_loss(D(x), D(G(z_d)))
+
+
+def whole_G_loss(D, G, x, z_d, z_g, form="blog"):
+    """`g_step`'s loss for --fast's compiled step."""
+    return generator_loss(D(G(z_g)), form)
+
+
 def train_step(G, D, opt_D, opt_G, x, z_d, z_g, form="blog"):
     """One "epoch" of See_GANs: D step on (x, z_d), then G step on z_g; returns both losses."""
     return d_step(G, D, opt_D, x, z_d).item(), g_step(G, D, opt_G, z_g, form).item()
@@ -222,6 +235,15 @@ def train(hp, out, seed=SEED, device="cpu", hooks=None, fused_adam=False, fast=F
         command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D)
     )
 
+    # --fast: both steps compiled as one (ports/whole_step.py).
+    step = (
+        whole_step.WholeStep(
+            G, D, opt_D, opt_G, whole_D_loss, functools.partial(whole_G_loss, form=hp.g_loss)
+        )
+        if fast
+        else None
+    )
+
     def draw_z():  # The original's draw, or --fast's.
         shape = [hp.batch_size, hp.num_z]
         return noise.normal(shape) if fast else np.random.normal(0.0, 1.0, shape)
@@ -231,9 +253,12 @@ def train(hp, out, seed=SEED, device="cpu", hooks=None, fused_adam=False, fast=F
         for epoch in hooks.steps(hp.num_epochs):
             x = ring.sample(mixture, hp.batch_size)
             z_d = draw_z()
-            d_loss = d_step(G, D, opt_D, as_tensor(x), as_tensor(z_d))
-            z_g = draw_z()
-            g_loss = g_step(G, D, opt_G, as_tensor(z_g), hp.g_loss)
+            if fast:  # z_g drawn before the D step: a draw of its own stream, so the same z_g.
+                d_loss, g_loss = step(as_tensor(x), as_tensor(z_d), as_tensor(draw_z()))
+            else:
+                d_loss = d_step(G, D, opt_D, as_tensor(x), as_tensor(z_d))
+                z_g = draw_z()
+                g_loss = g_step(G, D, opt_G, as_tensor(z_g), hp.g_loss)
             # One device sync per step for both losses (the reference fetches them each step).
             d_loss, g_loss = torch.stack([d_loss, g_loss]).tolist()
             if epoch % PRINT_EVERY == 0:

@@ -5,6 +5,7 @@ a sleep), resumed with --resume, and the printed lines, log.txt and metrics.json
 parts together must equal an uninterrupted run's with the same seed.
 """
 
+import functools
 import importlib
 import json
 import os
@@ -327,7 +328,9 @@ def check_in_process_resume(
     checkpoints.run(module.main, [*args, "--out", str(tmp_path / "full")])
     full = capsys.readouterr().out
     with monkeypatch.context() as patch:
-        stop_after_steps(patch, module, steps, step_function)
+        *owner, name = step_function.split(".")  # "whole_step.WholeStep.__call__": --fast's step.
+        target = functools.reduce(getattr, owner, module)
+        stop_after_steps(patch, target, steps, name)
         with pytest.raises(SystemExit) as stop:
             checkpoints.run(module.main, [*args, "--out", str(tmp_path / "part")])
     assert stop.value.code == 128 + signal.SIGTERM
@@ -428,7 +431,17 @@ def test_ring_gan_resumed_after_a_frame_draws_the_same_frames(
         *extra,
     ]
     outputs = ("log.txt", "metrics.jsonl", "_50.png", "_100.png")
-    check_in_process_resume(module, args, 70, tmp_path, capsys, monkeypatch, outputs, "g_step")
+    step = "whole_step.WholeStep.__call__" if extra else "g_step"  # --fast: the compiled step.
+    check_in_process_resume(module, args, 70, tmp_path, capsys, monkeypatch, outputs, step)
+
+
+@pytest.mark.parametrize("module", ["ports.gaussian_gan", "ports.gaussian_cgan"])
+def test_a_fast_toy_run_stopped_in_process_resumes_exactly(module, tmp_path, capsys, monkeypatch):
+    """--fast's compiled step reads the weights and Adam's moments afresh at every call, so a
+    resumed run continues with what the checkpoint restored."""
+    args = [*GAUSSIAN, "--fast"]
+    step = "whole_step.WholeStep.__call__"
+    check_in_process_resume(module, args, 300, tmp_path, capsys, monkeypatch, ("log.txt",), step)
 
 
 @pytest.mark.parametrize(

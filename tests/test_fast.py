@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from harness import checkpoints, cli, registry
-from ports import command, gaussian_gan, onednn
+from ports import command, gaussian_gan, onednn, whole_step
 from ports import mnist_mlp_gan as mlp
 
 
@@ -89,3 +89,73 @@ def test_onednn_linear_is_f_linear_to_rounding_and_keeps_the_layers_parameters()
     ]
     for a, b in pairs:  # float32 sums of 128-1024 terms: rounding only.
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-4 * b.abs().max().item())
+
+
+def _whole_step_case(model):
+    """(G, D, opt_D, opt_G, inputs, eager step, D loss, G loss) of a port, seeded."""
+    port = importlib.import_module(f"ports.{model}")
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+
+    def tensor(*shape, low=-1.0):
+        return torch.as_tensor(rng.uniform(low, 1.0, shape), dtype=torch.float32)
+
+    if model == "gaussian_gan":
+        G, D = port.Generator(), port.Discriminator(1)
+        inputs = (tensor(8, 2), tensor(8, 2))
+    elif model == "gaussian_cgan":
+        G, D = port.Generator(), port.Discriminator()
+        inputs = (tensor(8, 2), tensor(8, 2), tensor(8, 2))
+    elif model == "ring_gan":
+        G, D = port.Generator(16, 8), port.Discriminator(8)
+        inputs = (tensor(64, 2), tensor(64, 16), tensor(64, 16))
+    else:
+        G, D = port.Generator(100, 128), port.Discriminator(128)
+        inputs = (tensor(16, 784, low=0.0), tensor(16, 100), tensor(16, 100))
+    port.initialize([G, D])
+    hp = port.HParams()
+    if model == "ring_gan":
+        opt_D, opt_G = port.make_optimizers(G, D, hp)
+        eager = lambda: port.train_step(G, D, opt_D, opt_G, *inputs)  # noqa: E731
+    else:
+        lr_D, lr_G = (hp.lr_D, hp.lr_G) if hasattr(hp, "lr_D") else (1e-3, 1e-3)
+        opt_D = torch.optim.Adam(D.parameters(), lr=lr_D)
+        opt_G = torch.optim.Adam(G.parameters(), lr=lr_G)
+        eager = lambda: port.train_step(G, D, opt_D, opt_G, *inputs)[:2]  # noqa: E731
+    return G, D, opt_D, opt_G, inputs, eager, port.whole_D_loss, port.whole_G_loss
+
+
+@pytest.mark.parametrize(
+    "model", ["gaussian_gan", "gaussian_cgan", "ring_gan", "mnist_vanilla_gan"]
+)
+def test_whole_step_is_the_eager_step_to_rounding_and_fills_adams_own_state(model):
+    """--fast's compiled step (ports/whole_step.py) against the port's own eager step, from the
+    same weights on the same batches: the same losses and weights up to float32 rounding, and
+    Adam's state where torch.optim.Adam keeps it, so checkpoints hold the same entries."""
+    G, D, opt_D, opt_G, inputs, eager, D_loss, G_loss = _whole_step_case(model)
+    G2, D2, opt_D2, opt_G2, _, _, _, _ = _whole_step_case(model)
+    step = whole_step.WholeStep(G2, D2, opt_D2, opt_G2, D_loss, G_loss)
+    for _ in range(3):
+        expected = eager()
+        got = [float(loss) for loss in step(*inputs)]
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    for mine, theirs in zip(
+        [*G2.parameters(), *D2.parameters()], [*G.parameters(), *D.parameters()]
+    ):
+        torch.testing.assert_close(mine, theirs, rtol=1e-4, atol=1e-6)
+    for mine, theirs in ((opt_D2, opt_D), (opt_G2, opt_G)):
+        ours, torchs = mine.state_dict()["state"], theirs.state_dict()["state"]
+        assert ours.keys() == torchs.keys()
+        for index, state in torchs.items():
+            assert ours[index].keys() == state.keys() and float(ours[index]["step"]) == 3.0
+            torch.testing.assert_close(
+                ours[index]["exp_avg_sq"], state["exp_avg_sq"], rtol=1e-4, atol=1e-9
+            )
+
+
+def test_whole_step_refuses_an_adam_it_does_not_write_out():
+    G, D = gaussian_gan.Generator(), gaussian_gan.Discriminator(1)
+    opt_D = torch.optim.Adam(D.parameters(), weight_decay=0.1)
+    opt_G = torch.optim.Adam(G.parameters())
+    with pytest.raises(ValueError, match="without weight decay or amsgrad"):
+        whole_step.WholeStep(G, D, opt_D, opt_G, None, None, compile=False)
