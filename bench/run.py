@@ -1,10 +1,11 @@
 """Speed of every model: ms per training iteration, TF1 reference against PyTorch port, one run.
 
 Source:
-    The archive's own. For each model, in ONE process and after a warm-up, it times the TF1
-    reference's training loop (one D step + one G step per iteration) as a user runs it, data
-    included, the port's loop likewise, the port with its --fused-adam optimizer and the port
-    with --fast, taking turns in blocks so that a change of load hits all (bench/models.py). It
+    The archive's own. For each model, after a warm-up, it times the TF1 reference's training
+    loop (one D step + one G step per iteration) as a user runs it, data included, the port's
+    loop likewise, the port with its --fused-adam optimizer and the port with --fast, each in
+    a process of its own, taking turns in blocks so that a change of load hits all
+    (bench/models.py). It
     prints the median of the blocks, the ratios to the reference and the compute floor: FLOPs
     per iteration (bench/flops.py) over the best float32 matmul throughput measured in the same
     run (bench/machine.py). The JSON names the machine: CPU model and flags, thread counts,
