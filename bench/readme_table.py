@@ -8,7 +8,7 @@ Run:
     python -m bench --json runs/bench.json && python -m bench.readme_table runs/bench.json
     python -m bench.readme_table runs/bench.json --docs   # keep it, rebuild docs/speed.md's tables
 
-With --docs, each JSON is kept as docs/measurements/bench-<machine>.json (one file per CPU and
+With --docs, each JSON is kept as docs/measurements/bench/bench-<machine>.json (one file per CPU and
 kernel path, the latest run of each) and docs/speed.md's marked block is rebuilt from every
 kept file, as report/measure.py does for the cross-check tables.
 
@@ -23,7 +23,7 @@ import re
 
 from harness import cli, run_folder
 
-FOLDER = pathlib.Path("docs") / "measurements"  # Kept runs: bench-<machine slug>.json.
+FOLDER = pathlib.Path("docs") / "measurements" / "bench"  # Kept runs: bench-<slug>.json.
 DOC = pathlib.Path("docs") / "speed.md"
 BEGIN, END = "<!-- bench.readme_table: begin -->", "<!-- bench.readme_table: end -->"
 
@@ -117,18 +117,14 @@ def write_docs(runs, folder=FOLDER, doc=DOC, log=print):
     """Keep each of `runs` (record lists) in `folder`, then rebuild `doc`'s marked block from
     every kept run, one table per machine and kernel path."""
     doc, folder = pathlib.Path(doc), pathlib.Path(folder)
-    text = doc.read_text() if doc.is_file() else ""
-    if BEGIN not in text or END not in text:
-        raise cli.UserError(f"{doc} has no {BEGIN} ... {END} block to fill.")
+    run_folder.check_block(doc, BEGIN, END)  # First: nothing is kept for a doc it cannot fill.
     folder.mkdir(parents=True, exist_ok=True)
     for records in runs:
         path = folder / f"{slug(records)}.json"
         run_folder.atomic_write(path, lambda p, r=records: p.write_text(json.dumps(r, indent=1)))
     kept = [json.loads(p.read_text()) for p in sorted(folder.glob("bench-*.json"))]
     block = "\n\n".join(markdown(records) for records in kept)
-    head, rest = text.split(BEGIN, 1)
-    new = f"{head}{BEGIN}\n{block}\n{END}{rest.split(END, 1)[1]}"
-    run_folder.atomic_write(doc, lambda p: p.write_text(new))
+    run_folder.replace_block(doc, BEGIN, END, block)
     log(f"wrote the tables of {len(kept)} kept run(s) into {doc}")
 
 

@@ -31,6 +31,25 @@ def atomic_write(path, write):
             temporary.unlink()
 
 
+def check_block(doc, begin, end, hint=""):
+    """`doc`'s text; a UserError when it lacks the `begin` or `end` line of its generated block."""
+    doc = pathlib.Path(doc)
+    text = doc.read_text() if doc.is_file() else ""
+    if begin not in text or end not in text:
+        raise UserError(f"{doc} has no {begin} ... {end} block to fill{hint}.")
+    return text
+
+
+def replace_block(doc, begin, end, block, hint=""):
+    """Rewrite `doc` (atomically) with the text between its `begin` and `end` lines replaced by
+    `block`; everything outside them is kept. A doc without both markers is a UserError (`hint`
+    says where they come from)."""
+    text = check_block(doc, begin, end, hint)
+    head, rest = text.split(begin, 1)
+    new = f"{head}{begin}\n{block}\n{end}{rest.split(end, 1)[1]}"
+    atomic_write(doc, lambda temporary: temporary.write_text(new))
+
+
 class RunFolder:
     """One run's output folder; refuses a folder that already holds a run or cannot be written.
 

@@ -20,7 +20,7 @@ import pathlib
 import re
 import sys
 
-from harness import cpu, run_folder
+from harness import cli, cpu, run_folder
 
 STEPS = {  # Steps per model: one epoch of the toys, 500 ring steps, 100 MNIST batches (DCGAN 20).
     "gaussian_gan": 250,
@@ -118,14 +118,8 @@ def tables(records):
 def write_docs(folder=FOLDER, doc=DOC):
     records = [json.loads(p.read_text()) for p in sorted(pathlib.Path(folder).glob("*.json"))]
     if not records:
-        raise SystemExit(f"error: no measurements in {folder}; run python -m report.measure.")
-    text = pathlib.Path(doc).read_text()
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"error: {doc} has no {BEGIN} ... {END} block to fill.")
-    head, rest = text.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
-    new = f"{head}{BEGIN}\n{tables(records)}\n{END}{tail}"
-    run_folder.atomic_write(doc, lambda p: p.write_text(new))
+        raise cli.UserError(f"no measurements in {folder}; run python -m report.measure.")
+    run_folder.replace_block(doc, BEGIN, END, tables(records))
     print(f"wrote the tables of {len(records)} machine(s) into {doc}")
     return 0
 
@@ -179,4 +173,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.run(main))

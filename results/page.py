@@ -9,7 +9,7 @@ import json
 import pathlib
 import re
 
-from harness import cli, run_folder
+from harness import run_folder
 
 FIGURES = ("inception_score", "frechet_distance", "classes")
 FIGURE_NAMES = (
@@ -321,19 +321,11 @@ def order(names, table):
 def write_docs(doc, table, log=print):
     """Replace the marked block of `doc` with every row kept in `<doc folder>/results/*/`."""
     doc = pathlib.Path(doc)
-    text = doc.read_text() if doc.is_file() else ""
-    if BEGIN not in text or END not in text:
-        raise cli.UserError(
-            f"{doc} has no {BEGIN} ... {END} block to fill; add the two lines "
-            "where the tables belong."
-        )
     kept = {
         p.parent.name: json.loads(p.read_text())
         for p in (doc.parent / "results").glob("*/row.json")
     }
     block = "\n\n".join(markdown(kept[name]).rstrip() for name in order(kept, table))
-    head, rest = text.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
-    new = f"{head}{BEGIN}\n{block}\n{END}{tail}"
-    run_folder.atomic_write(doc, lambda p: p.write_text(new))
+    hint = "; add the two lines where the tables belong"
+    run_folder.replace_block(doc, BEGIN, END, block, hint)
     log(f"merge: wrote {len(kept)} row(s) into {doc}")

@@ -93,3 +93,16 @@ def test_flags_come_from_hparams_with_their_comments():
 def test_non_finite_loss_names_the_step():
     with pytest.raises(cli.UserError, match="loss_D became nan at epoch 2 step 5"):
         cli.check_finite("epoch 2 step 5", loss_D=float("nan"), loss_G=1.0)
+
+
+def test_replace_block_rewrites_only_between_the_markers(tmp_path):
+    """The one helper behind every generated block (crosscheck, results and speed pages)."""
+    doc = tmp_path / "page.md"
+    doc.write_text("intro\n<!-- b -->\nold\n<!-- e -->\nafter\n")
+    run_folder.replace_block(doc, "<!-- b -->", "<!-- e -->", "new table")
+    assert doc.read_text() == "intro\n<!-- b -->\nnew table\n<!-- e -->\nafter\n"
+    doc.write_text("no markers\n")
+    with pytest.raises(cli.UserError, match="page.md has no <!-- b --> ... <!-- e --> block"):
+        run_folder.replace_block(doc, "<!-- b -->", "<!-- e -->", "x", "; add them")
+    assert doc.read_text() == "no markers\n"  # Nothing lost.
+    assert list(tmp_path.iterdir()) == [doc]  # No temporary left behind.
