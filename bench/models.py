@@ -19,8 +19,7 @@ calling thread, and once a process holds more OpenMP threads than the machine ha
 stops spinning between parallel regions and puts its workers to sleep, so every parallel
 region of every step pays a wake-up. Three port sides as threads of one process made the
 vanilla GAN's port step 2x slower (4.6 against 2.3 ms on a 2-core AMD Zen 5) than a user's
-own run of it. A side that
-waits for its turn blocks on a lock, and its threads sleep.
+own run of it. A side that waits for its turn blocks on a lock, and its threads sleep.
 
 What a step's time holds: everything the loop does between two steps (its data, its draws,
 its prints and pictures when they fall due), as in a user's run; the first step of every epoch

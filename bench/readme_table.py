@@ -8,8 +8,8 @@ Run:
     python -m bench --json runs/bench.json && python -m bench.readme_table runs/bench.json
     python -m bench.readme_table runs/bench.json --docs   # keep it, rebuild docs/speed.md's tables
 
-With --docs, each JSON is kept as docs/measurements/bench/bench-<machine>.json (one file per CPU and
-kernel path, the latest run of each) and docs/speed.md's marked block is rebuilt from every
+With --docs, each JSON is kept as docs/measurements/bench/bench-<machine>.json (one file per CPU
+and kernel path, the latest run of each) and docs/speed.md's marked block is rebuilt from every
 kept file, as report/measure.py does for the cross-check tables.
 
 Deviations:

@@ -3,13 +3,13 @@
 Source:
     The archive's own. For each model, after a warm-up, it times the TF1 reference's training
     loop (one D step + one G step per iteration) as a user runs it, data included, the port's
-    loop likewise, the port with its --fused-adam optimizer and the port with --fast, each in
-    a process of its own, taking turns in blocks so that a change of load hits all
-    (bench/models.py). It
-    prints the median of the blocks, the ratios to the reference and the compute floor: FLOPs
-    per iteration (bench/flops.py) over the best float32 matmul throughput measured in the same
-    run (bench/machine.py). The JSON names the machine: CPU model and flags, thread counts,
-    library versions, and the BLAS and oneDNN paths that ran, from their own verbose logs.
+    loop likewise, the port with its --fused-adam optimizer and the port with --fast, each in a
+    process of its own, taking turns in blocks so that a change of load hits all
+    (bench/models.py). It prints the median of the blocks, the ratios to the reference and the
+    compute floor: FLOPs per iteration (bench/flops.py) over the best float32 matmul throughput
+    measured in the same run (bench/machine.py). The JSON names the machine: CPU model and
+    flags, thread counts, library versions, and the BLAS and oneDNN paths that ran, from their
+    own verbose logs.
 
 Run:
     python -m bench                                  # all six models (~1 min plus start-up)
@@ -38,7 +38,7 @@ import torch
 from bench import flops, machine, models
 from harness import cli, registry, run_folder
 from ports import command
-from tf1_reference import setup as _quiet_tf  # noqa: F401  (TF's log level, set before its import)
+import tf1_reference  # noqa: F401  (TF's log level, set before TF loads; the sides inherit it)
 
 BLOCK_SECONDS = (
     0.25  # Each timed block runs about this long; its call count is set from the warm-up.

@@ -31,8 +31,8 @@ Deviations: (from the TF1 reference; the reference lists its own from the origin
   (`torch.compile(fullgraph=True)`, ports/whole_step.py; the first step compiles for seconds),
   and the training z drawn in float32 from NumPy's PCG64 generator seeded with --seed
   (`FastNoise`, kept in the checkpoints) instead of the global generator's float64
-  `np.random.normal`. It changes rounding and random
-  streams, not the model or its distributions; docs/speed.md has its speed.
+  `np.random.normal`. It changes rounding and random streams, not the model or its
+  distributions; docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run

@@ -118,9 +118,8 @@ def _whole_step_case(model):
         opt_D, opt_G = port.make_optimizers(G, D, hp)
         eager = lambda: port.train_step(G, D, opt_D, opt_G, *inputs)  # noqa: E731
     else:
-        lr_D, lr_G = (hp.lr_D, hp.lr_G) if hasattr(hp, "lr_D") else (1e-3, 1e-3)
-        opt_D = torch.optim.Adam(D.parameters(), lr=lr_D)
-        opt_G = torch.optim.Adam(G.parameters(), lr=lr_G)
+        opt_D = torch.optim.Adam(D.parameters(), lr=hp.lr_D)
+        opt_G = torch.optim.Adam(G.parameters(), lr=hp.lr_G)
         eager = lambda: port.train_step(G, D, opt_D, opt_G, *inputs)[:2]  # noqa: E731
     return G, D, opt_D, opt_G, inputs, eager, port.whole_D_loss, port.whole_G_loss
 
