@@ -227,6 +227,16 @@ def initialize(modules):
                 nn.init.zeros_(layer.bias)
 
 
+def fast_modules(G, D, device):
+    """--fast on a CPU: channels-last weights, so oneDNN runs every convolution on NHWC maps
+    with its brgemm kernels, and the dense layers' products through oneDNN (ports/onednn.py)."""
+    if torch.device(device).type != "cpu":
+        return G, D
+    G, D = (module.to(memory_format=torch.channels_last) for module in (G, D))
+    onednn.use_onednn(G, D)
+    return G, D
+
+
 def discriminator_loss(D_logit_real, D_logit_fake):
     """loss_D = mean softplus(-D(x)) + mean softplus(D(G(z))): BCE on logits, labels 1 and 0."""
     bce = nn.functional.binary_cross_entropy_with_logits
@@ -396,11 +406,8 @@ def train(
     datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
     G, D = Generator(hp.noise_dim).to(device), Discriminator().to(device)
     initialize([G, D])
-    if fast and torch.device(device).type == "cpu":
-        # --fast: channels-last weights, so oneDNN runs every convolution on NHWC maps with
-        # its brgemm kernels, and the dense layers' products through oneDNN (ports/onednn.py).
-        G, D = (module.to(memory_format=torch.channels_last) for module in (G, D))
-        onednn.use_onednn(G, D)
+    if fast:
+        G, D = fast_modules(G, D, device)
     # foreach: multi-tensor Adam, the same arithmetic bit for bit, fewer kernel calls.
     opt_D = command.adam(D.parameters(), fused_adam or fast, lr=hp.learning_rate, foreach=True)
     opt_G = command.adam(G.parameters(), fused_adam or fast, lr=hp.learning_rate, foreach=True)

@@ -45,7 +45,9 @@ Deviations:
   products through oneDNN instead of MKL (ports/onednn.py); and D's nine dropout masks of a
   step drawn in one call of NumPy's PCG64 generator seeded with --seed (`FastMasks`, kept in
   the checkpoints) instead of nine `bernoulli_` calls on torch's: the same Bernoulli(0.7) law,
-  another stream, so torch's generator then draws only z and the shuffles. It changes rounding
+  another stream, so torch's generator then draws only z and the shuffles; and D's step sees
+  the real and the generated batch as one batch of 256 rows (no batch statistics in D, so
+  each half's outputs are the same sums; fewer, larger products). It changes rounding
   and random streams, not the model or its distributions; docs/speed.md has its speed and its
   sample quality beside the default's.
 - Added, none of which draws from torch's global generator or writes a weight:
@@ -64,6 +66,7 @@ Deviations:
 """
 
 import dataclasses
+import math
 
 import numpy as np
 import torch
@@ -139,13 +142,16 @@ def generator_of(hp):
     return Generator(g_input_dim=hp.z_dim, g_output_dim=28 * 28)
 
 
-def train_step(G, D, D_optimizer, G_optimizer, x, z_D=None, z_G=None, masks=None):
+def train_step(G, D, D_optimizer, G_optimizer, x, z_D=None, z_G=None, masks=None, joint=False):
     """lyeoni's D_train(x) then G_train(x); returns (D_loss, G_loss) as floats.
 
     z_D, z_G: given tensors, or None to draw `torch.randn(len(x), z_dim)` on the CPU and move
     it to x's device where the seed does, so torch's generator is drawn in the seed's order:
     D(real)'s three dropout masks, z_D, D(fake)'s masks, then z_G, D's masks in the G step.
     `masks`: None, or {"real": [3], "fake": [3], "G": [3]} dropout masks for D's three calls.
+    `joint` (--fast): D sees the real and the fake batch as one batch of 2B rows, with the
+    masks of `masks["D"]` (real's rows, then fake's), and each loss is the mean over its half.
+    The same sums, fewer and larger products, rounded differently.
     D_loss = BCE(D(x), 1) + BCE(D(G(z_D)), 0); G_loss = BCE(D(G(z_G)), 1); BCE = nn.BCELoss(),
     mean(-(y max(log p, -100) + (1 - y) max(log(1 - p), -100))).
     """
@@ -156,16 +162,24 @@ def train_step(G, D, D_optimizer, G_optimizer, x, z_D=None, z_G=None, masks=None
         return torch.randn(len(x), G.fc1.in_features).to(x.device) if z is None else z
 
     D.zero_grad()
-    D_output = D(x, masks.get("real"))
-    D_real_loss = criterion(D_output, torch.ones_like(D_output))
-    z_D = noise(z_D)
-    # The original builds G's graph here too and backpropagates into G, whose gradients
-    # G.zero_grad() then throws away. Under no_grad D gets the same gradients, bit for bit,
-    # and the step skips G's backward (about 1 GFLOP beyond the 4.1 an iteration needs).
-    with torch.no_grad():
-        fake = G(z_D)
-    D_output = D(fake, masks.get("fake"))
-    D_fake_loss = criterion(D_output, torch.zeros_like(D_output))
+    if joint:
+        with torch.no_grad():
+            fake = G(noise(z_D))
+        D_real, D_fake = D(torch.cat([x, fake]), masks["D"]).split(len(x))
+        D_real_loss = criterion(D_real, torch.ones_like(D_real))
+        D_fake_loss = criterion(D_fake, torch.zeros_like(D_fake))
+    else:
+        D_output = D(x, masks.get("real"))
+        D_real_loss = criterion(D_output, torch.ones_like(D_output))
+        z_D = noise(z_D)
+        # The original builds G's graph here too and backpropagates into G, whose gradients
+        # G.zero_grad() then throws away. Under no_grad D gets the same gradients, bit for
+        # bit, and the step skips G's backward (about 1 GFLOP beyond the 4.1 an iteration
+        # needs).
+        with torch.no_grad():
+            fake = G(z_D)
+        D_output = D(fake, masks.get("fake"))
+        D_fake_loss = criterion(D_output, torch.zeros_like(D_output))
     D_loss = D_real_loss + D_fake_loss
     D_loss.backward()
     D_optimizer.step()
@@ -200,19 +214,33 @@ class FastMasks:
     another stream. A checkpoint keeps the generator's state (`state()`, `set_state()`)."""
 
     def __init__(self, seed, batch, widths, p):
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout must be at least 0 and below 1, not {p}.")
         self.rng = np.random.Generator(np.random.PCG64(seed))
         self.shape, self.widths, self.p = (3, batch, sum(widths)), widths, p
         self.scale = np.float32(1.0) / np.float32(1.0 - p)  # F.dropout's noise.div_(1 - p).
+        # NumPy's float32 U from a 32-bit word w is (w >> 8) 2^-24, so U >= float32(p) exactly
+        # when w >= ceil(float32(p) 2^24) << 8: one comparison on the raw words, no floats.
+        self.threshold = np.uint32(math.ceil(float(np.float32(p)) * 2**24) << 8)
 
     def draw(self, device):
-        """{"real", "fake", "G"}: three (batch, width) masks each, for train_step's `masks`."""
-        keep = self.rng.random(self.shape, dtype=np.float32) >= np.float32(self.p)
+        """{"real", "fake", "G"}: three (batch, width) masks each, for train_step's `masks`;
+        "D": real's and fake's stacked, three (2 batch, width) masks for its `joint` D step.
+
+        The 32-bit words are PCG64's 64-bit outputs, low half first: for an even count the
+        very words, and so the very masks, of `rng.random(shape, dtype=np.float32) >= p`."""
+        count = int(np.prod(self.shape))
+        words = self.rng.bit_generator.random_raw((count + 1) // 2).view(np.uint32)[:count]
+        keep = words.reshape(self.shape) >= self.threshold
         masks = torch.from_numpy(keep * self.scale).to(device)
         edges = np.cumsum((0,) + tuple(self.widths))
-        return {
+        drawn = {
             call: [masks[i, :, a:b] for a, b in zip(edges[:-1], edges[1:])]
             for i, call in enumerate(("real", "fake", "G"))
         }
+        both = masks[:2].reshape(-1, masks.shape[-1])  # (2 batch, width): real's rows, fake's.
+        drawn["D"] = [both[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
+        return drawn
 
     def state(self):
         return checkpoints.generator_state(self.rng)
@@ -260,7 +288,7 @@ def train(hp, out, seed, device, data_dir=None, hooks=None, fused_adam=False, fa
                 continue  # The seed skips the short last batch.
             x = x.view(-1, mnist_dim).to(device)
             drawn = masks.draw(device) if fast else None
-            D_loss, G_loss = train_step(G, D, D_optimizer, G_optimizer, x, masks=drawn)
+            D_loss, G_loss = train_step(G, D, D_optimizer, G_optimizer, x, masks=drawn, joint=fast)
             hooks.step(f"epoch {epoch} batch {len(D_losses)}", D_loss=D_loss, G_loss=G_loss)
             D_losses.append(D_loss)
             G_losses.append(G_loss)

@@ -47,8 +47,10 @@ Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
 - `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
   in): the D step and the G step, Adam included, compiled as one function
-  (`torch.compile(fullgraph=True)`, ports/whole_step.py; the first step compiles for seconds).
-  It changes rounding, not the model or its distributions; docs/speed.md has its speed.
+  (`torch.compile(fullgraph=True)`, ports/whole_step.py; the first step compiles for seconds),
+  with D seeing the real and the generated batch as one batch of twice the rows (D has no
+  batch statistics, so each half's logits are the same sums; fewer, larger products). It
+  changes rounding, not the model or its distributions; docs/speed.md has its speed.
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -177,8 +179,10 @@ def G_loss_of(D_logit_fake, loss="log"):
 
 
 def whole_D_loss(D, G, X_mb, Z_D, Z_G, loss="log"):
-    """`train_step`'s D loss for --fast's compiled step (D and G: callables)."""
-    return D_loss_of(D(X_mb), D(G(Z_D)), loss)
+    """`train_step`'s D loss for --fast's compiled step (D and G: callables): D on the real
+    and the generated batch stacked, one call of 2B rows, its logits split back in two."""
+    D_logit_real, D_logit_fake = D(torch.cat([X_mb, G(Z_D)])).split(len(X_mb))
+    return D_loss_of(D_logit_real, D_logit_fake, loss)
 
 
 def whole_G_loss(D, G, X_mb, Z_D, Z_G, loss="log"):

@@ -46,15 +46,60 @@ def test_a_fast_run_records_itself_and_resumes_only_with_fast(tmp_path):
 def test_fast_masks_have_f_dropouts_law_and_values():
     masks = mlp.FastMasks(0, 128, [1024, 512, 256], 0.3)
     drawn = masks.draw("cpu")
-    assert sorted(drawn) == ["G", "fake", "real"]
+    assert sorted(drawn) == ["D", "G", "fake", "real"]
     assert [tuple(m.shape) for m in drawn["real"]] == [(128, 1024), (128, 512), (128, 256)]
+    for both, real, fake in zip(drawn["D"], drawn["real"], drawn["fake"]):
+        assert torch.equal(both, torch.cat([real, fake]))  # The joint D step's rows.
     reference = torch.nn.functional.dropout(torch.ones(100_000), 0.3).unique()
-    values = torch.cat([m.flatten() for call in drawn.values() for m in call])
+    values = torch.cat([m.flatten() for call in ("real", "fake", "G") for m in drawn[call]])
     assert torch.equal(values.unique(), reference)  # 0 and F.dropout's 1 / 0.7 in float32.
     kept = (values > 0).double().mean().item()
     assert abs(kept - 0.7) < 4 * np.sqrt(0.21 / len(values))  # Bernoulli(0.7), 688,128 draws.
     again = masks.draw("cpu")
     assert not torch.equal(again["real"][0], drawn["real"][0])  # Fresh masks every step.
+
+
+@pytest.mark.parametrize("p", [0.3, 0.0, 0.5, 0.999])
+def test_fast_masks_compare_raw_words_as_numpys_float32_draws_would(p):
+    widths = [1024, 512, 256]
+    drawn = mlp.FastMasks(5, 128, widths, p).draw("cpu")
+    rng = np.random.Generator(np.random.PCG64(5))
+    keep = rng.random((3, 128, sum(widths)), dtype=np.float32) >= np.float32(p)
+    got = np.stack([torch.cat(drawn[call], dim=1).numpy() for call in ("real", "fake", "G")])
+    assert np.array_equal(got > 0, keep)  # The very masks of the float32 draw, unit for unit.
+    odd = mlp.FastMasks(5, 3, [3], p).draw("cpu")  # An odd count of words: still three masks.
+    assert [tuple(m.shape) for m in odd["G"]] == [(3, 3)]
+
+
+@pytest.mark.parametrize("p", [1.0, -0.1])
+def test_fast_masks_refuse_a_dropout_outside_0_to_1(p):
+    with pytest.raises(ValueError, match="dropout must be at least 0 and below 1"):
+        mlp.FastMasks(0, 8, [16], p)
+
+
+def test_joint_d_step_is_the_two_d_calls_to_rounding():
+    """--fast's D step on real and fake as one batch: the same losses and weights to rounding."""
+    masks = mlp.FastMasks(0, 16, [1024, 512, 256], 0.3)
+    runs = []
+    for joint in (False, True):
+        torch.manual_seed(0)
+        G, D = mlp.Generator(100, 784), mlp.Discriminator(784)
+        opt_G = torch.optim.Adam(G.parameters(), lr=2e-4)
+        opt_D = torch.optim.Adam(D.parameters(), lr=2e-4)
+        masks.set_state(mlp.FastMasks(0, 16, [1024, 512, 256], 0.3).state())
+        data = torch.Generator().manual_seed(1)
+        losses = []
+        for _ in range(3):
+            x = torch.rand(16, 784, generator=data) * 2 - 1
+            z_D, z_G = torch.randn(2, 16, 100, generator=data)
+            drawn = masks.draw("cpu")
+            losses.append(mlp.train_step(G, D, opt_D, opt_G, x, z_D, z_G, drawn, joint=joint))
+        weights = [p.detach().clone() for p in (*G.parameters(), *D.parameters())]
+        runs.append((np.array(losses), weights))
+    (losses, weights), (joint_losses, joint_weights) = runs
+    np.testing.assert_allclose(joint_losses, losses, rtol=1e-5)
+    for a, b in zip(weights, joint_weights):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
 
 
 def test_fast_masks_state_round_trips_through_a_checkpoint(tmp_path):
