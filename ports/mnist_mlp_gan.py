@@ -155,6 +155,8 @@ def train_step(G, D, D_optimizer, G_optimizer, x, z_D=None, z_G=None, masks=None
     D_loss = BCE(D(x), 1) + BCE(D(G(z_D)), 0); G_loss = BCE(D(G(z_G)), 1); BCE = nn.BCELoss(),
     mean(-(y max(log p, -100) + (1 - y) max(log(1 - p), -100))).
     """
+    if joint and not (masks and "D" in masks):
+        raise ValueError('the joint D step needs the masks of FastMasks.draw (masks["D"]).')
     masks = masks or {}
     criterion = nn.BCELoss()
 

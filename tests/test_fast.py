@@ -102,6 +102,13 @@ def test_joint_d_step_is_the_two_d_calls_to_rounding():
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
 
 
+def test_joint_d_step_refuses_to_draw_its_own_masks():
+    G, D = mlp.Generator(100, 784), mlp.Discriminator(784)
+    opt = torch.optim.Adam(D.parameters())
+    with pytest.raises(ValueError, match="joint D step needs the masks"):
+        mlp.train_step(G, D, opt, opt, torch.zeros(2, 784), joint=True)
+
+
 def test_fast_masks_state_round_trips_through_a_checkpoint(tmp_path):
     masks = mlp.FastMasks(3, 8, [16, 8, 4], 0.3)
     masks.draw("cpu")
