@@ -18,7 +18,6 @@ Deviations:
     - None: a project tool with no original.
 """
 
-import argparse
 import collections
 import time
 
@@ -108,7 +107,7 @@ def measure(seconds=0.3):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m bench.conv_bound",
         description=__doc__.split("\n\n")[0],
         epilog="What it times and why: the module docstring of bench/conv_bound.py.",
