@@ -46,7 +46,8 @@ class Recorder(TorchDispatchMode):
 
 
 def describe(func, args):
-    """'forward' or 'backward (input, weight)' with the input and weight shapes."""
+    """The call in a line: its kind, input and weight shapes, and 'forward' or the gradients
+    it asks for, e.g. 'conv (64, 1, 31, 31) x (64, 1, 5, 5) gradient (weight, bias)'."""
     if func is torch.ops.aten.convolution.default:
         x, weight, transposed = args[0], args[1], args[6]
         what = "forward"

@@ -236,12 +236,12 @@ class FastMasks:
         keep = words.reshape(self.shape) >= self.threshold
         masks = torch.from_numpy(keep * self.scale).to(device)
         edges = np.cumsum((0,) + tuple(self.widths))
-        drawn = {
-            call: [masks[i, :, a:b] for a, b in zip(edges[:-1], edges[1:])]
-            for i, call in enumerate(("real", "fake", "G"))
-        }
-        both = masks[:2].reshape(-1, masks.shape[-1])  # (2 batch, width): real's rows, fake's.
-        drawn["D"] = [both[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
+
+        def layers(rows):  # One call's (rows, sum(widths)) masks -> one per layer.
+            return [rows[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
+
+        drawn = {call: layers(masks[i]) for i, call in enumerate(("real", "fake", "G"))}
+        drawn["D"] = layers(masks[:2].reshape(-1, masks.shape[-1]))  # Real's rows, then fake's.
         return drawn
 
     def state(self):
