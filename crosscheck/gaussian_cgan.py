@@ -1,8 +1,6 @@
 """Cross-check of the conditional GAN: tf1_reference.gaussian_cgan against ports.gaussian_cgan."""
 
-import numpy as np
-
-from crosscheck import engine
+from crosscheck import case
 from inputs import gaussian
 from ports import gaussian_cgan as port
 from tf1_reference import gaussian_cgan as reference
@@ -18,24 +16,17 @@ def make_batches(rng, steps):
     return batches[:steps]
 
 
-def tf_feeds(g, batch):
-    feed_D = {g.z: batch["z"], g.x: batch["x"], g.x1: batch["x1"]}
-    return feed_D, {g.z: batch["z"], g.x: batch["x"], g.x1: np.zeros((4, 2))}
+def torch_step(nets, opts, b):
+    G, D = nets["generator"], nets["discriminator"]
+    return port.train_step(G, D, opts["D"], opts["G"], b["x"], b["x1"], b["z"])
 
 
-def torch_losses(G, D, batch):
-    fake = G(batch["z"], batch["x"])
-    loss_D = port.discriminator_loss(D(batch["x1"], batch["x"]), D(fake, batch["x"]))
-    return loss_D, port.generator_loss(D(fake, batch["x"]))
-
-
-CASE = engine.Case(
-    reference=reference,
-    port=port,
-    make_batches=make_batches,
+CASE = case.Case(
+    name="gaussian_cgan",
+    graph=lambda dtype: reference.build_graph(reference.HParams(), dtype=dtype),
+    modules=lambda: {"generator": port.Generator(), "discriminator": port.Discriminator()},
+    name_map=port.NAME_MAP,
+    batches=make_batches,
     tf_step=lambda sess, g, b: reference.train_step(sess, g, b["x"], b["x1"], b["z"]),
-    tf_feeds=tf_feeds,
-    torch_step=lambda G, D, oD, oG, b: port.train_step(G, D, oD, oG, b["x"], b["x1"], b["z"]),
-    torch_losses=torch_losses,
-    var_lists=lambda g: (g.d_vars, g.g_vars),
+    torch_step=torch_step,
 )

@@ -1,8 +1,6 @@
 """Cross-check of the Gaussian GAN: tf1_reference.gaussian_gan against ports.gaussian_gan."""
 
-import numpy as np
-
-from crosscheck import engine
+from crosscheck import case
 from inputs import gaussian
 from ports import gaussian_gan as port
 from tf1_reference import gaussian_gan as reference
@@ -17,23 +15,17 @@ def make_batches(rng, steps):
     return batches[:steps]
 
 
-def tf_feeds(g, batch):
-    return {g.z: batch["z"], g.x: batch["x"]}, {g.z: batch["z"], g.x: np.zeros((4, 2))}
+def torch_step(nets, opts, b):
+    G, D = nets["generator"], nets["discriminator"]
+    return port.train_step(G, D, opts["D"], opts["G"], b["x"], b["z"])[:2]
 
 
-def torch_losses(G, D, batch):
-    fake = G(batch["z"])
-    loss_D = port.discriminator_loss(D(batch["x"]), D(fake))
-    return loss_D, port.generator_loss(D(fake))
-
-
-CASE = engine.Case(
-    reference=reference,
-    port=port,
-    make_batches=make_batches,
+CASE = case.Case(
+    name="gaussian_gan",
+    graph=lambda dtype: reference.build_graph(reference.HParams(), dtype=dtype),
+    modules=lambda: {"generator": port.Generator(), "discriminator": port.Discriminator()},
+    name_map=port.NAME_MAP,
+    batches=make_batches,
     tf_step=lambda sess, g, b: reference.train_step(sess, g, b["x"], b["z"]),
-    tf_feeds=tf_feeds,
-    torch_step=lambda G, D, oD, oG, b: port.train_step(G, D, oD, oG, b["x"], b["z"])[:2],
-    torch_losses=torch_losses,
-    var_lists=lambda g: (g.d_vars, g.g_vars),
+    torch_step=torch_step,
 )

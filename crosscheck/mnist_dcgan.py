@@ -21,12 +21,11 @@ import functools
 import numpy as np
 import torch
 
-from crosscheck import engine
+from crosscheck import case
 from inputs import mnist
 from ports import mnist_dcgan as port
 from tf1_reference import mnist_dcgan as reference
 
-DEFAULT_STEPS = 20  # `python -m crosscheck mnist_dcgan` runs 20 steps unless --steps says.
 BATCH = 64  # seed: batch_size = 64
 # The float32 tolerance for every layer, both losses and the gradients before any
 # update: BatchNorm divides by a batch standard deviation, so norm2 agrees to ~1.3e-6, not 1e-6.
@@ -53,28 +52,14 @@ def make_batches(rng, steps):
     ]
 
 
-def tf_feeds(g, batch):
-    return (
-        {g.real_images_placeholder: batch["x"], g.z_placeholder: batch["z"]},
-        {g.z_placeholder: batch["z"]},
-    )
-
-
 def _nchw(batch):
     return {"x": batch["x"].permute(0, 3, 1, 2).contiguous(), "z": batch["z"]}
 
 
-def torch_losses(G, D, batch):
+def torch_step(nets, opts, batch):
     batch = _nchw(batch)
-    fake = G(batch["z"])
-    D_logit_fake = D(fake)[1]
-    loss_D = port.discriminator_loss(D(batch["x"])[1], D_logit_fake)
-    return loss_D, port.generator_loss(D_logit_fake)
-
-
-def torch_step(G, D, opt_D, opt_G, batch):
-    batch = _nchw(batch)
-    return port.train_step(G, D, opt_D, opt_G, batch["x"], batch["z"])
+    G, D = nets["generator"], nets["discriminator"]
+    return port.train_step(G, D, opts["D"], opts["G"], batch["x"], batch["z"])
 
 
 def _as_tf_layout(tensor, tf_shape):
@@ -127,34 +112,17 @@ def compare_forward(reference_side, port_side, batch):
     }
 
 
-# Leaky ReLUs keep their input's sign, so their outputs tell which branch each unit took.
-KINKS = (
-    "G/fc1",
-    "G/fc2",
-    "G/deconv1",
-    "D_real/lrelu1",
-    "D_real/lrelu2",
-    "D_fake/lrelu1",
-    "D_fake/lrelu2",
-)
-
-
-def kinks(reference_side, port_side, batch):
-    tf_values, torch_values = layer_values(reference_side, port_side, batch)
-    return [(name, tf_values[name], torch_values[name]) for name in KINKS]
-
-
-CASE = engine.Case(
-    reference=reference,
-    port=port,
-    make_batches=make_batches,
+CASE = case.Case(
+    name="mnist_dcgan",
+    graph=lambda dtype: reference.build_graph(reference.HParams(), dtype=dtype),
+    modules=lambda: {"generator": port.Generator(), "discriminator": port.Discriminator()},
+    name_map=port.NAME_MAP,
+    buffer_map=port.BUFFER_MAP,
+    batches=make_batches,
     tf_step=lambda sess, g, b: reference.train_step(sess, g, b["x"], b["z"]),
-    tf_feeds=tf_feeds,
     torch_step=torch_step,
-    torch_losses=torch_losses,
-    var_lists=lambda g: (g.d_vars, g.g_vars),
+    default_steps=20,  # `python -m crosscheck mnist_dcgan` runs 20 MNIST steps unless --steps says.
     compare_forward=compare_forward,
     gradient_free=("discriminator/conv2d_1/bias",),
-    kinks=kinks,
     tol_before_update_float32=TOL_FORWARD_FLOAT32,
 )
