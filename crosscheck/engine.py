@@ -63,6 +63,18 @@ def sides(case, dtype="float32", adam="tf"):
     return reference, port
 
 
+def _before_update(reference, port, batch, labels):
+    """{"loss_<label>": |diff|, "gradients": max |diff|}: a dry pass of the first step on both
+    sides, every train op and optimizer step left out, so no sub-step sees another's update."""
+    tf_losses, tf_runs = reference.step(batch, 0, dry=True)
+    pt_losses, _, pt_grads, _ = port.step(batch, tf_runs, dry=True)
+    before = {f"loss_{label}": abs(a - b) for label, a, b in zip(labels, tf_losses, pt_losses)}
+    tf_grads = {n: g for run in tf_runs for n, g in run["grads"].items()}
+    shared = [n for n in tf_grads if n in pt_grads]
+    before["gradients"] = max((_max_diff(tf_grads[n], pt_grads[n]) for n in shared), default=0.0)
+    return before
+
+
 def run(case, steps, dtype="float32", adam="tf", seed=0, floor=True, progress=None):
     """Run both sides `steps` steps on identical numbers; return a `Result` with verdicts.
 
@@ -99,10 +111,12 @@ def run(case, steps, dtype="float32", adam="tf", seed=0, floor=True, progress=No
     slips = []
     for i in range(steps):
         batch = batches[i]
-        if i == 0 and case.compare_forward is not None:
-            before.update(case.compare_forward(reference, port, batch))
-        tf_losses, tf_runs = reference.step(batch, i, grads=i == 0)
-        pt_losses, pt_kinks, pt_grads, rate_slips = port.step(batch, tf_runs, grads=i == 0)
+        if i == 0:  # Each sub-step's loss and gradients before any update, then the step.
+            if case.compare_forward is not None:
+                before.update(case.compare_forward(reference, port, batch))
+            before.update(_before_update(reference, port, batch, labels))
+        tf_losses, tf_runs = reference.step(batch, i, replay=i == 0)
+        pt_losses, pt_kinks, _, rate_slips = port.step(batch, tf_runs)
         slips += [(labels[index], p, rate) for index, p, rate in rate_slips]
         if len(tf_losses) != len(pt_losses):
             raise CaseError(
@@ -116,13 +130,6 @@ def run(case, steps, dtype="float32", adam="tf", seed=0, floor=True, progress=No
         record = {f"loss_{label}": abs(a - b) for label, a, b in zip(labels, tf_losses, pt_losses)}
         record["variables"] = max(diffs[name] for name in judged)
         record.update(kinks.flips(tf_runs, pt_kinks, orders))
-        if i == 0:
-            before.update({f"loss_{label}": record[f"loss_{label}"] for label in labels})
-            tf_grads = {n: g for run in tf_runs for n, g in run["grads"].items()}
-            shared = [n for n in tf_grads if n in pt_grads]
-            before["gradients"] = max(
-                (_max_diff(tf_grads[n], pt_grads[n]) for n in shared), default=0.0
-            )
         if nudged is not None:
             nudged.step(batch, i)
             other = nudged.values()

@@ -54,6 +54,9 @@ class TFSide:
         self.draw_source, self._layer_sess, self.plans = draw_source, None, {}
         self.runs, self.record_grads, self.step_index = [], False, 0
         self.rng, self.drawn = None, {}  # The generator of in-graph draws; what it drew.
+        self.dry = self.replay = False
+        with self.graph.as_default():
+            self.no_op = tf.no_op(name="crosscheck_dry_run")  # Stands in for a train op.
 
     def load(self, weights, sess=None):
         for variable in self.variables:
@@ -63,10 +66,16 @@ class TFSide:
         arrays = self.sess.run(self.variables)
         return {v.op.name: a for v, a in zip(self.variables, arrays)}
 
-    def step(self, batch, index, grads=False):
-        """One training step; returns (losses, runs): what each training run computed."""
-        self.runs, self.record_grads, self.step_index = [], grads, index
-        if self.draw_source is None:
+    def step(self, batch, index, grads=False, dry=False, replay=False):
+        """One training step; returns (losses, runs): what each training run computed.
+
+        `dry`: every train op is left out of its run and its gradients fetched instead: each
+        sub-step's loss and gradients before any update. `replay`: the in-graph draws of the
+        dry pass of the same step, so the real step sees the same masks and noise.
+        """
+        self.runs, self.record_grads, self.step_index = [], grads or dry, index
+        self.dry, self.replay = dry, replay
+        if self.draw_source is None and not replay:
             self.drawn.clear()  # The twin has read the last step's draws by now.
         recording = RecordingSession(self)
         if self.case.tf_step is not None:
@@ -132,15 +141,22 @@ class RecordingSession:
         for placeholder, value in plan["constants"]:
             feed.setdefault(placeholder, value)
         key = f"{side.step_index}/{len(side.runs)}"
-        if side.draw_source is None:  # Draw from the check's generator, and keep for the twin.
+        if side.replay or side.draw_source is not None:
+            # The draws of this step's dry pass, or of the side this one-ulp twin follows.
+            values, rates = (side.drawn if side.replay else side.draw_source)[key]
+            drawn = {self.graph.get_tensor_by_name(n): v for n, v in values.items()}
+            rates = {self.graph.get_tensor_by_name(n): r for n, r in rates.items()}
+        else:  # Draw from the check's generator; keep them for the replay and the twin.
             drawn, rates = fed_random.draw_feed(
                 side.sess, plan["draws"], feed, side.rng, _np(side.dtype)
             )
-            side.drawn[key] = {t.name: v for t, v in drawn.items()}
-        else:  # The one-ulp twin: the same draws as the side it follows.
-            drawn = {self.graph.get_tensor_by_name(n): v for n, v in side.draw_source[key].items()}
-            rates = {}
+            side.drawn[key] = (
+                {t.name: v for t, v in drawn.items()},
+                {t.name: r for t, r in rates.items()},
+            )
         sub = plan["substep"]
+        if side.dry and sub is not None:
+            fetches = _replace(fetches, sub.train_op, side.no_op)
         grads = list(sub.grads.items()) if sub is not None and side.record_grads else []
         dropouts = [d for d in plan["draws"] if d.kind == "dropout"]
         extra = [plan["kinks"], [d.x for d in dropouts], [g for _, g in grads]]
@@ -190,6 +206,15 @@ class RecordingSession:
                 "substep": subs[0] if subs else None,
             }
         return self.side.plans[key]
+
+
+def _replace(fetches, op, replacement):
+    """`fetches` with the operation `op` (or its name) replaced, in any nesting."""
+    if isinstance(fetches, (list, tuple)):
+        return type(fetches)(_replace(f, op, replacement) for f in fetches)
+    if isinstance(fetches, dict):
+        return {key: _replace(f, op, replacement) for key, f in fetches.items()}
+    return replacement if fetches is op or fetches == op.name else fetches
 
 
 def _chunks(values, sizes):

@@ -92,9 +92,11 @@ class TorchSide:
             for name, (path, layout) in self.case.name_map.items()
         }
 
-    def step(self, batch, tf_runs=(), grads=False):
+    def step(self, batch, tf_runs=(), grads=False, dry=False):
         """One step of the port on `batch`, with TF's random draws of the same step; returns
-        (losses, kinks per sub-step, gradients by TF name when `grads`, dropout-rate slips)."""
+        (losses, kinks per sub-step, gradients by TF name when `grads`, dropout-rate slips).
+        `dry`: every optimizer's step does nothing (each sub-step's gradients before any update).
+        """
         recorder, draws = (
             KinkRecorder(),
             fed_random.TorchDraws(
@@ -112,22 +114,37 @@ class TorchSide:
                     f"{expected} step; run them in the graph's order "
                     f"({', '.join(s.label for s in self.substeps)})."
                 )
-            if grads:
+            if grads or dry:
                 for group in optimizer.param_groups:
                     for param in group["params"]:
                         seen[id(param)] = (
                             None if param.grad is None else param.grad.detach().clone()
                         )
 
+        def after(*_):
+            recorder.substeps.append([])
+
+        def dry_step(optimizer):
+            def step(*args, **kwargs):
+                before(optimizer)
+                after()
+
+            return step
+
         for opt in self.opts.values():
-            handles.append(opt.register_step_pre_hook(before))
-            handles.append(opt.register_step_post_hook(lambda *_: recorder.substeps.append([])))
+            if dry:
+                opt.step = dry_step(opt)  # An instance attribute: the class's step is untouched.
+            else:
+                handles.append(opt.register_step_pre_hook(before))
+                handles.append(opt.register_step_post_hook(after))
         try:
             with draws.patched(), recorder:
                 losses = self.case.torch_step(self.nets, self.opts, self.tensors(batch))
         finally:
             for handle in handles:
                 handle.remove()
+            for opt in self.opts.values():
+                vars(opt).pop("step", None)
         by_name = {}
         for name, (path, layout) in self.case.name_map.items():
             grad = seen.get(id(layouts.parameter(self.nets, path)))

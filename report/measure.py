@@ -66,7 +66,7 @@ def measure(models):
 def _window(result):
     """How many steps the tolerance judged (the rows' "first N steps"), None for all or none."""
     for quantity, *_ in result.rows:
-        found = re.match(r"variables \(first (\d+) steps\)", quantity)
+        found = re.match(r"variables \((?:first |steps 1-)(\d+)(?: steps)?\)", quantity)
         if found:
             return int(found.group(1))
     return None

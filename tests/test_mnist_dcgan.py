@@ -445,17 +445,17 @@ def _first_step_gradients(dtype="float64"):
     """TF's and the port's gradients on the first real batch, with D's first bias at zero as the
     models' own initializer leaves it: black 5x5 patches then give conv1 = 0, a tie."""
     mnist_dir()
-    hp = ref.HParams()
     rng = np.random.default_rng(0)
-    reference = engine.TFSide(case.CASE, hp, dtype)
-    ours = engine.TorchSide(case.CASE, hp, dtype, "tf")
+    reference, ours = engine.sides(case.CASE, dtype, "tf")
     weights = engine.initial_weights(rng, reference.variables)
     weights["discriminator/conv2d/bias"] = np.zeros_like(weights["discriminator/conv2d/bias"])
     reference.load(weights)
     ours.load(weights)
-    batch = case.make_batches(rng, 1)[0]
+    batch = case.CASE.batches(rng, 1)[0]
     try:
-        return reference.losses_and_grads(batch)[2], ours.losses_and_grads(batch)[2]
+        _, runs = reference.step(batch, 0, dry=True)
+        tf_grads = {name: g for run in runs for name, g in run["grads"].items()}
+        return tf_grads, ours.step(batch, runs, dry=True)[2]
     finally:
         reference.close()
 

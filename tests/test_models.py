@@ -57,9 +57,10 @@ def test_every_model_has_one_loop_and_a_command(model, framework):
 def test_name_map_covers_each_trainable_variable_once(model):
     case = registry.case(model)
     with tf.Graph().as_default():
-        case.reference.build_graph(case.reference.HParams())
+        case.graph(tf.float32)
         names = [v.op.name for v in tf.compat.v1.trainable_variables()]
-    assert sorted(case.port.NAME_MAP) == sorted(names) and len(set(names)) == len(names)
+    assert sorted(case.name_map) == sorted(names) and len(set(names)) == len(names)
+    assert case.name_map is registry.port(model).NAME_MAP  # The port's own map, not a copy.
 
 
 def test_registry_refuses_an_unknown_model():

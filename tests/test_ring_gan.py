@@ -265,8 +265,9 @@ def test_float32_excess_before_tfs_own_drift_is_a_relu_flip(record_property):
     rounding gave ~1e-7. On the AMD AVX2 machine this happened at step 10 of seed 0; where it
     happens (or whether it does within the window) depends on the CPU's kernels. What must hold
     everywhere: an excess over the tolerance before TF's own drift reaches it comes with a ReLU
-    input of opposite signs at that step, within rounding of zero, and TF's bit-exact float32
-    sigmoid (crosscheck.tf_math) does not remove it.
+    input of opposite signs at that step or before it (in any pass of the D or the G step),
+    within rounding of zero, and TF's bit-exact float32 sigmoid (crosscheck.tf_math) does not
+    remove it.
     """
     steps, tol = 20, engine.TOL_FLOAT32_TF_ADAM
     result = engine.run(ring_case.CASE, steps, dtype="float32", adam="tf", seed=0)
@@ -282,15 +283,17 @@ def test_float32_excess_before_tfs_own_drift_is_a_relu_flip(record_property):
         return
     first = over[0]
     record_property("ring_gan float32", f"excess at step {first + 1}, explained by a flip")
-    assert result.kink_step == first + 1
-    assert 1 <= result.per_step[first]["kink_flips"]
-    assert result.per_step[first]["kink_nearest"] <= tol  # Only units at the kink flip.
-    assert max(s["variables"] for s in result.per_step[:first]) <= tol
+    flip = result.kink_step - 1  # The flip at or before the excess that explains it.
+    assert 0 <= flip <= first
+    assert 1 <= result.per_step[flip]["kink_flips"]
+    assert result.per_step[flip]["kink_nearest"] <= tol  # Only units at the kink flip.
+    assert max(s["variables"] for s in result.per_step[:flip]) <= tol
     with tf_math.tf_exact_elementwise():
         exact = engine.run(ring_case.CASE, first + 1, dtype="float32", adam="tf", seed=0)
     # With TF's own sigmoid in PyTorch, an excess within these steps is again a ReLU flip.
     assert exact.passed, engine.format_table("ring_gan (TF's sigmoid)", exact)
-    assert all(s["kink_flips"] for s in exact.per_step if s["variables"] > tol)
+    excess = [i for i, s in enumerate(exact.per_step) if s["variables"] > tol]
+    assert not excess or exact.kink_step - 1 <= excess[0]
 
 
 def test_kink_flip_rule_explains_only_flips_near_zero():
