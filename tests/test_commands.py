@@ -27,6 +27,7 @@ COMMANDS = [
     "bench.mnist_parse",
     "bench.readme_table",
     "lessons.render",
+    "tf1run",
 ]
 
 
