@@ -235,3 +235,12 @@ def test_input_data_never_downloads(tmp_path, monkeypatch):
     monkeypatch.setattr(input_data, "DATA_DIR", str(tmp_path / "empty"))
     with pytest.raises(names.Refused, match="neither in MNIST_data nor in .*never downloads"):
         input_data.read_data_sets("MNIST_data", one_hot=True)
+
+
+def test_the_docs_page_lists_every_name_of_the_tables():
+    page = (ROOT / "docs" / "tf1run.md").read_text()
+    tables = [*names.RENAMED, *names.RENAMED.values(), *names.ARGUMENTS, *names.INFRASTRUCTURE]
+    tables += [*names.CONTRIB_LAYERS, *names.CONTRIB_ALIASES]
+    tables += [f"tf.contrib.{module}" for module in names.CONTRIB_HINTS]
+    missing = [name for name in tables if f"`{name}`" not in page]
+    assert not missing, f"docs/tf1run.md does not name {missing}"
