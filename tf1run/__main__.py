@@ -84,8 +84,13 @@ def check(args):
         raise cli.UserError(f"--max-steps must be 0 or more, got {args.max_steps}.")
     if not os.path.isfile(args.script):
         raise cli.UserError(f"{args.script}: no such script (give the path of a .py file).")
-    if args.gpu_memory_fraction is not None and args.device != "gpu":
-        raise cli.UserError("--gpu-memory-fraction only applies with --device gpu.")
+    if args.gpu_memory_fraction is not None:
+        if args.device != "gpu":
+            raise cli.UserError("--gpu-memory-fraction only applies with --device gpu.")
+        if not 0.0 < args.gpu_memory_fraction <= 1.0:
+            raise cli.UserError(
+                f"--gpu-memory-fraction must lie in (0, 1], got {args.gpu_memory_fraction}."
+            )
 
 
 def start_tensorflow(args, verbose):
