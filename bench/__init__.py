@@ -5,3 +5,5 @@ each model as its loop runs it, bench/flops.py the FLOP count behind the compute
 bench/machine.py the machine's description, background load and matmul throughput, and
 bench/mnist_parse.py the time to read MNIST.
 """
+
+from harness import tf_logs  # noqa: F401  (TensorFlow's log level, before TensorFlow loads)

@@ -4,3 +4,5 @@
 the tolerances, crosscheck/<model>.py says how each model is fed and stepped. The list of
 models is harness/registry.py's.
 """
+
+from harness import tf_logs  # noqa: F401  (TensorFlow's log level, before TensorFlow loads)

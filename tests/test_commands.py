@@ -27,6 +27,7 @@ COMMANDS = [
     "bench.mnist_parse",
     "bench.readme_table",
     "lessons.render",
+    "tf1run",
 ]
 
 
@@ -152,7 +153,7 @@ def test_a_cpu_run_prints_no_cuda_error_and_gpu_keeps_them(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "E0000" not in result.stderr and "cuInit" not in result.stderr
     assert "/device:CPU:0" in result.stdout + result.stderr  # Placement is still printed.
-    from tf1_reference import _log_level
+    from harness.tf_logs import level_for
 
-    assert _log_level(["x", "--device", "gpu"]) == _log_level(["x", "--device=gpu"]) == "2"
-    assert _log_level(["x", "--device", "cpu"]) == _log_level(["x"]) == "3"
+    assert level_for(["x", "--device", "gpu"]) == level_for(["x", "--device=gpu"]) == "2"
+    assert level_for(["x", "--device", "cpu"]) == level_for(["x"]) == "3"

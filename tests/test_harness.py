@@ -1,11 +1,15 @@
-"""The shared pieces: session configs, run folders, flags from HParams, the TF-exact Adam."""
+"""The shared pieces: session configs, run folders, flags from HParams, the TF-exact Adam, logs."""
 
 import dataclasses
+import os
+import pathlib
+import subprocess
+import sys
 
 import pytest
 import tensorflow as tf
 
-from harness import cli, run_folder
+from harness import cli, run_folder, tf_logs
 from tf1_reference import session
 
 
@@ -106,3 +110,37 @@ def test_replace_block_rewrites_only_between_the_markers(tmp_path):
         run_folder.replace_block(doc, "<!-- b -->", "<!-- e -->", "x", "; add them")
     assert doc.read_text() == "no markers\n"  # Nothing lost.
     assert list(tmp_path.iterdir()) == [doc]  # No temporary left behind.
+
+
+def test_the_start_up_filter_keeps_what_the_level_allows():
+    captured = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1.0 1 port.cc:153] oneDNN custom operations are on.\n"
+        "I0000 00:00:1.0 1 cpu_feature_guard.cc:227] This TensorFlow binary is optimized\n"
+        "To enable the following instructions: AVX2 FMA, in other operations, rebuild.\n"
+        "E0000 00:00:1.0 1 cuda.cc:1] failed call to cuInit\n"
+        "a Python warning of the import\n"
+    )
+    assert tf_logs.keep(captured, "3") == "a Python warning of the import\n"
+    assert tf_logs.keep(captured, "2").splitlines() == captured.splitlines()[-2:]
+    assert tf_logs.keep(captured, "0") == captured
+    assert tf_logs.level_for(["--device", "gpu"]) == "2" and tf_logs.level_for([]) == "3"
+
+
+def test_crosscheck_from_a_plain_shell_prints_no_tensorflow_noise():
+    """harness/tf_logs.py, imported by crosscheck/__init__.py before TensorFlow loads: without it
+    this command printed 132 "Not handling type DT_DOUBLE" lines and six start-up notices."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    command = ["crosscheck", "gaussian_gan", "--dtype", "float64", "--adam", "tf", "--steps", "3"]
+    result = subprocess.run(
+        [sys.executable, "-m", *command],
+        cwd=pathlib.Path(__file__).resolve().parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout + result.stderr
+    for noise in ("DT_DOUBLE", "cuInit", "oneDNN custom operations", "absl::InitializeLog"):
+        assert noise not in out, out

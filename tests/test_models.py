@@ -32,6 +32,7 @@ PACKAGES = (
     "figures",
     "inputs",
     "harness",
+    "tf1run",
 )
 
 

@@ -10,32 +10,14 @@ by each reference's `main`, the cross-check, bench and the tests' fixtures) does
   the whole process, which is why no import does it.
 
 Importing this package only chooses TensorFlow's C++ log level, which TensorFlow reads once,
-before it is imported (TF_CPP_MIN_LOG_LEVEL; an explicit setting in the environment wins).
+before it is imported: harness/tf_logs.py (TF_CPP_MIN_LOG_LEVEL 3 on the CPU, so no "failed call
+to cuInit" on a machine without a GPU; 2 with `--device gpu`; a setting in the environment wins).
 """
 
 import os
-import sys
 import warnings
 
-
-def _log_level(argv):
-    """TF_CPP_MIN_LOG_LEVEL for this process: 3 (errors hidden) unless it asks for a GPU.
-
-    On a machine without a GPU, the first session prints "E0000 ... failed call to cuInit: CUDA
-    error", which reads like a failure and is none; TensorFlow documents TF_CPP_MIN_LOG_LEVEL=3
-    to hide its C++ errors, read once, before TensorFlow is imported. `--device gpu` keeps level
-    2, so a GPU's own errors still show. Placement logs (`--log-device-placement`) are printed
-    at any level; the start-up notices TensorFlow writes before its logging is set up ("oneDNN
-    custom operations are on") ignore the level and stay.
-    """
-    wants_gpu = "--device=gpu" in argv or any(
-        flag == "--device" and value == "gpu" for flag, value in zip(argv, argv[1:])
-    )
-    return "2" if wants_gpu else "3"
-
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", _log_level(sys.argv))
-
+from harness import tf_logs  # noqa: F401  (TensorFlow's log level, before TensorFlow loads)
 
 _entered = []  # Not empty once setup() ran in this process.
 
