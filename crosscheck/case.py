@@ -92,24 +92,34 @@ def uniform(low, high, *shape):
 def batches_from(data, batch_size, noise=None, fresh=None, drop_last=True):
     """(rng, steps) -> batches from arrays: the data in a new permutation every epoch.
 
-    data: {placeholder name: array of N examples}, cut into `batch_size` rows together.
+    data: {placeholder name: array of N examples}, cut into `batch_size` rows together; or a
+        function returning that dict, called on first use (a case file then reads no data
+        when it is imported).
     noise: {placeholder name: `normal(...)` or `uniform(...)`}, drawn for every batch.
     fresh: {label: names}: noise drawn anew for that sub-step (a G step with its own z).
     """
-    data = {name: np.asarray(array) for name, array in data.items()}
-    sizes = {len(array) for array in data.values()}
-    if len(sizes) != 1:
-        raise CaseError(f"batches_from: the data arrays have different lengths {sorted(sizes)}.")
-    size = sizes.pop()
-    if not 0 < batch_size <= size:
-        raise CaseError(f"batches_from: batch size {batch_size} does not fit {size} examples.")
     noise, fresh = dict(noise or {}), dict(fresh or {})
     for label, names in fresh.items():
         unknown = set(names) - set(noise)
         if unknown:
             raise CaseError(f"batches_from: fresh[{label!r}] names {sorted(unknown)}, not noise.")
 
+    def arrays():
+        given = data() if callable(data) else data
+        arrays = {name: np.asarray(array) for name, array in given.items()}
+        sizes = {len(array) for array in arrays.values()}
+        if len(sizes) != 1:
+            raise CaseError(
+                f"batches_from: the data arrays have different lengths {sorted(sizes)}."
+            )
+        if not 0 < batch_size <= min(sizes):
+            raise CaseError(
+                f"batches_from: batch size {batch_size} does not fit {min(sizes)} examples."
+            )
+        return arrays, sizes.pop()
+
     def make(rng, steps):
+        data, size = arrays()
         per_epoch = size // batch_size if drop_last else -(-size // batch_size)
         batches = []
         for step in range(steps):

@@ -38,16 +38,21 @@ def load(spec):
 
 def _from_file(path):
     """Import a case file as the user would run it: its folder first on sys.path, so that it
-    can import the TF1 script and the port beside it. An error in the file is shown as the
-    file's, at its line."""
+    can import the TF1 script and the port beside it, and `import tensorflow as tf` in the
+    file and in its folder's modules giving TF1 as `python -m tf1run` gives it to a script
+    (tf1run/library.py). An error in the file is shown as the file's, at its line."""
+    from tf1run import library
+
     if not path.is_file():
         raise CaseError(f"no case file {path}: it does not exist.")
     folder = str(path.resolve().parent)
     if folder not in sys.path:
         sys.path.insert(0, folder)
+    table = library.folder_sees_tf1(folder)
     name = f"crosscheck_case_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    module.__builtins__ = table
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)

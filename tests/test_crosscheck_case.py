@@ -214,3 +214,54 @@ def test_batches_from_arrays_cut_epochs_and_draw_fresh_noise_per_substep():
     assert case_api.substep(batches[0], "G")["Z"] is batches[0]["G"]["Z"]
     with pytest.raises(case_api.CaseError, match="fresh"):
         case_api.batches_from({"X": np.zeros((4, 1))}, 2, fresh={"G": ["Z"]})
+
+
+EXAMPLE = ROOT / "examples" / "mnist_gan_2017"
+
+
+def glue_lines(path):
+    """A case file's lines of code: no blank line, comment or docstring line."""
+    import ast
+
+    source = path.read_text()
+    docstrings = set()
+    for node in ast.walk(ast.parse(source)):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            if isinstance(getattr(body[0], "value", None), ast.Constant):
+                docstrings.update(range(body[0].lineno, body[0].end_lineno + 1))
+    return [
+        line
+        for number, line in enumerate(source.splitlines(), start=1)
+        if line.strip() and not line.strip().startswith("#") and number not in docstrings
+    ]
+
+
+def test_the_worked_example_needs_at_most_40_lines_of_glue():
+    assert len(glue_lines(EXAMPLE / "case.py")) <= 40
+
+
+@pytest.mark.parametrize("dtype, steps", [("float64", 4), ("float32", 30)])
+def test_the_worked_example_passes_from_the_command_line(mnist_dir, dtype, steps):
+    """The 2017-style script (run as tf1run runs it) against its port, from a plain shell."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/"),
+        "MNIST_DATA_DIR": str(mnist_dir),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "crosscheck", "--case", f"{EXAMPLE}/case.py:CASE"]
+        + ["--dtype", dtype, "--adam", "tf", "--steps", str(steps)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "verdict: PASS" in result.stdout
+    if dtype == "float64":
+        variables = next(
+            line for line in result.stdout.splitlines() if line.startswith("variables")
+        )
+        assert float(variables.split()[1]) <= 1e-12
