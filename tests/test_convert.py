@@ -11,6 +11,10 @@ to a .pt, continues 20 steps in the port with TF-exact Adam. Then:
 
 import functools
 import importlib
+import os
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -295,3 +299,33 @@ def test_both_frameworks_start_from_the_references_initial_weights(tmp_path, mni
                 str(tmp_path / "bad"),
             ]
         )
+
+
+def plain_shell(*args, cwd=None):
+    """`python *args` as a user's shell runs it: a fresh process without the test's environment
+    (no TF_USE_LEGACY_KERAS, which conftest's setup() put into this process), from the root."""
+    root, home = pathlib.Path(__file__).resolve().parents[1], os.path.expanduser("~")
+    env = {"PATH": f"{pathlib.Path(sys.executable).parent}:/usr/bin:/bin", "HOME": home}
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd or root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("model", ["mnist_dcgan", "mnist_mlp_gan"])  # The two tf.layers graphs.
+def test_the_converter_runs_from_a_plain_shell(model, tmp_path):
+    m = convert.model_map(model)
+    with m.tf1.Session(graph=m.graph) as sess:
+        sess.run(m.tf1.variables_initializer(list(m.variables.values())))
+        prefix = m.saver.save(sess, str(tmp_path / "tf" / "a.ckpt"), write_meta_graph=False)
+    pt, back = tmp_path / "a.pt", tmp_path / "back" / "a.ckpt"
+    result = plain_shell("-m", "convert", "tf-to-torch", model, prefix, str(pt))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    if model == "mnist_dcgan":  # The other direction builds the same graph: once is enough.
+        result = plain_shell("-m", "convert", "torch-to-tf", model, str(pt), str(back))
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+        assert pathlib.Path(f"{back}.index").is_file()
