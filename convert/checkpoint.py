@@ -96,8 +96,11 @@ class ModelMap:
     """
 
     def __init__(self, model):
-        import tf1_reference  # noqa: F401, I001  (TF1 behaviour before TensorFlow is used)
+        import tf1_reference
+
+        tf1_reference.setup()  # The reference graphs need Keras 2 and TF1 behaviour.
         import tensorflow as tf
+
         from crosscheck import engine
 
         tf1 = tf.compat.v1
