@@ -39,195 +39,17 @@ whole conversion has succeeded, and an existing output is never overwritten.
 Deviations: none (a project tool with no original).
 """
 
-import functools
-import importlib
-import os
-import pathlib
 import sys
-import tempfile
 
 import numpy as np
 
+from convert import maps, tf_side, torch_side
 from harness import cli, registry, run_folder
 
-FORMAT = 1  # The PyTorch file's "format"; bump it when its keys change meaning.
-# Formats read: this converter's own, and a run checkpoint's (harness/checkpoints.py FORMAT 2),
-# which holds the same "G", "D", "opt_G", "opt_D" beside the run's resume state.
-READS = (1, 2)
-KEYS = ("model", "format", "step", "G", "D", "opt_G", "opt_D")  # What every .pt file holds.
-NETS = {"generator": "G", "discriminator": "D"}  # NAME_MAP path heads -> the .pt's keys.
-
-
-class Mismatch(cli.UserError):
-    """A checkpoint that does not fit the model: another model, shape or layout."""
-
-
-def _names(names, limit=12):
-    names = sorted(names)
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
-def _refuse_names(what, model, expected, found):
-    """Raise `Mismatch` when the names differ, naming the first mismatch and listing the rest."""
-    missing, unexpected = set(expected) - set(found), set(found) - set(expected)
-    if not (missing or unexpected):
-        return
-    first = (
-        f"'{min(unexpected)}' is not in {model}" if unexpected else f"'{min(missing)}' is missing"
-    )
-    lists = [
-        f"missing ({len(missing)}): {_names(missing)}" if missing else "",
-        f"unexpected ({len(unexpected)}): {_names(unexpected)}" if unexpected else "",
-    ]
-    raise Mismatch(
-        f"{what} is not a {model} checkpoint, first mismatch {first}; "
-        + "; ".join(x for x in lists if x)
-        + "."
-    )
-
-
-class ModelMap:
-    """Everything one model's conversion needs, read off its reference graph and its port once.
-
-    `weights`: TF name -> (net, state_dict key, layout) for NAME_MAP and BUFFER_MAP entries;
-    `optimizers`: net -> {"names": D's or G's var_list names in NAME_MAP order,
-    "powers": (beta1_power name, beta2_power name), "optimizer": a torch Adam on the port}.
-    """
-
-    def __init__(self, model):
-        import tf1_reference
-
-        tf1_reference.setup()  # The reference graphs need Keras 2 and TF1 behaviour.
-        import tensorflow as tf
-
-        from crosscheck import engine
-
-        tf1 = tf.compat.v1
-        self.model, self.tf, self.tf1 = model, tf, tf1
-        self.case = importlib.import_module(f"crosscheck.{model}").CASE
-        hp = self.case.reference.HParams()
-        self.graph = tf.Graph()
-        with self.graph.as_default():
-            g = self.case.reference.build_graph(hp)
-            var_lists = dict(zip("DG", self.case.var_lists(g)))
-            self.variables = {v.op.name: v for v in tf1.global_variables()}
-            self.saver = tf1.train.Saver(var_list=self.variables, write_version=2)
-        self.shapes = {n: v.shape.as_list() for n, v in self.variables.items()}
-        # The port's modules and Adams, built as the cross-check builds them (TorchSide).
-        self.side = engine.TorchSide(self.case, hp, "float32", "torch")
-        port = self.case.port
-        self.weights = {}
-        for name, (path, layout) in {**port.NAME_MAP, **getattr(port, "BUFFER_MAP", {})}.items():
-            head, _, key = path.partition(".")
-            self.weights[name] = (NETS[head], key, layout)
-        self.optimizers = {}
-        for net, var_list in var_lists.items():
-            names = [v.op.name for v in var_list]
-            first = min(v.name for v in var_list)  # TF colocates the powers with this one.
-            powers = sorted(
-                n
-                for n, v in self.variables.items()
-                if "_power" in n and v.op.colocation_groups() == [f"loc:@{first[:-2]}".encode()]
-            )
-            module = self.side.D if net == "D" else self.side.G
-            order = {id(p): i for i, p in enumerate(module.parameters())}
-            names.sort(key=lambda n: order[id(layouts_parameter(self.side, port.NAME_MAP[n][0]))])
-            self.optimizers[net] = {
-                "names": names,
-                "powers": tuple(powers),
-                "optimizer": self.side.opt_D if net == "D" else self.side.opt_G,
-            }
-        covered = set(self.weights) | {p for o in self.optimizers.values() for p in o["powers"]}
-        covered |= {
-            f"{n}/{slot}"
-            for o in self.optimizers.values()
-            for n in o["names"]
-            for slot in ("Adam", "Adam_1")
-        }
-        # An internal invariant: the maps must account for every variable the graph saves.
-        assert covered == set(self.variables), (sorted(covered ^ set(self.variables)), model)
-        self.state_shapes = {
-            net: {k: list(t.shape) for k, t in module.state_dict().items()}
-            for net, module in (("G", self.side.G), ("D", self.side.D))
-        }
-
-
-def layouts_parameter(side, path):
-    from ports import layouts
-
-    return layouts.parameter(side.modules, path)
-
-
-@functools.lru_cache(maxsize=None)
-def model_map(model):
-    """The `ModelMap` of `model`, built once per process (a TF graph and the port's modules)."""
-    if model not in registry.MODELS:
-        raise cli.UserError(f"unknown model {model!r}; choose one of {', '.join(registry.NAMES)}.")
-    return ModelMap(model)
+Mismatch = maps.Mismatch  # What every check raises; lesson 9 catches it by this name.
 
 
 # TF1 -> PyTorch
-
-
-def checkpoint_prefix(path):
-    """The TF checkpoint prefix that `path` names: a prefix itself, or a folder holding one."""
-    import tensorflow as tf
-
-    path = pathlib.Path(path)
-    if path.is_dir():
-        latest = tf.train.latest_checkpoint(str(path))
-        indexes = sorted(path.glob("*.index")) + sorted(path.glob("models/*.index"))
-        if latest is None and len(indexes) == 1:
-            latest = str(indexes[0])[: -len(".index")]
-        if latest is None:
-            raise cli.UserError(
-                f"{path} holds no TF checkpoint (no single *.index file); "
-                "pass the checkpoint's prefix, e.g. runs/x/models/gan.ckpt."
-            )
-        return latest
-    if not pathlib.Path(f"{path}.index").is_file():
-        raise cli.UserError(
-            f"no TF checkpoint {path}: {path}.index does not exist; pass the "
-            "prefix a tf.compat.v1.train.Saver wrote (without .index)."
-        )
-    return str(path)
-
-
-def read_tf(model, path):
-    """Every variable of a TF checkpoint of `model`, by name, as NumPy arrays (checked)."""
-    import tensorflow as tf
-
-    prefix = checkpoint_prefix(path)
-    m = model_map(model)
-    try:
-        reader = tf.train.load_checkpoint(prefix)
-        shapes = reader.get_variable_to_shape_map()
-        dtypes = reader.get_variable_to_dtype_map()
-    except (tf.errors.OpError, ValueError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise cli.UserError(
-            f"cannot read the TF checkpoint {prefix} ({first}); is it complete?"
-        ) from None
-    _refuse_names(f"TF checkpoint {prefix}", model, m.shapes, shapes)
-    for name, want in m.shapes.items():
-        if list(shapes[name]) != want:
-            raise Mismatch(
-                f"TF checkpoint {prefix} is not a {model} checkpoint of this shape: "
-                f"{name} has shape {list(shapes[name])}, the graph's is {want}."
-            )
-        if dtypes[name] != tf.float32:
-            raise Mismatch(
-                f"TF checkpoint {prefix}: {name} is {dtypes[name].name}, "
-                f"but {model}'s graph is float32."
-            )
-    try:
-        return prefix, {name: reader.get_tensor(name) for name in m.shapes}
-    except (tf.errors.OpError, IndexError, ValueError) as error:  # IndexError: a cut .data file
-        raise cli.UserError(
-            f"cannot read the TF checkpoint {prefix} "
-            f"({str(error).strip().splitlines()[0]}); is it complete?"
-        ) from None
 
 
 def tf_to_torch(model, path, step=None):
@@ -237,17 +59,14 @@ def tf_to_torch(model, path, step=None):
     from crosscheck import tf_adam
     from ports import layouts
 
-    m = model_map(model)
-    prefix, values = read_tf(model, path)
+    m = maps.model_map(model)
+    prefix, values = tf_side.read_tf(model, path)
     # Start from the port's own state_dicts: BatchNorm's `num_batches_tracked` has no TF twin,
     # and the port's D (functional batch norm on batch statistics) neither reads nor advances it.
-    state = {
-        net: {k: t.clone() for k, t in module.state_dict().items()}
-        for net, module in (("G", m.side.G), ("D", m.side.D))
-    }
+    state = {net: {k: t.clone() for k, t in m.module(net).state_dict().items()} for net in "GD"}
     for name, (net, key, layout) in m.weights.items():
         state[net][key] = torch.from_numpy(layouts.to_torch(layout, values[name]))
-    result = {"model": model, "format": FORMAT, "G": state["G"], "D": state["D"]}
+    result = {"model": model, "format": torch_side.FORMAT, "G": state["G"], "D": state["D"]}
     updates = {}
     for net, opt in m.optimizers.items():
         optimizer = opt["optimizer"]
@@ -255,7 +74,7 @@ def tf_to_torch(model, path, step=None):
         powers = tuple(float(values[p]) for p in opt["powers"])
         t = tf_adam.updates_of(beta1, beta2, *powers)
         if t is None:
-            raise Mismatch(
+            raise maps.Mismatch(
                 f"TF checkpoint {prefix}: {net}'s Adam beta powers {powers} are not "
                 f"TF's after any number of updates with betas ({beta1}, {beta2}); "
                 "was it trained with other Adam settings?"
@@ -263,8 +82,7 @@ def tf_to_torch(model, path, step=None):
         optimizer.state.clear()
         for name in opt["names"]:
             _, key, layout = m.weights[name]
-            param = layouts_parameter(m.side, m.case.port.NAME_MAP[name][0])
-            optimizer.state[param] = {
+            optimizer.state[m.parameter(name)] = {
                 "step": torch.tensor(float(t), dtype=torch.float32),  # torch.optim.Adam's dtype
                 "exp_avg": torch.from_numpy(layouts.to_torch(layout, values[f"{name}/Adam"])),
                 "exp_avg_sq": torch.from_numpy(layouts.to_torch(layout, values[f"{name}/Adam_1"])),
@@ -279,116 +97,28 @@ def tf_to_torch(model, path, step=None):
 # PyTorch -> TF1
 
 
-def load_torch(path):
-    """The dict in a .pt file, or `UserError` naming what is wrong with the file."""
-    import torch
-
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise cli.UserError(f"no PyTorch checkpoint {path}: the file does not exist.")
-    try:
-        # Not weights_only: the resumable runs may store NumPy generator states beside the
-        # tensors. Load only checkpoints you made.
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # noqa: BLE001  (pickle, zip and EOF errors all mean "not one")
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise cli.UserError(f"{path} is not a readable PyTorch checkpoint ({first}).") from None
-    if not isinstance(checkpoint, dict) or not set(KEYS) - {"step"} <= set(checkpoint):
-        found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
-        raise cli.UserError(
-            f"{path} is not an archive checkpoint: it needs the keys "
-            f"{', '.join(KEYS)}, and holds {found}."
-        )
-    return checkpoint
-
-
-def _check_torch(model, path, checkpoint):
-    """Refuse a .pt of another model, format, shape or optimizer layout; return Adam steps."""
-    import torch
-
-    if checkpoint["model"] != model:  # Before the model's graph is built: a quick refusal.
-        raise Mismatch(
-            f"{path} holds a {checkpoint['model']} checkpoint, not {model}; "
-            f"convert it as {checkpoint['model']}."
-        )
-    if checkpoint["format"] not in READS:
-        raise Mismatch(
-            f"{path} is format {checkpoint['format']!r}; this converter reads "
-            f"formats {', '.join(map(str, READS))}."
-        )
-    m = model_map(model)
-    for net in ("G", "D"):
-        state = checkpoint[net]
-        if not isinstance(state, dict):
-            raise Mismatch(f"{path}: {net} is {type(state).__name__}, not a state_dict.")
-        _refuse_names(f"{path} ({net})", model, m.state_shapes[net], state)
-        for key, want in m.state_shapes[net].items():
-            got = list(state[key].shape) if torch.is_tensor(state[key]) else None
-            if got != want:
-                raise Mismatch(
-                    f"{path} is not a {model} checkpoint of this shape: {net} "
-                    f"{key} has shape {got}, the port's is {want}."
-                )
-    steps = {}
-    for net, opt in m.optimizers.items():
-        saved = checkpoint[f"opt_{net}"]
-        if saved is None:
-            steps[net] = None
-            continue
-        n = len(opt["names"])
-        groups = saved.get("param_groups") if isinstance(saved, dict) else None
-        if not groups or len(groups) != 1 or len(groups[0].get("params", ())) != n:
-            raise Mismatch(
-                f"{path}: opt_{net} is not one Adam group over {model}'s {n} {net} parameters."
-            )
-        counts = set()
-        shapes = [list(p.shape) for p in (m.side.D if net == "D" else m.side.G).parameters()]
-        for index, shape in zip(groups[0]["params"], shapes):
-            entry = saved["state"].get(index)
-            if entry is None:
-                counts.add(0)
-                continue
-            for key in ("exp_avg", "exp_avg_sq"):
-                got = list(entry[key].shape) if torch.is_tensor(entry.get(key)) else None
-                if got != shape:
-                    raise Mismatch(
-                        f"{path}: opt_{net} {key} of parameter {index} has shape "
-                        f"{got}, the port's is {shape}."
-                    )
-            counts.add(int(entry["step"]))
-        if len(counts) != 1:
-            raise Mismatch(
-                f"{path}: opt_{net}'s parameters have different step counts "
-                f"{sorted(counts)}; TF keeps one per optimizer."
-            )
-        steps[net] = counts.pop()
-    return steps
-
-
 def torch_to_tf(model, path, checkpoint=None):
     """TF variable name -> NumPy array for the PyTorch checkpoint at `path` (checked)."""
-    import numpy as np
-
     from crosscheck import tf_adam
     from ports import layouts
 
-    checkpoint = load_torch(path) if checkpoint is None else checkpoint
-    steps = _check_torch(model, path, checkpoint)
-    m = model_map(model)
+    checkpoint = torch_side.load_torch(path) if checkpoint is None else checkpoint
+    steps = torch_side.check_torch(model, path, checkpoint)
+    m = maps.model_map(model)
     values = {}
     for name, (net, key, layout) in m.weights.items():
         values[name] = layouts.to_tf(layout, checkpoint[net][key].detach().cpu().numpy())
     for net, opt in m.optimizers.items():
-        saved, module = checkpoint[f"opt_{net}"], m.side.D if net == "D" else m.side.G
-        index_of = {id(p): i for i, p in enumerate(module.parameters())}
+        saved = checkpoint[f"opt_{net}"]
+        index_of = {id(p): i for i, p in enumerate(m.module(net).parameters())}
         if saved is None:  # A fresh Adam: zero slots, powers at their initial beta.
             betas, states = opt["optimizer"].param_groups[0]["betas"], {}
         else:
             betas, states = saved["param_groups"][0]["betas"], saved["state"]
             states = {i: states.get(p) for i, p in enumerate(saved["param_groups"][0]["params"])}
         for name in opt["names"]:
-            path_, layout = m.case.port.NAME_MAP[name]
-            entry = states.get(index_of[id(layouts_parameter(m.side, path_))])
+            layout = m.case.port.NAME_MAP[name][1]
+            entry = states.get(index_of[id(m.parameter(name))])
             for slot, key in (("Adam", "exp_avg"), ("Adam_1", "exp_avg_sq")):
                 if entry is None:
                     values[f"{name}/{slot}"] = np.zeros(m.shapes[name], np.float32)
@@ -402,56 +132,7 @@ def torch_to_tf(model, path, checkpoint=None):
     return values, steps
 
 
-def write_tf(model, values, prefix):
-    """Save `values` as a Saver checkpoint at `prefix`, through a temporary folder beside it."""
-    m, prefix = model_map(model), pathlib.Path(prefix)
-    if pathlib.Path(f"{prefix}.index").exists():
-        raise cli.UserError(
-            f"a TF checkpoint {prefix} already exists; choose another prefix "
-            "(nothing was overwritten)."
-        )
-    try:
-        prefix.parent.mkdir(parents=True, exist_ok=True)
-        temporary = tempfile.mkdtemp(prefix=".convert-", dir=prefix.parent)
-    except OSError as error:
-        raise cli.UserError(
-            f"cannot write to {prefix.parent} ({error.strerror}); "
-            "pass a prefix in a writable folder."
-        ) from None
-    try:
-        with m.tf1.Session(graph=m.graph, config=m.tf1.ConfigProto(device_count={"GPU": 0})) as s:
-            for name, variable in m.variables.items():
-                variable.load(values[name], s)
-            written = m.saver.save(
-                s, os.path.join(temporary, prefix.name), write_meta_graph=False, write_state=False
-            )
-        data = sorted(pathlib.Path(temporary).glob(f"{prefix.name}.data-*"))
-        for part in data + [pathlib.Path(f"{written}.index")]:  # The index last: it makes it whole.
-            os.replace(part, prefix.parent / part.name)
-    finally:
-        for leftover in pathlib.Path(temporary).iterdir():
-            leftover.unlink()
-        os.rmdir(temporary)
-    return str(prefix)
-
-
-def write_torch(checkpoint, out):
-    """torch.save `checkpoint` at `out`, written under a temporary name and renamed."""
-    import torch
-
-    out = pathlib.Path(out)
-    if out.exists():
-        raise cli.UserError(
-            f"{out} already exists; choose another output file (nothing was overwritten)."
-        )
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        run_folder.atomic_write(out, lambda p: torch.save(checkpoint, p))
-    except OSError as error:
-        raise cli.UserError(
-            f"cannot write {out} ({error.strerror}); pass a path in a writable folder."
-        ) from None
-    return str(out)
+# The command line
 
 
 def parser():
@@ -510,21 +191,6 @@ def initial_weights(model, seed, data_dir=None):
     return capture.weights
 
 
-def write_weights(weights, out):
-    """An .npz of `weights` at `out`, written under a temporary name; refuses an existing one."""
-    out = pathlib.Path(out)
-    if out.exists():
-        raise cli.UserError(f"{out} exists; choose another output (nothing is overwritten).")
-    out.parent.mkdir(parents=True, exist_ok=True)
-
-    def write(path):
-        with open(path, "wb") as file:
-            np.savez(file, **weights)
-
-    run_folder.atomic_write(out, write)
-    return out
-
-
 def main(argv=None):
     args = parser().parse_args(argv)
     if args.command == "initial":
@@ -532,20 +198,20 @@ def main(argv=None):
 
         tf1_reference.setup()
         weights = initial_weights(args.model, args.seed, args.data_dir)
-        written = write_weights(weights, args.out)
+        written = torch_side.write_weights(weights, args.out)
         print(f"{args.model}: the reference's initial weights at seed {args.seed} -> {written}")
         return 0
     if args.command == "tf-to-torch":
         checkpoint, updates = tf_to_torch(args.model, args.checkpoint, args.step)
-        written = write_torch(checkpoint, args.out)
+        written = torch_side.write_torch(checkpoint, args.out)
         print(
             f"{args.model}: {args.checkpoint} -> {written} (step {checkpoint['step']}; "
             f"Adam updates D {updates['D']}, G {updates['G']})"
         )
     else:
-        checkpoint = load_torch(args.pt)
+        checkpoint = torch_side.load_torch(args.pt)
         values, steps = torch_to_tf(args.model, args.pt, checkpoint)
-        written = write_tf(args.model, values, args.prefix)
+        written = tf_side.write_tf(args.model, values, args.prefix)
         print(
             f"{args.model}: {args.pt} -> {written} ({len(values)} variables; step "
             f"{checkpoint.get('step')}, which a TF checkpoint does not hold; Adam updates "

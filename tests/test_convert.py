@@ -1,4 +1,4 @@
-"""Checkpoint conversion (convert/checkpoint.py), for every model.
+"""Checkpoint conversion (convert/), for every model.
 
 One run per model, shared by the tests: the reference trains 20 steps from the cross-check's
 weights and batches, saves a Saver checkpoint, and trains 20 more; a second TF graph continues
@@ -21,6 +21,7 @@ import pytest
 import torch
 
 from convert import checkpoint as convert
+from convert import maps, tf_side, torch_side
 from crosscheck import engine
 from crosscheck.engine import tf1
 from harness import cli, registry
@@ -78,7 +79,7 @@ def continued_run(model, folder, floor=False):
     tf_fake = reference.sess.run(getattr(reference.g, tensor), feed(reference.g, batches[STEPS]))
 
     checkpoint, updates = convert.tf_to_torch(model, prefix)
-    pt = convert.write_torch(checkpoint, f"{folder}/{model}.pt")
+    pt = torch_side.write_torch(checkpoint, f"{folder}/{model}.pt")
     loaded = torch.load(pt, weights_only=False)
     port = engine.TorchSide(case, hp, "float32", "tf")
     port.G.load_state_dict(loaded["G"])
@@ -118,7 +119,7 @@ def continued_run(model, folder, floor=False):
             record["floor"] = max(_max_diff(tf_path[i][1][n], other[n]) for n in judged)
         nudged.sess.close()
     back, steps = convert.torch_to_tf(model, pt)
-    written = convert.write_tf(model, back, f"{folder}/{model}-back.ckpt")
+    written = tf_side.write_tf(model, back, f"{folder}/{model}-back.ckpt")
     return dict(
         prefix=prefix,
         pt=pt,
@@ -219,10 +220,10 @@ def test_nothing_is_overwritten_and_extra_keys_are_ignored(folder, tmp_path):
     run = continued_run("gaussian_gan", folder)
     before = open(run["pt"], "rb").read()
     with pytest.raises(cli.UserError, match="already exists"):
-        convert.write_torch({}, run["pt"])
+        torch_side.write_torch({}, run["pt"])
     assert open(run["pt"], "rb").read() == before
     with pytest.raises(cli.UserError, match="already exists"):
-        convert.write_tf("gaussian_gan", {}, run["prefix"])
+        tf_side.write_tf("gaussian_gan", {}, run["prefix"])
     checkpoint = torch.load(run["pt"], weights_only=False)
     checkpoint["rng"] = {"numpy": np.random.default_rng(1).bit_generator.state}
     checkpoint["opt_G"] = None  # A fresh Adam: zero slots and the initial beta powers.
@@ -243,7 +244,7 @@ def test_a_port_checkpoint_goes_to_tf_and_back_bit_for_bit(model, tmp_path, requ
         port.step(batch)
     saved = {
         "model": model,
-        "format": convert.FORMAT,
+        "format": torch_side.FORMAT,
         "step": 3,
         "G": port.G.state_dict(),
         "D": port.D.state_dict(),
@@ -254,7 +255,7 @@ def test_a_port_checkpoint_goes_to_tf_and_back_bit_for_bit(model, tmp_path, requ
     torch.save(saved, tmp_path / "a.pt")
     values, steps = convert.torch_to_tf(model, tmp_path / "a.pt")
     assert steps == {"D": 3, "G": 3}
-    convert.write_tf(model, values, tmp_path / "tf" / "a.ckpt")
+    tf_side.write_tf(model, values, tmp_path / "tf" / "a.ckpt")
     back, updates = convert.tf_to_torch(model, tmp_path / "tf")  # A folder holding one prefix.
     assert updates == {"D": 3, "G": 3} and back["step"] == 3
     for net in ("G", "D"):
@@ -318,7 +319,7 @@ def plain_shell(*args, cwd=None):
 
 @pytest.mark.parametrize("model", ["mnist_dcgan", "mnist_mlp_gan"])  # The two tf.layers graphs.
 def test_the_converter_runs_from_a_plain_shell(model, tmp_path):
-    m = convert.model_map(model)
+    m = maps.model_map(model)
     with m.tf1.Session(graph=m.graph) as sess:
         sess.run(m.tf1.variables_initializer(list(m.variables.values())))
         prefix = m.saver.save(sess, str(tmp_path / "tf" / "a.ckpt"), write_meta_graph=False)
