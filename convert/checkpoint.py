@@ -9,6 +9,8 @@ Run:
     python -m convert tf-to-torch gaussian_gan runs/a/gan.ckpt runs/a.pt
     python -m convert torch-to-tf gaussian_gan runs/a.pt runs/b/gan.ckpt
     python -m convert tf-to-torch mnist_dcgan runs/dcgan runs/dcgan.pt   # a folder
+    python -m convert inspect runs/dcgan          # any TF1 checkpoint's variables (listing.py)
+    python -m convert inspect runs/dcgan --json   # the same, for a program
 
 The two formats (the resumable runs write and read the same):
 - TF1: a `tf.compat.v1.train.Saver` checkpoint (a prefix: PREFIX.index and PREFIX.data-*) of
@@ -36,6 +38,10 @@ and refuses a checkpoint of another model or another shape with one sentence tha
 first mismatch and lists every missing and unexpected name. Nothing is written until the
 whole conversion has succeeded, and an existing output is never overwritten.
 
+The package, by role: this file holds both directions and the command line; maps.py a model's
+map (its graph's variables, its port's state_dicts, its optimizers); tf_side.py and
+torch_side.py the two file formats; listing.py `inspect`, which needs no model.
+
 Deviations: none (a project tool with no original).
 """
 
@@ -43,7 +49,7 @@ import sys
 
 import numpy as np
 
-from convert import maps, tf_side, torch_side
+from convert import listing, maps, tf_side, torch_side
 from harness import cli, registry, run_folder
 
 Mismatch = maps.Mismatch  # What every check raises; lesson 9 catches it by this name.
@@ -159,6 +165,15 @@ def parser():
     to_tf.add_argument("model", choices=registry.NAMES, help="which model saved the checkpoint")
     to_tf.add_argument("pt", help="the .pt file to read")
     to_tf.add_argument("prefix", help="TF checkpoint prefix to write (must not exist)")
+    inspect = commands.add_parser(
+        "inspect",
+        help="list every variable of any TF1 checkpoint, its optimizer slots under it",
+        description="List every variable of a TF1 Saver checkpoint (of any script: no model "
+        "needed) by scope, with name, shape and dtype, each optimizer's slots under their "
+        "variable, Adam's beta powers apart, and the parameter counts.",
+    )
+    inspect.add_argument("checkpoint", help="TF checkpoint prefix (or a folder holding one)")
+    inspect.add_argument("--json", action="store_true", help="print the listing as JSON")
     initial = commands.add_parser(
         "initial", help="the TF1 reference's initial weights at a seed -> .npz (--init-weights)"
     )
@@ -193,6 +208,8 @@ def initial_weights(model, seed, data_dir=None):
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    if args.command == "inspect":
+        return listing.main(args)
     if args.command == "initial":
         import tf1_reference
 
