@@ -49,7 +49,7 @@ import sys
 
 import numpy as np
 
-from convert import listing, maps, tf_side, torch_side
+from convert import listing, maps, summary, tf_side, torch_side
 from harness import cli, registry, run_folder
 
 Mismatch = maps.Mismatch  # What every check raises; lesson 9 catches it by this name.
@@ -58,21 +58,27 @@ Mismatch = maps.Mismatch  # What every check raises; lesson 9 catches it by this
 # TF1 -> PyTorch
 
 
-def tf_to_torch(model, path, step=None):
-    """The PyTorch checkpoint dict of the TF checkpoint at `path` (a prefix or a folder)."""
+def tf_to_torch(model, path, step=None, weights_only=False):
+    """(the .pt's dict, each net's Adam update count) of the TF checkpoint at `path`.
+
+    With `weights_only`, the weights and BatchNorm statistics alone: "opt_G" and "opt_D" are
+    None (a fresh Adam), the update counts None, and "step" is `step` (None: not known).
+    """
     import torch
 
     from crosscheck import tf_adam
     from ports import layouts
 
     m = maps.model_map(model)
-    prefix, values = tf_side.read_tf(model, path)
+    prefix, values, _ = tf_side.read_tf(model, path, weights_only)
     # Start from the port's own state_dicts: BatchNorm's `num_batches_tracked` has no TF twin,
     # and the port's D (functional batch norm on batch statistics) neither reads nor advances it.
     state = {net: {k: t.clone() for k, t in m.module(net).state_dict().items()} for net in "GD"}
     for name, (net, key, layout) in m.weights.items():
         state[net][key] = torch.from_numpy(layouts.to_torch(layout, values[name]))
     result = {"model": model, "format": torch_side.FORMAT, "G": state["G"], "D": state["D"]}
+    if weights_only:
+        return result | {"step": step, "opt_G": None, "opt_D": None}, {"D": None, "G": None}
     updates = {}
     for net, opt in m.optimizers.items():
         optimizer = opt["optimizer"]
@@ -103,18 +109,21 @@ def tf_to_torch(model, path, step=None):
 # PyTorch -> TF1
 
 
-def torch_to_tf(model, path, checkpoint=None):
-    """TF variable name -> NumPy array for the PyTorch checkpoint at `path` (checked)."""
+def torch_to_tf(model, path, checkpoint=None, weights_only=False):
+    """({TF variable name: NumPy array}, each net's Adam step) of the .pt at `path` (checked).
+
+    With `weights_only`, the weights and BatchNorm statistics alone, whatever the optimizers.
+    """
     from crosscheck import tf_adam
     from ports import layouts
 
-    checkpoint = torch_side.load_torch(path) if checkpoint is None else checkpoint
-    steps = torch_side.check_torch(model, path, checkpoint)
+    checkpoint = torch_side.load_torch(path, weights_only) if checkpoint is None else checkpoint
+    steps = torch_side.check_torch(model, path, checkpoint, weights_only)
     m = maps.model_map(model)
     values = {}
     for name, (net, key, layout) in m.weights.items():
         values[name] = layouts.to_tf(layout, checkpoint[net][key].detach().cpu().numpy())
-    for net, opt in m.optimizers.items():
+    for net, opt in m.optimizers.items() if not weights_only else ():
         saved = checkpoint[f"opt_{net}"]
         index_of = {id(p): i for i, p in enumerate(m.module(net).parameters())}
         if saved is None:  # A fresh Adam: zero slots, powers at their initial beta.
@@ -159,12 +168,25 @@ def parser():
         type=cli.positive(int),
         default=None,
         metavar="N",
-        help="training step to record (default: D's Adam update count, read off its beta powers)",
+        help="training step to record (default: D's Adam update count, read off its beta powers; "
+        "with --weights-only, none)",
+    )
+    to_torch.add_argument(
+        "--weights-only",
+        action="store_true",
+        help="the weights and BatchNorm statistics alone, for a checkpoint whose optimizer is not "
+        "Adam or is absent: any optimizer state is left out (and listed), opt_G and opt_D are None",
     )
     to_tf = commands.add_parser("torch-to-tf", help=".pt file -> TF1 Saver checkpoint")
     to_tf.add_argument("model", choices=registry.NAMES, help="which model saved the checkpoint")
     to_tf.add_argument("pt", help="the .pt file to read")
     to_tf.add_argument("prefix", help="TF checkpoint prefix to write (must not exist)")
+    to_tf.add_argument(
+        "--weights-only",
+        action="store_true",
+        help="write the weights and BatchNorm statistics alone, no Adam state (restore it with a "
+        "Saver over those variables); opt_G and opt_D are not read, and may be absent",
+    )
     inspect = commands.add_parser(
         "inspect",
         help="list every variable of any TF1 checkpoint, its optimizer slots under it",
@@ -219,21 +241,19 @@ def main(argv=None):
         print(f"{args.model}: the reference's initial weights at seed {args.seed} -> {written}")
         return 0
     if args.command == "tf-to-torch":
-        checkpoint, updates = tf_to_torch(args.model, args.checkpoint, args.step)
+        checkpoint, updates = tf_to_torch(args.model, args.checkpoint, args.step, args.weights_only)
         written = torch_side.write_torch(checkpoint, args.out)
-        print(
-            f"{args.model}: {args.checkpoint} -> {written} (step {checkpoint['step']}; "
-            f"Adam updates D {updates['D']}, G {updates['G']})"
+        lines = summary.tf_to_torch(
+            args.model, args.checkpoint, written, checkpoint, updates, args.weights_only
         )
     else:
-        checkpoint = torch_side.load_torch(args.pt)
-        values, steps = torch_to_tf(args.model, args.pt, checkpoint)
+        checkpoint = torch_side.load_torch(args.pt, args.weights_only)
+        values, steps = torch_to_tf(args.model, args.pt, checkpoint, args.weights_only)
         written = tf_side.write_tf(args.model, values, args.prefix)
-        print(
-            f"{args.model}: {args.pt} -> {written} ({len(values)} variables; step "
-            f"{checkpoint.get('step')}, which a TF checkpoint does not hold; Adam updates "
-            f"D {steps['D'] or 0}, G {steps['G'] or 0})"
+        lines = summary.torch_to_tf(
+            args.model, args.pt, written, checkpoint, values, steps, args.weights_only
         )
+    print("\n".join(lines))
     return 0
 
 

@@ -109,6 +109,14 @@ class ModelMap:
             for net in ("G", "D")
         }
 
+    @functools.cached_property
+    def weights_saver(self):
+        """A Saver of the weights and BatchNorm statistics alone: `--weights-only` writes it."""
+        with self.graph.as_default():
+            return self.tf1.train.Saver(
+                var_list={n: self.variables[n] for n in self.weights}, write_version=2
+            )
+
     def module(self, net):
         """The port's generator ("G") or discriminator ("D")."""
         return self.side.D if net == "D" else self.side.G

@@ -69,14 +69,37 @@ def read_tensors(prefix, reader, names):
         raise _unreadable(prefix, error) from None
 
 
-def read_tf(model, path):
-    """Every variable of a TF checkpoint of `model`, by name, as NumPy arrays (checked)."""
+def read_tf(model, path, weights_only=False):
+    """(prefix, {name: array}, left out) of a TF checkpoint of `model`, checked by name and shape.
+
+    All of the model's variables, or with `weights_only` its weights and BatchNorm statistics
+    alone: then any optimizer's slots and non-slot variables and counters (convert/listing.py
+    tells them by name) are left out, and named in the third item, {name: listing's kind}.
+    """
     import tensorflow as tf
+
+    from convert import listing
 
     prefix, reader, shapes, dtypes = open_checkpoint(path)
     m = maps.model_map(model)
-    maps.refuse_names(f"TF checkpoint {prefix}", model, m.shapes, shapes)
-    for name, want in m.shapes.items():
+    wanted, left_out = (m.weights if weights_only else m.shapes), {}
+    if weights_only:
+        kinds = listing.classify(shapes)
+        optimizer_state = {"slot", "non-slot", "counter"}
+        left_out = {
+            n: k for n, k in kinds.items() if n not in m.weights and k["kind"] in optimizer_state
+        }
+    elif set(m.weights) <= set(shapes) and not set(m.shapes) <= set(shapes):
+        missing = set(m.shapes) - set(shapes)
+        raise maps.Mismatch(
+            f"TF checkpoint {prefix} holds {model}'s weights but not its Adam state "
+            f"({len(missing)} variables missing, first '{min(missing)}'); "
+            "pass --weights-only to convert the weights alone."
+        )
+    found = set(shapes) - set(left_out)
+    maps.refuse_names(f"TF checkpoint {prefix}", model, wanted, found)
+    for name in wanted:
+        want = m.shapes[name]
         if list(shapes[name]) != want:
             raise maps.Mismatch(
                 f"TF checkpoint {prefix} is not a {model} checkpoint of this shape: "
@@ -87,17 +110,23 @@ def read_tf(model, path):
                 f"TF checkpoint {prefix}: {name} is {dtypes[name].name}, "
                 f"but {model}'s graph is float32."
             )
-    return prefix, read_tensors(prefix, reader, m.shapes)
+    return prefix, read_tensors(prefix, reader, wanted), left_out
 
 
 def write_tf(model, values, prefix):
-    """Save `values` as a Saver checkpoint at `prefix`, through a temporary folder beside it."""
+    """Save `values` as a Saver checkpoint at `prefix`, through a temporary folder beside it.
+
+    `values` holds every variable of the model's graph, or its weights alone (--weights-only).
+    """
     m, prefix = maps.model_map(model), pathlib.Path(prefix)
     if pathlib.Path(f"{prefix}.index").exists():
         raise cli.UserError(
             f"a TF checkpoint {prefix} already exists; choose another prefix "
             "(nothing was overwritten)."
         )
+    weights_only = set(values) == set(m.weights)
+    assert weights_only or set(values) == set(m.variables), sorted(set(values) ^ set(m.variables))
+    saver = m.weights_saver if weights_only else m.saver
     try:
         prefix.parent.mkdir(parents=True, exist_ok=True)
         temporary = tempfile.mkdtemp(prefix=".convert-", dir=prefix.parent)
@@ -108,9 +137,9 @@ def write_tf(model, values, prefix):
         ) from None
     try:
         with m.tf1.Session(graph=m.graph, config=m.tf1.ConfigProto(device_count={"GPU": 0})) as s:
-            for name, variable in m.variables.items():
-                variable.load(values[name], s)
-            written = m.saver.save(
+            for name, value in values.items():
+                m.variables[name].load(value, s)
+            written = saver.save(
                 s, os.path.join(temporary, prefix.name), write_meta_graph=False, write_state=False
             )
         data = sorted(pathlib.Path(temporary).glob(f"{prefix.name}.data-*"))

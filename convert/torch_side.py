@@ -20,8 +20,10 @@ READS = (1, 2)
 KEYS = ("model", "format", "step", "G", "D", "opt_G", "opt_D")  # What every .pt file holds.
 
 
-def load_torch(path):
-    """The dict in a .pt file, or `UserError` naming what is wrong with the file."""
+def load_torch(path, weights_only=False):
+    """The dict in a .pt file, or `UserError` naming what is wrong with the file.
+
+    With `weights_only`, "opt_G" and "opt_D" may be missing (a .pt of weights alone)."""
     import torch
 
     path = pathlib.Path(path)
@@ -34,17 +36,21 @@ def load_torch(path):
     except Exception as error:  # noqa: BLE001  (pickle, zip and EOF errors all mean "not one")
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise cli.UserError(f"{path} is not a readable PyTorch checkpoint ({first}).") from None
-    if not isinstance(checkpoint, dict) or not set(KEYS) - {"step"} <= set(checkpoint):
+    needs = set(KEYS) - {"step"} - ({"opt_G", "opt_D"} if weights_only else set())
+    if not isinstance(checkpoint, dict) or not needs <= set(checkpoint):
         found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
         raise cli.UserError(
             f"{path} is not an archive checkpoint: it needs the keys "
-            f"{', '.join(KEYS)}, and holds {found}."
+            f"{', '.join(k for k in KEYS if k in needs)}, and holds {found}."
         )
     return checkpoint
 
 
-def check_torch(model, path, checkpoint):
-    """Refuse a .pt of another model, format, shape or optimizer layout; return Adam steps."""
+def check_torch(model, path, checkpoint, weights_only=False):
+    """Refuse a .pt of another model, format, shape or optimizer layout; return Adam steps.
+
+    With `weights_only` the optimizers go unchecked, whatever they are, and the steps are None.
+    """
     import torch
 
     if checkpoint["model"] != model:  # Before the model's graph is built: a quick refusal.
@@ -72,7 +78,7 @@ def check_torch(model, path, checkpoint):
                 )
     steps = {}
     for net, opt in m.optimizers.items():
-        saved = checkpoint[f"opt_{net}"]
+        saved = None if weights_only else checkpoint[f"opt_{net}"]
         if saved is None:
             steps[net] = None
             continue
