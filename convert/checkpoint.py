@@ -9,6 +9,8 @@ Run:
     python -m convert tf-to-torch gaussian_gan runs/a/gan.ckpt runs/a.pt
     python -m convert torch-to-tf gaussian_gan runs/a.pt runs/b/gan.ckpt
     python -m convert tf-to-torch mnist_dcgan runs/dcgan runs/dcgan.pt   # a folder
+    python -m convert tf-to-torch mnist_dcgan runs/dcgan runs/w.pt --weights-only   # no Adam
+    python -m convert torch-to-tf mnist_dcgan runs/w.pt runs/w/gan.ckpt --weights-only
     python -m convert inspect runs/dcgan          # any TF1 checkpoint's variables (listing.py)
     python -m convert inspect runs/dcgan --json   # the same, for a program
 
@@ -33,14 +35,20 @@ How each number maps, through the cross-check's own maps:
 - A TF checkpoint holds no learning rate and no training step: the .pt's Adam groups take the
   model's default learning rates and betas, and its "step" is D's update count (or --step).
 
+`--weights-only` maps the weights and BatchNorm statistics alone, either way: the TF side's
+optimizer state of any optimizer is left out (and named), the .pt's opt_G and opt_D are None,
+and the TF checkpoint written holds no Adam state.
+
 Every conversion first checks names, shapes and dtypes against the model's graph and port,
 and refuses a checkpoint of another model or another shape with one sentence that names the
 first mismatch and lists every missing and unexpected name. Nothing is written until the
-whole conversion has succeeded, and an existing output is never overwritten.
+whole conversion has succeeded, and an existing output is never overwritten. It then prints
+what it converted, what it left out and why (convert/summary.py).
 
 The package, by role: this file holds both directions and the command line; maps.py a model's
 map (its graph's variables, its port's state_dicts, its optimizers); tf_side.py and
-torch_side.py the two file formats; listing.py `inspect`, which needs no model.
+torch_side.py the two file formats; summary.py the report; listing.py `inspect`, which needs
+no model.
 
 Deviations: none (a project tool with no original).
 """
