@@ -80,7 +80,8 @@ def classify(shapes):
 def describe(path):
     """The listing of the checkpoint `path` names (a prefix or a folder), as JSON-ready data."""
     prefix, reader, shapes, dtypes = tf_side.open_checkpoint(path)
-    tf_side.read_tensors(prefix, reader, shapes)  # Refuses a cut or damaged checkpoint.
+    for name in shapes:  # One at a time, to refuse a cut or damaged checkpoint in little memory.
+        tf_side.read_tensors(prefix, reader, [name])
     kinds = classify(shapes)
     variables = []
     for name in sorted(shapes):

@@ -78,11 +78,9 @@ def tf_to_torch(model, source, written, checkpoint, updates, weights_only):
 def torch_to_tf(model, pt, written, checkpoint, values, steps, weights_only):
     """The report of `python -m convert torch-to-tf`."""
     m = maps.model_map(model)
+    twinned = {(net, key) for net, key, _ in m.weights.values()}
     untwinned = [
-        f"{net} {key}"
-        for net in ("G", "D")
-        for key in m.state_shapes[net]
-        if (net, key) not in {(n, k) for n, k, _ in m.weights.values()}
+        f"{net} {key}" for net in "GD" for key in m.state_shapes[net] if (net, key) not in twinned
     ]
     left = []
     if checkpoint.get("step") is not None:
