@@ -1,4 +1,4 @@
-"""`python -m convert tf-to-torch | torch-to-tf ...`: see convert/checkpoint.py."""
+"""`python -m convert tf-to-torch | torch-to-tf | inspect | initial`: see convert/checkpoint.py."""
 
 import sys
 

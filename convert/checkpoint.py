@@ -9,6 +9,10 @@ Run:
     python -m convert tf-to-torch gaussian_gan runs/a/gan.ckpt runs/a.pt
     python -m convert torch-to-tf gaussian_gan runs/a.pt runs/b/gan.ckpt
     python -m convert tf-to-torch mnist_dcgan runs/dcgan runs/dcgan.pt   # a folder
+    python -m convert tf-to-torch mnist_dcgan runs/dcgan runs/w.pt --weights-only   # no Adam
+    python -m convert torch-to-tf mnist_dcgan runs/w.pt runs/w/gan.ckpt --weights-only
+    python -m convert inspect runs/dcgan          # any TF1 checkpoint's variables (listing.py)
+    python -m convert inspect runs/dcgan --json   # the same, for a program
 
 The two formats (the resumable runs write and read the same):
 - TF1: a `tf.compat.v1.train.Saver` checkpoint (a prefix: PREFIX.index and PREFIX.data-*) of
@@ -31,220 +35,58 @@ How each number maps, through the cross-check's own maps:
 - A TF checkpoint holds no learning rate and no training step: the .pt's Adam groups take the
   model's default learning rates and betas, and its "step" is D's update count (or --step).
 
+`--weights-only` maps the weights and BatchNorm statistics alone, either way: the TF side's
+optimizer state of any optimizer is left out (and named), the .pt's opt_G and opt_D are None,
+and the TF checkpoint written holds no Adam state.
+
 Every conversion first checks names, shapes and dtypes against the model's graph and port,
 and refuses a checkpoint of another model or another shape with one sentence that names the
 first mismatch and lists every missing and unexpected name. Nothing is written until the
-whole conversion has succeeded, and an existing output is never overwritten.
+whole conversion has succeeded, and an existing output is never overwritten. It then prints
+what it converted, what it left out and why (convert/summary.py).
+
+The package, by role: this file holds both directions and the command line; maps.py a model's
+map (its graph's variables, its port's state_dicts, its optimizers); tf_side.py and
+torch_side.py the two file formats; summary.py the report; listing.py `inspect`, which needs
+no model.
 
 Deviations: none (a project tool with no original).
 """
 
-import functools
-import importlib
-import os
-import pathlib
 import sys
-import tempfile
 
 import numpy as np
 
+from convert import listing, maps, summary, tf_side, torch_side
 from harness import cli, registry, run_folder
 
-FORMAT = 1  # The PyTorch file's "format"; bump it when its keys change meaning.
-# Formats read: this converter's own, and a run checkpoint's (harness/checkpoints.py FORMAT 2),
-# which holds the same "G", "D", "opt_G", "opt_D" beside the run's resume state.
-READS = (1, 2)
-KEYS = ("model", "format", "step", "G", "D", "opt_G", "opt_D")  # What every .pt file holds.
-NETS = {"generator": "G", "discriminator": "D"}  # NAME_MAP path heads -> the .pt's keys.
-
-
-class Mismatch(cli.UserError):
-    """A checkpoint that does not fit the model: another model, shape or layout."""
-
-
-def _names(names, limit=12):
-    names = sorted(names)
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
-def _refuse_names(what, model, expected, found):
-    """Raise `Mismatch` when the names differ, naming the first mismatch and listing the rest."""
-    missing, unexpected = set(expected) - set(found), set(found) - set(expected)
-    if not (missing or unexpected):
-        return
-    first = (
-        f"'{min(unexpected)}' is not in {model}" if unexpected else f"'{min(missing)}' is missing"
-    )
-    lists = [
-        f"missing ({len(missing)}): {_names(missing)}" if missing else "",
-        f"unexpected ({len(unexpected)}): {_names(unexpected)}" if unexpected else "",
-    ]
-    raise Mismatch(
-        f"{what} is not a {model} checkpoint, first mismatch {first}; "
-        + "; ".join(x for x in lists if x)
-        + "."
-    )
-
-
-class ModelMap:
-    """Everything one model's conversion needs, read off its reference graph and its port once.
-
-    `weights`: TF name -> (net, state_dict key, layout) for NAME_MAP and BUFFER_MAP entries;
-    `optimizers`: net -> {"names": D's or G's var_list names in NAME_MAP order,
-    "powers": (beta1_power name, beta2_power name), "optimizer": a torch Adam on the port}.
-    """
-
-    def __init__(self, model):
-        import tf1_reference  # noqa: F401, I001  (TF1 behaviour before TensorFlow is used)
-        import tensorflow as tf
-        from crosscheck import engine
-
-        tf1 = tf.compat.v1
-        self.model, self.tf, self.tf1 = model, tf, tf1
-        self.case = importlib.import_module(f"crosscheck.{model}").CASE
-        hp = self.case.reference.HParams()
-        self.graph = tf.Graph()
-        with self.graph.as_default():
-            g = self.case.reference.build_graph(hp)
-            var_lists = dict(zip("DG", self.case.var_lists(g)))
-            self.variables = {v.op.name: v for v in tf1.global_variables()}
-            self.saver = tf1.train.Saver(var_list=self.variables, write_version=2)
-        self.shapes = {n: v.shape.as_list() for n, v in self.variables.items()}
-        # The port's modules and Adams, built as the cross-check builds them (TorchSide).
-        self.side = engine.TorchSide(self.case, hp, "float32", "torch")
-        port = self.case.port
-        self.weights = {}
-        for name, (path, layout) in {**port.NAME_MAP, **getattr(port, "BUFFER_MAP", {})}.items():
-            head, _, key = path.partition(".")
-            self.weights[name] = (NETS[head], key, layout)
-        self.optimizers = {}
-        for net, var_list in var_lists.items():
-            names = [v.op.name for v in var_list]
-            first = min(v.name for v in var_list)  # TF colocates the powers with this one.
-            powers = sorted(
-                n
-                for n, v in self.variables.items()
-                if "_power" in n and v.op.colocation_groups() == [f"loc:@{first[:-2]}".encode()]
-            )
-            module = self.side.D if net == "D" else self.side.G
-            order = {id(p): i for i, p in enumerate(module.parameters())}
-            names.sort(key=lambda n: order[id(layouts_parameter(self.side, port.NAME_MAP[n][0]))])
-            self.optimizers[net] = {
-                "names": names,
-                "powers": tuple(powers),
-                "optimizer": self.side.opt_D if net == "D" else self.side.opt_G,
-            }
-        covered = set(self.weights) | {p for o in self.optimizers.values() for p in o["powers"]}
-        covered |= {
-            f"{n}/{slot}"
-            for o in self.optimizers.values()
-            for n in o["names"]
-            for slot in ("Adam", "Adam_1")
-        }
-        # An internal invariant: the maps must account for every variable the graph saves.
-        assert covered == set(self.variables), (sorted(covered ^ set(self.variables)), model)
-        self.state_shapes = {
-            net: {k: list(t.shape) for k, t in module.state_dict().items()}
-            for net, module in (("G", self.side.G), ("D", self.side.D))
-        }
-
-
-def layouts_parameter(side, path):
-    from ports import layouts
-
-    return layouts.parameter(side.modules, path)
-
-
-@functools.lru_cache(maxsize=None)
-def model_map(model):
-    """The `ModelMap` of `model`, built once per process (a TF graph and the port's modules)."""
-    if model not in registry.MODELS:
-        raise cli.UserError(f"unknown model {model!r}; choose one of {', '.join(registry.NAMES)}.")
-    return ModelMap(model)
+Mismatch = maps.Mismatch  # What every check raises; lesson 9 catches it by this name.
 
 
 # TF1 -> PyTorch
 
 
-def checkpoint_prefix(path):
-    """The TF checkpoint prefix that `path` names: a prefix itself, or a folder holding one."""
-    import tensorflow as tf
+def tf_to_torch(model, path, step=None, weights_only=False):
+    """(the .pt's dict, each net's Adam update count) of the TF checkpoint at `path`.
 
-    path = pathlib.Path(path)
-    if path.is_dir():
-        latest = tf.train.latest_checkpoint(str(path))
-        indexes = sorted(path.glob("*.index")) + sorted(path.glob("models/*.index"))
-        if latest is None and len(indexes) == 1:
-            latest = str(indexes[0])[: -len(".index")]
-        if latest is None:
-            raise cli.UserError(
-                f"{path} holds no TF checkpoint (no single *.index file); "
-                "pass the checkpoint's prefix, e.g. runs/x/models/gan.ckpt."
-            )
-        return latest
-    if not pathlib.Path(f"{path}.index").is_file():
-        raise cli.UserError(
-            f"no TF checkpoint {path}: {path}.index does not exist; pass the "
-            "prefix a tf.compat.v1.train.Saver wrote (without .index)."
-        )
-    return str(path)
-
-
-def read_tf(model, path):
-    """Every variable of a TF checkpoint of `model`, by name, as NumPy arrays (checked)."""
-    import tensorflow as tf
-
-    prefix = checkpoint_prefix(path)
-    m = model_map(model)
-    try:
-        reader = tf.train.load_checkpoint(prefix)
-        shapes = reader.get_variable_to_shape_map()
-        dtypes = reader.get_variable_to_dtype_map()
-    except (tf.errors.OpError, ValueError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise cli.UserError(
-            f"cannot read the TF checkpoint {prefix} ({first}); is it complete?"
-        ) from None
-    _refuse_names(f"TF checkpoint {prefix}", model, m.shapes, shapes)
-    for name, want in m.shapes.items():
-        if list(shapes[name]) != want:
-            raise Mismatch(
-                f"TF checkpoint {prefix} is not a {model} checkpoint of this shape: "
-                f"{name} has shape {list(shapes[name])}, the graph's is {want}."
-            )
-        if dtypes[name] != tf.float32:
-            raise Mismatch(
-                f"TF checkpoint {prefix}: {name} is {dtypes[name].name}, "
-                f"but {model}'s graph is float32."
-            )
-    try:
-        return prefix, {name: reader.get_tensor(name) for name in m.shapes}
-    except (tf.errors.OpError, IndexError, ValueError) as error:  # IndexError: a cut .data file
-        raise cli.UserError(
-            f"cannot read the TF checkpoint {prefix} "
-            f"({str(error).strip().splitlines()[0]}); is it complete?"
-        ) from None
-
-
-def tf_to_torch(model, path, step=None):
-    """The PyTorch checkpoint dict of the TF checkpoint at `path` (a prefix or a folder)."""
+    With `weights_only`, the weights and BatchNorm statistics alone: "opt_G" and "opt_D" are
+    None (a fresh Adam), the update counts None, and "step" is `step` (None: not known).
+    """
     import torch
 
     from crosscheck import tf_adam
     from ports import layouts
 
-    m = model_map(model)
-    prefix, values = read_tf(model, path)
+    m = maps.model_map(model)
+    prefix, values, _ = tf_side.read_tf(model, path, weights_only)
     # Start from the port's own state_dicts: BatchNorm's `num_batches_tracked` has no TF twin,
     # and the port's D (functional batch norm on batch statistics) neither reads nor advances it.
-    state = {
-        net: {k: t.clone() for k, t in module.state_dict().items()}
-        for net, module in (("G", m.side.G), ("D", m.side.D))
-    }
+    state = {net: {k: t.clone() for k, t in m.module(net).state_dict().items()} for net in "GD"}
     for name, (net, key, layout) in m.weights.items():
         state[net][key] = torch.from_numpy(layouts.to_torch(layout, values[name]))
-    result = {"model": model, "format": FORMAT, "G": state["G"], "D": state["D"]}
+    result = {"model": model, "format": torch_side.FORMAT, "G": state["G"], "D": state["D"]}
+    if weights_only:
+        return result | {"step": step, "opt_G": None, "opt_D": None}, {"D": None, "G": None}
     updates = {}
     for net, opt in m.optimizers.items():
         optimizer = opt["optimizer"]
@@ -252,7 +94,7 @@ def tf_to_torch(model, path, step=None):
         powers = tuple(float(values[p]) for p in opt["powers"])
         t = tf_adam.updates_of(beta1, beta2, *powers)
         if t is None:
-            raise Mismatch(
+            raise maps.Mismatch(
                 f"TF checkpoint {prefix}: {net}'s Adam beta powers {powers} are not "
                 f"TF's after any number of updates with betas ({beta1}, {beta2}); "
                 "was it trained with other Adam settings?"
@@ -260,8 +102,7 @@ def tf_to_torch(model, path, step=None):
         optimizer.state.clear()
         for name in opt["names"]:
             _, key, layout = m.weights[name]
-            param = layouts_parameter(m.side, m.case.port.NAME_MAP[name][0])
-            optimizer.state[param] = {
+            optimizer.state[m.parameter(name)] = {
                 "step": torch.tensor(float(t), dtype=torch.float32),  # torch.optim.Adam's dtype
                 "exp_avg": torch.from_numpy(layouts.to_torch(layout, values[f"{name}/Adam"])),
                 "exp_avg_sq": torch.from_numpy(layouts.to_torch(layout, values[f"{name}/Adam_1"])),
@@ -276,116 +117,31 @@ def tf_to_torch(model, path, step=None):
 # PyTorch -> TF1
 
 
-def load_torch(path):
-    """The dict in a .pt file, or `UserError` naming what is wrong with the file."""
-    import torch
+def torch_to_tf(model, path, checkpoint=None, weights_only=False):
+    """({TF variable name: NumPy array}, each net's Adam step) of the .pt at `path` (checked).
 
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise cli.UserError(f"no PyTorch checkpoint {path}: the file does not exist.")
-    try:
-        # Not weights_only: the resumable runs may store NumPy generator states beside the
-        # tensors. Load only checkpoints you made.
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # noqa: BLE001  (pickle, zip and EOF errors all mean "not one")
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise cli.UserError(f"{path} is not a readable PyTorch checkpoint ({first}).") from None
-    if not isinstance(checkpoint, dict) or not set(KEYS) - {"step"} <= set(checkpoint):
-        found = sorted(checkpoint) if isinstance(checkpoint, dict) else type(checkpoint).__name__
-        raise cli.UserError(
-            f"{path} is not an archive checkpoint: it needs the keys "
-            f"{', '.join(KEYS)}, and holds {found}."
-        )
-    return checkpoint
-
-
-def _check_torch(model, path, checkpoint):
-    """Refuse a .pt of another model, format, shape or optimizer layout; return Adam steps."""
-    import torch
-
-    if checkpoint["model"] != model:  # Before the model's graph is built: a quick refusal.
-        raise Mismatch(
-            f"{path} holds a {checkpoint['model']} checkpoint, not {model}; "
-            f"convert it as {checkpoint['model']}."
-        )
-    if checkpoint["format"] not in READS:
-        raise Mismatch(
-            f"{path} is format {checkpoint['format']!r}; this converter reads "
-            f"formats {', '.join(map(str, READS))}."
-        )
-    m = model_map(model)
-    for net in ("G", "D"):
-        state = checkpoint[net]
-        if not isinstance(state, dict):
-            raise Mismatch(f"{path}: {net} is {type(state).__name__}, not a state_dict.")
-        _refuse_names(f"{path} ({net})", model, m.state_shapes[net], state)
-        for key, want in m.state_shapes[net].items():
-            got = list(state[key].shape) if torch.is_tensor(state[key]) else None
-            if got != want:
-                raise Mismatch(
-                    f"{path} is not a {model} checkpoint of this shape: {net} "
-                    f"{key} has shape {got}, the port's is {want}."
-                )
-    steps = {}
-    for net, opt in m.optimizers.items():
-        saved = checkpoint[f"opt_{net}"]
-        if saved is None:
-            steps[net] = None
-            continue
-        n = len(opt["names"])
-        groups = saved.get("param_groups") if isinstance(saved, dict) else None
-        if not groups or len(groups) != 1 or len(groups[0].get("params", ())) != n:
-            raise Mismatch(
-                f"{path}: opt_{net} is not one Adam group over {model}'s {n} {net} parameters."
-            )
-        counts = set()
-        shapes = [list(p.shape) for p in (m.side.D if net == "D" else m.side.G).parameters()]
-        for index, shape in zip(groups[0]["params"], shapes):
-            entry = saved["state"].get(index)
-            if entry is None:
-                counts.add(0)
-                continue
-            for key in ("exp_avg", "exp_avg_sq"):
-                got = list(entry[key].shape) if torch.is_tensor(entry.get(key)) else None
-                if got != shape:
-                    raise Mismatch(
-                        f"{path}: opt_{net} {key} of parameter {index} has shape "
-                        f"{got}, the port's is {shape}."
-                    )
-            counts.add(int(entry["step"]))
-        if len(counts) != 1:
-            raise Mismatch(
-                f"{path}: opt_{net}'s parameters have different step counts "
-                f"{sorted(counts)}; TF keeps one per optimizer."
-            )
-        steps[net] = counts.pop()
-    return steps
-
-
-def torch_to_tf(model, path, checkpoint=None):
-    """TF variable name -> NumPy array for the PyTorch checkpoint at `path` (checked)."""
-    import numpy as np
-
+    With `weights_only`, the weights and BatchNorm statistics alone, whatever the optimizers.
+    """
     from crosscheck import tf_adam
     from ports import layouts
 
-    checkpoint = load_torch(path) if checkpoint is None else checkpoint
-    steps = _check_torch(model, path, checkpoint)
-    m = model_map(model)
+    checkpoint = torch_side.load_torch(path, weights_only) if checkpoint is None else checkpoint
+    steps = torch_side.check_torch(model, path, checkpoint, weights_only)
+    m = maps.model_map(model)
     values = {}
     for name, (net, key, layout) in m.weights.items():
         values[name] = layouts.to_tf(layout, checkpoint[net][key].detach().cpu().numpy())
-    for net, opt in m.optimizers.items():
-        saved, module = checkpoint[f"opt_{net}"], m.side.D if net == "D" else m.side.G
-        index_of = {id(p): i for i, p in enumerate(module.parameters())}
+    for net, opt in m.optimizers.items() if not weights_only else ():
+        saved = checkpoint[f"opt_{net}"]
+        index_of = {id(p): i for i, p in enumerate(m.module(net).parameters())}
         if saved is None:  # A fresh Adam: zero slots, powers at their initial beta.
             betas, states = opt["optimizer"].param_groups[0]["betas"], {}
         else:
             betas, states = saved["param_groups"][0]["betas"], saved["state"]
             states = {i: states.get(p) for i, p in enumerate(saved["param_groups"][0]["params"])}
         for name in opt["names"]:
-            path_, layout = m.case.port.NAME_MAP[name]
-            entry = states.get(index_of[id(layouts_parameter(m.side, path_))])
+            layout = m.case.port.NAME_MAP[name][1]
+            entry = states.get(index_of[id(m.parameter(name))])
             for slot, key in (("Adam", "exp_avg"), ("Adam_1", "exp_avg_sq")):
                 if entry is None:
                     values[f"{name}/{slot}"] = np.zeros(m.shapes[name], np.float32)
@@ -399,56 +155,7 @@ def torch_to_tf(model, path, checkpoint=None):
     return values, steps
 
 
-def write_tf(model, values, prefix):
-    """Save `values` as a Saver checkpoint at `prefix`, through a temporary folder beside it."""
-    m, prefix = model_map(model), pathlib.Path(prefix)
-    if pathlib.Path(f"{prefix}.index").exists():
-        raise cli.UserError(
-            f"a TF checkpoint {prefix} already exists; choose another prefix "
-            "(nothing was overwritten)."
-        )
-    try:
-        prefix.parent.mkdir(parents=True, exist_ok=True)
-        temporary = tempfile.mkdtemp(prefix=".convert-", dir=prefix.parent)
-    except OSError as error:
-        raise cli.UserError(
-            f"cannot write to {prefix.parent} ({error.strerror}); "
-            "pass a prefix in a writable folder."
-        ) from None
-    try:
-        with m.tf1.Session(graph=m.graph, config=m.tf1.ConfigProto(device_count={"GPU": 0})) as s:
-            for name, variable in m.variables.items():
-                variable.load(values[name], s)
-            written = m.saver.save(
-                s, os.path.join(temporary, prefix.name), write_meta_graph=False, write_state=False
-            )
-        data = sorted(pathlib.Path(temporary).glob(f"{prefix.name}.data-*"))
-        for part in data + [pathlib.Path(f"{written}.index")]:  # The index last: it makes it whole.
-            os.replace(part, prefix.parent / part.name)
-    finally:
-        for leftover in pathlib.Path(temporary).iterdir():
-            leftover.unlink()
-        os.rmdir(temporary)
-    return str(prefix)
-
-
-def write_torch(checkpoint, out):
-    """torch.save `checkpoint` at `out`, written under a temporary name and renamed."""
-    import torch
-
-    out = pathlib.Path(out)
-    if out.exists():
-        raise cli.UserError(
-            f"{out} already exists; choose another output file (nothing was overwritten)."
-        )
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        run_folder.atomic_write(out, lambda p: torch.save(checkpoint, p))
-    except OSError as error:
-        raise cli.UserError(
-            f"cannot write {out} ({error.strerror}); pass a path in a writable folder."
-        ) from None
-    return str(out)
+# The command line
 
 
 def parser():
@@ -469,12 +176,34 @@ def parser():
         type=cli.positive(int),
         default=None,
         metavar="N",
-        help="training step to record (default: D's Adam update count, read off its beta powers)",
+        help="training step to record (default: D's Adam update count, read off its beta powers; "
+        "with --weights-only, none)",
+    )
+    to_torch.add_argument(
+        "--weights-only",
+        action="store_true",
+        help="the weights and BatchNorm statistics alone, for a checkpoint whose optimizer is not "
+        "Adam or is absent: any optimizer state is left out (and listed), opt_G and opt_D are None",
     )
     to_tf = commands.add_parser("torch-to-tf", help=".pt file -> TF1 Saver checkpoint")
     to_tf.add_argument("model", choices=registry.NAMES, help="which model saved the checkpoint")
     to_tf.add_argument("pt", help="the .pt file to read")
     to_tf.add_argument("prefix", help="TF checkpoint prefix to write (must not exist)")
+    to_tf.add_argument(
+        "--weights-only",
+        action="store_true",
+        help="write the weights and BatchNorm statistics alone, no Adam state (restore it with a "
+        "Saver over those variables); opt_G and opt_D are not read, and may be absent",
+    )
+    inspect = commands.add_parser(
+        "inspect",
+        help="list every variable of any TF1 checkpoint, its optimizer slots under it",
+        description="List every variable of a TF1 Saver checkpoint (of any script: no model "
+        "needed) by scope, with name, shape and dtype, each optimizer's slots under their "
+        "variable, Adam's beta powers apart, and the parameter counts.",
+    )
+    inspect.add_argument("checkpoint", help="TF checkpoint prefix (or a folder holding one)")
+    inspect.add_argument("--json", action="store_true", help="print the listing as JSON")
     initial = commands.add_parser(
         "initial", help="the TF1 reference's initial weights at a seed -> .npz (--init-weights)"
     )
@@ -507,47 +236,32 @@ def initial_weights(model, seed, data_dir=None):
     return capture.weights
 
 
-def write_weights(weights, out):
-    """An .npz of `weights` at `out`, written under a temporary name; refuses an existing one."""
-    out = pathlib.Path(out)
-    if out.exists():
-        raise cli.UserError(f"{out} exists; choose another output (nothing is overwritten).")
-    out.parent.mkdir(parents=True, exist_ok=True)
-
-    def write(path):
-        with open(path, "wb") as file:
-            np.savez(file, **weights)
-
-    run_folder.atomic_write(out, write)
-    return out
-
-
 def main(argv=None):
     args = parser().parse_args(argv)
+    if args.command == "inspect":
+        return listing.main(args)
     if args.command == "initial":
         import tf1_reference
 
         tf1_reference.setup()
         weights = initial_weights(args.model, args.seed, args.data_dir)
-        written = write_weights(weights, args.out)
+        written = torch_side.write_weights(weights, args.out)
         print(f"{args.model}: the reference's initial weights at seed {args.seed} -> {written}")
         return 0
     if args.command == "tf-to-torch":
-        checkpoint, updates = tf_to_torch(args.model, args.checkpoint, args.step)
-        written = write_torch(checkpoint, args.out)
-        print(
-            f"{args.model}: {args.checkpoint} -> {written} (step {checkpoint['step']}; "
-            f"Adam updates D {updates['D']}, G {updates['G']})"
+        checkpoint, updates = tf_to_torch(args.model, args.checkpoint, args.step, args.weights_only)
+        written = torch_side.write_torch(checkpoint, args.out)
+        lines = summary.tf_to_torch(
+            args.model, args.checkpoint, written, checkpoint, updates, args.weights_only
         )
     else:
-        checkpoint = load_torch(args.pt)
-        values, steps = torch_to_tf(args.model, args.pt, checkpoint)
-        written = write_tf(args.model, values, args.prefix)
-        print(
-            f"{args.model}: {args.pt} -> {written} ({len(values)} variables; step "
-            f"{checkpoint.get('step')}, which a TF checkpoint does not hold; Adam updates "
-            f"D {steps['D'] or 0}, G {steps['G'] or 0})"
+        checkpoint = torch_side.load_torch(args.pt, args.weights_only)
+        values, steps = torch_to_tf(args.model, args.pt, checkpoint, args.weights_only)
+        written = tf_side.write_tf(args.model, values, args.prefix)
+        lines = summary.torch_to_tf(
+            args.model, args.pt, written, checkpoint, values, steps, args.weights_only
         )
+    print("\n".join(lines))
     return 0
 
 

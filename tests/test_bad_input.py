@@ -237,14 +237,15 @@ def test_demo_unknown_model(capsys, tmp_path):
 def ring_pt(tmp_path_factory):
     """A real ring_gan .pt, converted from a fresh TF checkpoint of the reference graph."""
     from convert import checkpoint as convert
+    from convert import maps, torch_side
 
     folder = tmp_path_factory.mktemp("pt")
-    m = convert.model_map("ring_gan")
+    m = maps.model_map("ring_gan")
     with m.tf1.Session(graph=m.graph) as sess:
         sess.run(m.tf1.variables_initializer(list(m.variables.values())))
         prefix = m.saver.save(sess, str(folder / "ring.ckpt"), write_meta_graph=False)
     checkpoint, _ = convert.tf_to_torch("ring_gan", prefix)
-    return prefix, convert.write_torch(checkpoint, folder / "ring.pt")
+    return prefix, torch_side.write_torch(checkpoint, folder / "ring.pt")
 
 
 def test_convert_bad_input(capsys, tmp_path, ring_pt):

@@ -112,3 +112,37 @@ def test_setup_enters_graph_mode_once(tmp_path):
     )
     result = _fresh(code, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_a_reference_used_as_a_library_enters_tf1_behaviour_itself(tmp_path):
+    """`build_graph` is where a TF1 program starts when a reference is a library: it calls
+    `tf1_reference.setup()`, so the seed-002 `tf.layers` get Keras 2 without a word from the
+    caller; importing still changes nothing (the test above)."""
+    code = (
+        "import tensorflow as tf\n"
+        "from tf1_reference import mnist_dcgan\n"
+        "assert tf.executing_eagerly()\n"
+        "g = mnist_dcgan.build_graph()\n"
+        "assert not tf.executing_eagerly() and len(g.d_vars) == 8, g.d_vars\n"
+    )
+    result = _fresh(code, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_keras_3_bound_before_setup_is_named_in_one_sentence(tmp_path):
+    """TensorFlow binds tf.compat.v1.layers to a Keras once, at its first use; after a use under
+    Keras 3, TF_USE_LEGACY_KERAS comes too late, and setup() says what to do instead."""
+    code = (
+        "import tensorflow as tf\n"
+        "assert not hasattr(tf.compat.v1.layers, 'dense')  # Keras 3: bound for good.\n"
+        "from tf1_reference import mnist_dcgan\n"
+        "try:\n"
+        "    mnist_dcgan.build_graph()\n"
+        "except RuntimeError as error:\n"
+        "    print(error)\n"
+    )
+    result = _fresh(code, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    message = result.stdout.strip()
+    assert "already bound to Keras 3" in message and "tf1_reference.setup()" in message, message
+    assert message.count(". ") == 0 and "\n" not in message

@@ -1,7 +1,8 @@
 """TF1 graph-mode reproductions of the archive's tutorials, one module per model.
 
 A TF1 program enters TF1 behaviour where it starts, not where it is imported: `setup()` (called
-by each reference's `main`, the cross-check, bench and the tests' fixtures) does two things.
+by each reference's `main` and `build_graph`, so a reference used as a library needs no call of
+its own; by the cross-check, the converter, bench and the tests' fixtures) does two things.
 - `TF_USE_LEGACY_KERAS=1`, because `tf.compat.v1.layers` (seed 002) only exists with Keras 2
   (the `tf-keras` package); under Keras 3 every layer call raises "`dense` is not available
   with Keras 3". TensorFlow reads it lazily, at the first use of tf.keras or tf.layers.
@@ -28,11 +29,23 @@ def use_keras2():
 
 
 def setup():
-    """Enter TF1 behaviour for this process (idempotent); see the module docstring."""
+    """Enter TF1 behaviour for this process (idempotent); see the module docstring.
+
+    TensorFlow binds `tf.compat.v1.layers` to a Keras once, at its first use in a process;
+    after a use under Keras 3, TF_USE_LEGACY_KERAS comes too late, and this raises RuntimeError
+    saying so instead of letting the first layer call fail without a reason.
+    """
     if _entered:
         return
     use_keras2()
     import tensorflow as tf
+
+    if not hasattr(tf.compat.v1.layers, "dense"):
+        raise RuntimeError(
+            "tf.compat.v1.layers is already bound to Keras 3 in this process, so the references' "
+            "tf.layers cannot be built; call tf1_reference.setup() (or set TF_USE_LEGACY_KERAS=1) "
+            "before the first use of tf.compat.v1.layers."
+        )
 
     # The originals use tf.layers on purpose; its deprecation notice would interleave with
     # their prints, as would disable_v2_behavior()'s own deprecation warning.

@@ -40,6 +40,7 @@ Deviations:
 import numpy as np
 import tensorflow as tf
 
+import tf1_reference
 from figures import scatter
 from harness import checkpoints
 from inputs import gaussian
@@ -165,6 +166,7 @@ class CGAN(object):
 
 def build_graph(hp=HParams(), dtype=tf.float32):
     """Build the CGAN and its two Adam optimizers into the default graph, as the original."""
+    tf1_reference.setup()  # TF1 behaviour, also for a caller that never ran setup().
     gan = CGAN(dtype)
     gan.d_optim = tf1.train.AdamOptimizer(learning_rate=hp.lr_D).minimize(
         gan.loss_D, var_list=gan.d_vars

@@ -46,6 +46,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+import tf1_reference
 from figures import scatter
 from harness import checkpoints
 from inputs import gaussian
@@ -175,6 +176,7 @@ def build_graph(hp=HParams(), dtype=tf.float32):
     Returns the `GAN` object with `d_optim` and `g_optim` attached (the original kept them as
     globals beside it). `dtype=tf.float64` is the cross-check's seam; runs use float32.
     """
+    tf1_reference.setup()  # TF1 behaviour, also for a caller that never ran setup().
     gan = GAN(dtype)
     gan.d_optim = tf1.train.AdamOptimizer(learning_rate=hp.lr_D).minimize(
         gan.loss_D, var_list=gan.d_vars

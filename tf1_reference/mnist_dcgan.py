@@ -70,6 +70,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+import tf1_reference
 from figures import digits
 from harness import checkpoints, cli
 from inputs import mnist
@@ -162,6 +163,7 @@ def build_graph(hp=HParams(), dtype=tf.float32):
     `dtype=tf.float64` is the cross-check's seam (the seed is float32). Returns a `Graph`
     whose attributes carry the seed's identifiers, plus `d_vars` and `g_vars`, the var lists.
     """
+    tf1_reference.setup()  # TF1 behaviour, also for a caller that never ran setup().
     g = Graph()
     g.layers = {"G": {}, "D_real": {}, "D_fake": {}}
     g.z_placeholder = tf1.placeholder(

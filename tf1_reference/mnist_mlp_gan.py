@@ -69,6 +69,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+import tf1_reference
 from figures import image_grid
 from harness import checkpoints
 from inputs import mnist
@@ -173,6 +174,7 @@ class MLPGAN(object):
 
 def build_graph(hp=HParams(), dtype=tf.float32):
     """Build the GAN and its two Adam optimizers (lr 2e-4, default betas) into the default graph."""
+    tf1_reference.setup()  # TF1 behaviour, also for a caller that never ran setup().
     gan = MLPGAN(hp, dtype)
     gan.D_optimizer = tf1.train.AdamOptimizer(hp.lr).minimize(gan.D_loss, var_list=gan.D_vars)
     gan.G_optimizer = tf1.train.AdamOptimizer(hp.lr).minimize(gan.G_loss, var_list=gan.G_vars)

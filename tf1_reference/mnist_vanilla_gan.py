@@ -43,6 +43,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+import tf1_reference
 from figures import animation, image_grid
 from harness import checkpoints
 from inputs import mnist
@@ -129,6 +130,7 @@ def build_graph(hp=HParams(), dtype=tf.float32):
 
     `dtype=tf.float64` is the cross-check's seam; runs use float32.
     """
+    tf1_reference.setup()  # TF1 behaviour, also for a caller that never ran setup().
     gan = VanillaGAN(hp, dtype)
     gan.D_solver = tf1.train.AdamOptimizer(hp.lr_D).minimize(gan.D_loss, var_list=gan.theta_D)
     gan.G_solver = tf1.train.AdamOptimizer(hp.lr_G).minimize(gan.G_loss, var_list=gan.theta_G)

@@ -49,6 +49,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+import tf1_reference
 from harness import checkpoints, cli, ring_display
 from inputs import ring
 from tf1_reference import command
@@ -147,6 +148,7 @@ class GAN(object):
 
 def build_graph(hp=HParams(), dtype=tf.float32):
     """Build the model into the default graph; `dtype=tf.float64` is the cross-check's seam."""
+    tf1_reference.setup()  # TF1 behaviour, also for a caller that never ran setup().
     return GAN(hp, dtype)
 
 
