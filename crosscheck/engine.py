@@ -64,15 +64,16 @@ def sides(case, dtype="float32", adam="tf"):
 
 
 def _before_update(reference, port, batch, labels):
-    """{"loss_<label>": |diff|, "gradients": max |diff|}: a dry pass of the first step on both
-    sides, every train op and optimizer step left out, so no sub-step sees another's update."""
+    """({"loss_<label>": |diff|, "gradients": max |diff|}, the pass's kink flips): a dry pass
+    of the first step on both sides, every train op and optimizer step left out, so no
+    sub-step sees another's update."""
     tf_losses, tf_runs = reference.step(batch, 0, dry=True)
-    pt_losses, _, pt_grads, _ = port.step(batch, tf_runs, dry=True)
+    pt_losses, pt_kinks, pt_grads, _ = port.step(batch, tf_runs, dry=True)
     before = {f"loss_{label}": abs(a - b) for label, a, b in zip(labels, tf_losses, pt_losses)}
     tf_grads = {n: g for run in tf_runs for n, g in run["grads"].items()}
     shared = [n for n in tf_grads if n in pt_grads]
     before["gradients"] = max((_max_diff(tf_grads[n], pt_grads[n]) for n in shared), default=0.0)
-    return before
+    return before, kinks.flips(tf_runs, pt_kinks, kinks.column_orders(port.case.name_map))
 
 
 def run(case, steps, dtype="float32", adam="tf", seed=0, floor=True, progress=None):
@@ -114,7 +115,8 @@ def run(case, steps, dtype="float32", adam="tf", seed=0, floor=True, progress=No
         if i == 0:  # Each sub-step's loss and gradients before any update, then the step.
             if case.compare_forward is not None:
                 before.update(case.compare_forward(reference, port, batch))
-            before.update(_before_update(reference, port, batch, labels))
+            quantities, first_flips = _before_update(reference, port, batch, labels)
+            before.update(quantities)
         tf_losses, tf_runs = reference.step(batch, i, replay=i == 0)
         pt_losses, pt_kinks, _, rate_slips = port.step(batch, tf_runs)
         slips += [(labels[index], p, rate) for index, p, rate in rate_slips]
@@ -130,6 +132,11 @@ def run(case, steps, dtype="float32", adam="tf", seed=0, floor=True, progress=No
         record = {f"loss_{label}": abs(a - b) for label, a, b in zip(labels, tf_losses, pt_losses)}
         record["variables"] = max(diffs[name] for name in judged)
         record.update(kinks.flips(tf_runs, pt_kinks, orders))
+        if i == 0 and first_flips["kink_flips"]:  # A flip before any update comes first.
+            record["kink_flips_before"] = first_flips["kink_flips"]
+            record["kink_flips"] += first_flips["kink_flips"]
+            record["kink_nearest"] = max(record["kink_nearest"], first_flips["kink_nearest"])
+            record["flip"] = {**first_flips["flip"], "before_update": True}
         if nudged is not None:
             nudged.step(batch, i)
             other = nudged.values()

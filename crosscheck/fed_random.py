@@ -42,64 +42,92 @@ class Draw:
     rate: object = None  # Dropout: the rate, a float or a tensor.
 
 
+_ORIGINAL = {
+    "v1_dropout": tf1.nn.dropout,
+    "v2_dropout": tf.nn.dropout,
+    "normal": tf.random.normal,
+    "uniform": tf.random.uniform,
+}
+_ACTIVE = []  # The Draw lists of the graphs being built now (the innermost last).
+
+
+def _v1_dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
+    """tf.compat.v1.nn.dropout, fed while a cross-check builds its graph."""
+    if not _ACTIVE:
+        return _ORIGINAL["v1_dropout"](x, keep_prob, noise_shape, seed, name, rate)
+    if rate is None:
+        if keep_prob is None:
+            raise ValueError("dropout needs keep_prob or rate.")
+        rate = 1 - keep_prob  # A float, or a tensor when keep_prob is a placeholder.
+    with tf1.name_scope(name, "dropout", [x]):
+        x = tf.convert_to_tensor(x)
+        ones = tf.ones_like(x) if noise_shape is None else tf.ones(noise_shape, x.dtype)
+        default = _ORIGINAL["v2_dropout"](ones, rate=rate, seed=seed)
+        mask = tf1.placeholder_with_default(default, default.shape, name="fed_mask")
+        out = x * mask
+    _ACTIVE[-1].append(Draw("dropout", mask, out, tf.shape(mask), x=x, rate=rate))
+    return out
+
+
+def _v2_dropout(x, rate, noise_shape=None, seed=None, name=None):
+    """tf.nn.dropout (TF 2's rate spelling), fed while a cross-check builds its graph."""
+    if not _ACTIVE:
+        return _ORIGINAL["v2_dropout"](x, rate, noise_shape, seed, name)
+    return _v1_dropout(x, noise_shape=noise_shape, seed=seed, name=name, rate=rate)
+
+
+def _normal(shape, mean=0.0, stddev=1.0, dtype=tf.float32, seed=None, name=None):
+    """tf.random.normal (tf.random_normal), fed while a cross-check builds its graph."""
+    dtype = tf.as_dtype(dtype)
+    if not _ACTIVE or not dtype.is_floating:
+        return _ORIGINAL["normal"](shape, mean, stddev, dtype, seed, name)
+    with tf1.name_scope(name, "random_normal", [shape]):
+        default = _ORIGINAL["normal"](shape, dtype=dtype, seed=seed)
+        fed = tf1.placeholder_with_default(default, default.shape, name="fed_normal")
+        # TF's own arithmetic: standard normal * stddev + mean.
+        out = fed * tf.convert_to_tensor(stddev, dtype) + tf.convert_to_tensor(mean, dtype)
+    _ACTIVE[-1].append(Draw("normal", fed, out, tf.shape(fed)))
+    return out
+
+
+def _uniform(shape, minval=0, maxval=None, dtype=tf.float32, seed=None, name=None):
+    """tf.random.uniform (tf.random_uniform), fed while a cross-check builds its graph."""
+    dtype = tf.as_dtype(dtype)
+    if not _ACTIVE or not dtype.is_floating:
+        return _ORIGINAL["uniform"](shape, minval, maxval, dtype, seed, name)
+    with tf1.name_scope(name, "random_uniform", [shape]):
+        default = _ORIGINAL["uniform"](shape, dtype=dtype, seed=seed)
+        fed = tf1.placeholder_with_default(default, default.shape, name="fed_uniform")
+        low = tf.convert_to_tensor(minval, dtype)
+        high = tf.convert_to_tensor(1 if maxval is None else maxval, dtype)
+        out = fed * (high - low) + low  # TF's own arithmetic: U[0, 1) * (max - min) + min.
+    _ACTIVE[-1].append(Draw("uniform", fed, out, tf.shape(fed)))
+    return out
+
+
+_REPLACEMENTS = {
+    id(_ORIGINAL["v1_dropout"]): _v1_dropout,
+    id(_ORIGINAL["v2_dropout"]): _v2_dropout,
+    id(_ORIGINAL["normal"]): _normal,
+    id(_ORIGINAL["uniform"]): _uniform,
+}
+
+
 @contextlib.contextmanager
 def fed_graph():
-    """Patch TF's random builders while a graph is built; yields the list of `Draw`s."""
+    """Make TF's random builders feedable while a graph is built; yields the list of `Draw`s.
+
+    The replacements are module-level functions that act only while a build is active and
+    are plain TF otherwise, so a proxy that kept one (tf1run's namespaces cache what they
+    resolve) stays correct after the build.
+    """
     draws = []
-    v1_dropout, v2_dropout = tf1.nn.dropout, tf.nn.dropout
-    normal, uniform = tf.random.normal, tf.random.uniform
-
-    def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
-        if rate is None:
-            if keep_prob is None:
-                raise ValueError("dropout needs keep_prob or rate.")
-            rate = 1 - keep_prob  # A float, or a tensor when keep_prob is a placeholder.
-        with tf1.name_scope(name, "dropout", [x]):
-            x = tf.convert_to_tensor(x)
-            ones = tf.ones_like(x) if noise_shape is None else tf.ones(noise_shape, x.dtype)
-            default = v2_dropout(ones, rate=rate, seed=seed)
-            mask = tf1.placeholder_with_default(default, default.shape, name="fed_mask")
-            out = x * mask
-        draws.append(Draw("dropout", mask, out, tf.shape(mask), x=x, rate=rate))
-        return out
-
-    def normal_fed(shape, mean=0.0, stddev=1.0, dtype=tf.float32, seed=None, name=None):
-        dtype = tf.as_dtype(dtype)
-        if not dtype.is_floating:
-            return normal(shape, mean, stddev, dtype, seed, name)
-        with tf1.name_scope(name, "random_normal", [shape]):
-            default = normal(shape, dtype=dtype, seed=seed)
-            fed = tf1.placeholder_with_default(default, default.shape, name="fed_normal")
-            # TF's own arithmetic: standard normal * stddev + mean.
-            out = fed * tf.convert_to_tensor(stddev, dtype) + tf.convert_to_tensor(mean, dtype)
-        draws.append(Draw("normal", fed, out, tf.shape(fed)))
-        return out
-
-    def uniform_fed(shape, minval=0, maxval=None, dtype=tf.float32, seed=None, name=None):
-        dtype = tf.as_dtype(dtype)
-        if not dtype.is_floating:
-            return uniform(shape, minval, maxval, dtype, seed, name)
-        with tf1.name_scope(name, "random_uniform", [shape]):
-            default = uniform(shape, dtype=dtype, seed=seed)
-            fed = tf1.placeholder_with_default(default, default.shape, name="fed_uniform")
-            low = tf.convert_to_tensor(minval, dtype)
-            high = tf.convert_to_tensor(1 if maxval is None else maxval, dtype)
-            out = fed * (high - low) + low  # TF's own arithmetic: U[0, 1) * (max - min) + min.
-        draws.append(Draw("uniform", fed, out, tf.shape(fed)))
-        return out
-
-    replacements = {
-        id(v1_dropout): dropout,
-        id(v2_dropout): lambda x, rate, noise_shape=None, seed=None, name=None: dropout(
-            x, noise_shape=noise_shape, seed=seed, name=name, rate=rate
-        ),
-        id(normal): normal_fed,
-        id(uniform): uniform_fed,
-    }
-    patched = _patch(replacements)
+    _ACTIVE.append(draws)
+    patched = _patch(_REPLACEMENTS)
     try:
         yield draws
     finally:
+        _ACTIVE.remove(draws)
         for module, attribute, original in patched:
             setattr(module, attribute, original)
 

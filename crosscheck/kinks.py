@@ -110,13 +110,15 @@ def describe(flip):
     generic = ("kernel", "bias", "weights", "biases", "gamma", "beta")
     layer = variable.rsplit("/", 1)[0] if variable.endswith(generic) else variable
     layer = layer or flip["tensor"]
-    return f"{flip['substep']} step, {layer}{flip['unit']}"
+    when = " before any update" if flip.get("before_update") else ""
+    return f"{flip['substep']} step{when}, {layer}{flip['unit']}"
 
 
 def detail(flip):
     """The flip in full: the op, and the branch indicator x on both sides."""
     return (
-        f"{flip['substep']} step, {flip['tensor']}{flip['unit']} (the layer of "
+        f"{flip['substep']} step{' before any update' if flip.get('before_update') else ''}, "
+        f"{flip['tensor']}{flip['unit']} (the layer of "
         f"{flip['variable'] or '?'}): x = {flip['tf']:+.2e} in TF, "
         f"{flip['pytorch']:+.2e} in PyTorch"
     )

@@ -21,6 +21,9 @@ from tf1run import names
 
 v1 = tf.compat.v1
 OLD = "(0.x order)"
+# Resolved afresh at every use, never cached: the cross-check makes these feedable while it
+# builds a graph (crosscheck/fed_random.py), and a cached original would bypass that.
+UNCACHED = frozenset({"dropout", "random_normal", "random_uniform", "normal", "uniform"})
 
 
 class Namespace(types.ModuleType):
@@ -50,7 +53,8 @@ class Namespace(types.ModuleType):
             if reason:
                 raise names.RefusedName(f"{dotted} is not supported: {reason}.")
             value = self._real(name, dotted)
-        self.__dict__[name] = value
+        if name not in UNCACHED:
+            self.__dict__[name] = value
         return value
 
     def _real(self, name, dotted):
