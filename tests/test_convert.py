@@ -23,7 +23,8 @@ import torch
 from convert import checkpoint as convert
 from convert import listing, maps, tf_side, torch_side
 from crosscheck import engine
-from crosscheck.engine import tf1
+from crosscheck import tf_side as crosscheck_tf_side
+from crosscheck.tf_side import tf1
 from harness import cli, registry
 
 STEPS = 20  # 20 TF steps, then 20 PyTorch steps.
@@ -63,15 +64,15 @@ def continued_run(model, folder, floor=False):
     measured only when the port strays past the float32 tolerance (or `floor` asks for it);
     below the tolerance the engine's rule passes whatever the floor.
     """
-    case = importlib.import_module(f"crosscheck.{model}").CASE
-    hp = case.reference.HParams()
+    case = registry.case(model)
     rng = np.random.default_rng(0)
-    reference = engine.TFSide(case, hp, "float32")
+    reference, port = engine.sides(case, "float32", "tf")  # The port: TF-exact Adam.
     weights = engine.initial_weights(rng, reference.variables)
-    batches = case.make_batches(rng, 2 * STEPS)
+    batches = case.batches(rng, 2 * STEPS)
+    reference.rng = rng  # In-graph draws, as the engine makes them (the six have none).
     reference.load(weights)
     for i in range(STEPS):
-        reference.step(batches[i])
+        reference.step(batches[i], i)
     with reference.graph.as_default():
         saver = tf1.train.Saver()
     prefix = saver.save(reference.sess, f"{folder}/{model}.ckpt", write_meta_graph=False)
@@ -81,7 +82,6 @@ def continued_run(model, folder, floor=False):
     checkpoint, updates = convert.tf_to_torch(model, prefix)
     pt = torch_side.write_torch(checkpoint, f"{folder}/{model}.pt")
     loaded = torch.load(pt, weights_only=False)
-    port = engine.TorchSide(case, hp, "float32", "tf")
     port.G.load_state_dict(loaded["G"])
     port.D.load_state_dict(loaded["D"])
     port.opt_D.load_state_dict(loaded["opt_D"])
@@ -92,10 +92,10 @@ def continued_run(model, folder, floor=False):
     # TF's 20 steps first, then PyTorch's on the same batches, compared step by step.
     judged = [v.op.name for v in reference.variables if v.op.name not in case.gradient_free]
     continued = [batches[i] for i in range(STEPS, 2 * STEPS)]
-    tf_path = [(reference.step(batch), reference.values()) for batch in continued]
+    tf_path = [(*reference.step(b, STEPS + i), reference.values()) for i, b in enumerate(continued)]
     per_step = []
-    for batch, (tf_losses, tf_values) in zip(continued, tf_path):
-        pt_losses = port.step(batch)
+    for batch, (tf_losses, tf_runs, tf_values) in zip(continued, tf_path):
+        pt_losses, *_ = port.step(batch, tf_runs)
         pt_values = port.values()
         per_step.append(
             {
@@ -107,16 +107,16 @@ def continued_run(model, folder, floor=False):
         )
     reference.sess.close()
     if floor or max(max(s.values()) for s in per_step) > engine.TOL_FLOAT32_TF_ADAM:
-        nudged = engine.TFSide(case, hp, "float32")  # TF against itself, one ulp apart.
+        nudged = engine.TFSide(case, "float32")  # TF against itself, one ulp apart.
         with nudged.graph.as_default():
             tf1.train.Saver().restore(nudged.sess, prefix)
         first = min(judged)
         values = nudged.values()
         nudged.load({**values, first: np.nextafter(values[first], np.float32(np.inf))})
         for i, record in enumerate(per_step):
-            nudged.step(batches[STEPS + i])
+            nudged.step(batches[STEPS + i], STEPS + i)
             other = nudged.values()
-            record["floor"] = max(_max_diff(tf_path[i][1][n], other[n]) for n in judged)
+            record["floor"] = max(_max_diff(tf_path[i][2][n], other[n]) for n in judged)
         nudged.sess.close()
     back, steps = convert.torch_to_tf(model, pt)
     written = tf_side.write_tf(model, back, f"{folder}/{model}-back.ckpt")
@@ -237,10 +237,8 @@ def test_a_port_checkpoint_goes_to_tf_and_back_bit_for_bit(model, tmp_path, requ
     """The other direction: 3 steps of the port's own torch.optim.Adam, to TF and back."""
     if model.startswith("mnist_"):
         request.getfixturevalue("mnist_dir")
-    case = importlib.import_module(f"crosscheck.{model}").CASE
-    hp = case.reference.HParams()
-    port = engine.TorchSide(case, hp, "float32", "torch")
-    for batch in case.make_batches(np.random.default_rng(1), 3):
+    _, port = engine.sides(registry.case(model), "float32", "torch")  # The port's own Adam.
+    for batch in registry.case(model).batches(np.random.default_rng(1), 3):
         port.step(batch)
     saved = {
         "model": model,
@@ -386,8 +384,7 @@ def test_weights_only_converts_a_checkpoint_of_another_optimizer(momentum_prefix
     original = tf.train.load_checkpoint(momentum_prefix)
     assert sorted(tf.train.load_checkpoint(str(back)).get_variable_to_shape_map()) == sorted(values)
     with tf.Graph().as_default():
-        case = importlib.import_module("crosscheck.gaussian_gan").CASE
-        case.reference.build_graph(case.reference.HParams())
+        crosscheck_tf_side.build(registry.case("gaussian_gan"), "float32", fed=False)
         trainable = tf1.trainable_variables()
         with tf1.Session() as sess:
             tf1.train.Saver(var_list=trainable).restore(sess, str(back))
