@@ -1,9 +1,11 @@
-"""Convert a model's checkpoint between its TF1 reference and its PyTorch port, Adam state included.
+"""Convert a checkpoint between a TF1 graph and its PyTorch port, optimizer state included.
 
-Source: the cross-check's name maps (each port's NAME_MAP, ports/layouts.py); TF1's Adam
-    variables as tf.compat.v1.train.AdamOptimizer names them (slots "Adam" and "Adam_1", the
-    non-slot beta1_power / beta2_power colocated with the first variable of its var_list);
-    torch.optim.Adam's state_dict.
+The graph and the port are a cross-check case (crosscheck/case.py): one of the archive's six
+models by name, or `--case FILE.py:NAME` for a model of your own (docs/conversion.md).
+
+Source: the case's name maps (each port's NAME_MAP and BUFFER_MAP, ports/layouts.py); the
+    graph's train ops, whose Apply ops name each variable's slots and Adam's beta powers
+    (crosscheck/graph_reading.py); torch.optim.Adam's and torch.optim.SGD's state_dicts.
 
 Run:
     python -m convert tf-to-torch gaussian_gan runs/a/gan.ckpt runs/a.pt
@@ -11,44 +13,54 @@ Run:
     python -m convert tf-to-torch mnist_dcgan runs/dcgan runs/dcgan.pt   # a folder
     python -m convert tf-to-torch mnist_dcgan runs/dcgan runs/w.pt --weights-only   # no Adam
     python -m convert torch-to-tf mnist_dcgan runs/w.pt runs/w/gan.ckpt --weights-only
+    python -m convert tf-to-torch --case examples/mnist_gan_2017/case.py:CASE runs/mine/model \
+        runs/mine.pt                              # a model of your own: its case
+    python -m convert torch-to-tf --case examples/mnist_gan_2017/case.py:CASE runs/mine.pt \
+        runs/mine-tf/model
     python -m convert inspect runs/dcgan          # any TF1 checkpoint's variables (listing.py)
     python -m convert inspect runs/dcgan --json   # the same, for a program
 
 The two formats (the resumable runs write and read the same):
 - TF1: a `tf.compat.v1.train.Saver` checkpoint (a prefix: PREFIX.index and PREFIX.data-*) of
-  the reference graph's global variables under their own names: the weights, each weight's
-  Adam slots `<var>/Adam` (m) and `<var>/Adam_1` (v), each optimizer's `beta1_power` and
-  `beta2_power` (`_1` for the optimizer built second), and mnist_dcgan's BatchNorm moving
-  statistics.
+  the graph's global variables under their own names: the weights, each weight's slots (Adam's
+  `<var>/Adam` (m) and `<var>/Adam_1` (v), Momentum's `<var>/Momentum`), each Adam's
+  `beta1_power` and `beta2_power` (`_1` for the optimizer built second), and buffers such as
+  mnist_dcgan's BatchNorm moving statistics.
 - PyTorch: one `torch.save` file holding {"model", "format": 1, "step", "G", "D", "opt_G",
   "opt_D"}: the port's state_dicts and `torch.optim.Adam` state_dicts (None: a fresh Adam).
-  Other keys are ignored on reading.
+  For a case: one state_dict per module of its `modules()` under its name ("generator" and
+  "discriminator" as "G" and "D"), and "opt_<label>" per train op (crosscheck/case.py's
+  sub-step labels). Other keys are ignored on reading.
 
 How each number maps, through the cross-check's own maps:
-- weights: the port's `NAME_MAP` and ports/layouts.py (dense transposes, HWIO / OIHW, the
-  DCGAN's NHWC flatten-order permutation); BatchNorm statistics: the port's `BUFFER_MAP`;
-- m and v: `exp_avg` and `exp_avg_sq`, in their weight's layout;
+- weights: the case's name map and ports/layouts.py (dense transposes, HWIO / OIHW, the
+  DCGAN's NHWC flatten-order permutation); buffers: its buffer map;
+- m and v: `exp_avg` and `exp_avg_sq`, in their weight's layout; Momentum's accumulator:
+  `momentum_buffer` (TF's and torch's momentum updates are the same arithmetic); plain
+  GradientDescent keeps no state. Any other optimizer is refused: --weights-only converts it.
 - the beta powers: after t updates TF holds beta^(t+1) in float32 (crosscheck/tf_adam.py), and
   torch's per-parameter `step` is t, so t is read off the powers and the powers made from t.
   TF's powers reach 0 after ~87,000 updates, past which every count computes the same numbers:
   the smallest is written then.
-- A TF checkpoint holds no learning rate and no training step: the .pt's Adam groups take the
-  model's default learning rates and betas, and its "step" is D's update count (or --step).
+- A TF checkpoint holds no learning rate and no training step: the .pt's optimizer groups take
+  the graph's learning rates, betas and momenta, and its "step" is the first train op's (D's)
+  Adam update count (or --step).
 
-`--weights-only` maps the weights and BatchNorm statistics alone, either way: the TF side's
-optimizer state of any optimizer is left out (and named), the .pt's opt_G and opt_D are None,
-and the TF checkpoint written holds no Adam state.
+`--weights-only` maps the weights and buffers alone, either way: the TF side's optimizer state
+of any optimizer is left out (and named), the .pt's "opt_*" are None, and the TF checkpoint
+written holds no optimizer state.
 
-Every conversion first checks names, shapes and dtypes against the model's graph and port,
+Every conversion first checks the case against its graph and its modules (a name map that does
+not fit is one sentence, crosscheck/validation.py), then names, shapes and dtypes against them,
 and refuses a checkpoint of another model or another shape with one sentence that names the
 first mismatch and lists every missing and unexpected name. Nothing is written until the
 whole conversion has succeeded, and an existing output is never overwritten. It then prints
 what it converted, what it left out and why (convert/summary.py).
 
-The package, by role: this file holds both directions and the command line; maps.py a model's
-map (its graph's variables, its port's state_dicts, its optimizers); tf_side.py and
-torch_side.py the two file formats; summary.py the report; listing.py `inspect`, which needs
-no model.
+The package, by role: this file holds both directions and the command line; maps.py a case's
+map (its graph's variables and train ops, its modules' state_dicts, its optimizers); tf_side.py
+and torch_side.py the two file formats; summary.py the report; listing.py `inspect`, which
+needs no model.
 
 Deviations: none (a project tool with no original).
 """
