@@ -130,6 +130,14 @@ TABLE = {
     MINE_PT: Run(after=MINE),
     "python -m convert torch-to-tf --case examples/mnist_gan_2017/case.py:CASE runs/mine.pt "
     "runs/mine-tf/model": Run(after=MINE_PT),
+    # docs/tf1run.md: each stops itself (--max-steps), in about 5 s.
+    "python -m tf1run --help": Run(),
+    "python -m tf1run --max-steps 20 --save runs/tf1run/gan/model --seed 1 "
+    "tf1run/examples/mnist_gan_2017.py --print-every 5 --out runs/tf1run/gan": Run(),
+    "python -m tf1run --max-steps 2002 --seed 0 tf1run/examples/gaussian_gan_2016.py "
+    "--logdir runs/tf1run/logs": Run(),
+    "python -m tf1run --max-steps 6 --save runs/tf1run/dcgan/model "
+    "tf1run/examples/contrib_dcgan_2017.py": Run(),
     # docs/runs.md.
     RING_PT: Run("--num-epochs 2"),
     "python -m ports.ring_gan --resume runs/ring-pt": Help(RESUME),
