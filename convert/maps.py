@@ -6,7 +6,8 @@ shapes, the Saver that writes them), each train op's var_list, optimizer kind, s
 powers as its Apply ops read them (crosscheck/graph_reading.py), the modules' state_dicts and
 the case's name maps; `Mismatch` is the one-sentence refusal of a checkpoint that does not fit.
 A case is one of the archive's six models by name, or a user's `FILE.py:NAME` /
-`package.module:NAME` (crosscheck/loading.py).
+`package.module:NAME` (crosscheck/loading.py). A case's own `optimizers` function is not
+used: the torch optimizers are built from the graph's optimizer kinds and constants.
 """
 
 import functools

@@ -66,7 +66,7 @@ def check_torch(model, path, checkpoint, weights_only=False):
     """
     import torch
 
-    name = maps.load_case(model).name
+    name = model if model in registry.MODELS else maps.load_case(model).name
     if checkpoint["model"] != name:  # Before the graph is built: a quick refusal.
         theirs = checkpoint["model"]
         raise maps.Mismatch(
