@@ -206,7 +206,9 @@ def _source_arguments(command):
         "model",
         nargs="?",
         choices=registry.NAMES,
-        help="which of the archive's models saved the checkpoint (or --case)",
+        metavar="MODEL",
+        help=f"which of the archive's models saved the checkpoint: {', '.join(registry.NAMES)} "
+        "(or --case instead)",
     )
     command.add_argument(
         "--case",
