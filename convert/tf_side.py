@@ -1,8 +1,8 @@
 """The TF side of a conversion: find a Saver checkpoint, read it, check it, write one.
 
 `checkpoint_prefix` and `open_checkpoint` read any TF1 checkpoint (python -m convert inspect
-uses them alone); `read_tf` checks one against a model's graph; `write_tf` saves values through
-the model's graph, under a temporary name, never over an existing checkpoint.
+uses them alone); `read_tf` checks one against a model's or a case's graph; `write_tf` saves
+values through that graph, under a temporary name, never over an existing checkpoint.
 """
 
 import os
@@ -70,11 +70,12 @@ def read_tensors(prefix, reader, names):
 
 
 def read_tf(model, path, weights_only=False):
-    """(prefix, {name: array}, left out) of a TF checkpoint of `model`, checked by name and shape.
+    """(prefix, {name: array}, left out) of a TF checkpoint of `model` (a model's name or a
+    case), checked by name, shape and dtype against its graph.
 
-    All of the model's variables, or with `weights_only` its weights and BatchNorm statistics
-    alone: then any optimizer's slots and non-slot variables and counters (convert/listing.py
-    tells them by name) are left out, and named in the third item, {name: listing's kind}.
+    All of the graph's variables, or with `weights_only` its weights and buffers alone: then
+    any optimizer's slots and non-slot variables and counters (convert/listing.py tells them
+    by name) are left out, and named in the third item, {name: listing's kind}.
     """
     import tensorflow as tf
 
@@ -82,6 +83,8 @@ def read_tf(model, path, weights_only=False):
 
     prefix, reader, shapes, dtypes = open_checkpoint(path)
     m = maps.model_map(model)
+    model, used = m.name, {o["kind"] for o in m.optimizers.values()}
+    state = "Adam state" if used == {"adam"} else "optimizer state"
     wanted, left_out = (m.weights if weights_only else m.shapes), {}
     if weights_only:
         kinds = listing.classify(shapes)
@@ -92,7 +95,7 @@ def read_tf(model, path, weights_only=False):
     elif set(m.weights) <= set(shapes) and not set(m.shapes) <= set(shapes):
         missing = set(m.shapes) - set(shapes)
         raise maps.Mismatch(
-            f"TF checkpoint {prefix} holds {model}'s weights but not its Adam state "
+            f"TF checkpoint {prefix} holds {model}'s weights but not its {state} "
             f"({len(missing)} variables missing, first '{min(missing)}'); "
             "pass --weights-only to convert the weights alone."
         )
@@ -116,7 +119,8 @@ def read_tf(model, path, weights_only=False):
 def write_tf(model, values, prefix):
     """Save `values` as a Saver checkpoint at `prefix`, through a temporary folder beside it.
 
-    `values` holds every variable of the model's graph, or its weights alone (--weights-only).
+    `values` holds every variable of the graph, or its weights and buffers alone
+    (--weights-only).
     """
     m, prefix = maps.model_map(model), pathlib.Path(prefix)
     if pathlib.Path(f"{prefix}.index").exists():

@@ -23,6 +23,9 @@ APPLY = {
 }
 APPLY.update({f"Resource{kind}": value for kind, value in list(APPLY.items())})
 GRADIENT_INPUT = {"adam": "grad", "sgd": "delta", "momentum": "grad"}
+# Optimizer kind -> {slot: Apply op input}, and the non-slot inputs (Adam's beta powers).
+SLOT_INPUTS = {"adam": {"m": "m", "v": "v"}, "sgd": {}, "momentum": {"momentum": "accum"}}
+POWER_INPUTS = {"adam": ("beta1_power", "beta2_power"), "sgd": (), "momentum": ()}
 KINK_TYPES = {"Relu", "LeakyRelu", "Maximum", "Minimum"}  # Piecewise-linear, kink at a tie.
 
 
@@ -37,11 +40,25 @@ class SubStep:
     kind: str  # "adam", "sgd" or "momentum".
     constants: dict  # lr, beta1, beta2, epsilon (Adam); lr, momentum, nesterov (momentum).
     grads: dict  # TF variable name -> the gradient tensor its Apply op reads.
+    # TF variable name -> {"m": name, "v": name} (Adam) or {"momentum": name}: its slot
+    # variables, as its Apply op reads them (none for plain SGD).
+    slots: dict = dataclasses.field(default_factory=dict)
+    powers: tuple = ()  # Adam's (beta1_power, beta2_power) variable names; () otherwise.
 
 
 def variable_name(tensor):
     """The TF variable (ref or resource) a tensor refers to, without ':0'."""
     return tensor.op.name
+
+
+def read_variable(tensor):
+    """The name of the TF variable an Apply op's input reads: the variable's ref or handle
+    itself, or its value through Identity (`<var>/read`), ReadVariableOp or Cast (TF1's Adam
+    casts its float32 beta powers to the variable's dtype)."""
+    op = tensor.op
+    while op.type in ("Identity", "ReadVariableOp", "Cast") and op.inputs:
+        op = op.inputs[0].op
+    return op.name
 
 
 def read_substeps(graph, name_map, overrides=None, order=()):
@@ -81,7 +98,14 @@ def read_substeps(graph, name_map, overrides=None, order=()):
             constants["nesterov"] = bool(applies[0].get_attr("use_nesterov"))
         constants.update(overrides.get(label, {}))
         loss = _loss_of(graph, grads[variables[0]], scope)
-        steps.append(SubStep(label, train_op, loss, variables, kind, constants, grads))
+        slots = {
+            v: {slot: read_variable(_input(op, arg)) for slot, arg in SLOT_INPUTS[kind].items()}
+            for v, op in zip(variables, applies)
+        }
+        powers = tuple(read_variable(_input(applies[0], arg)) for arg in POWER_INPUTS[kind])
+        steps.append(
+            SubStep(label, train_op, loss, variables, kind, constants, grads, slots, powers)
+        )
     steps.sort(key=lambda s: s.train_op._id)  # noqa: SLF001  (TF's own creation counter)
     labels = [s.label for s in steps]
     if len(set(labels)) != len(labels):

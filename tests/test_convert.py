@@ -7,23 +7,21 @@ to a .pt, continues 20 steps in the port with TF-exact Adam. Then:
 - TF -> torch -> TF gives back every saved tensor bit for bit;
 - the converted generator gives the TF generator's output to 1e-6;
 - 20 TF steps, converted, then 20 PyTorch steps match 40 TF steps by the engine's float32 rule.
+The command line and --weights-only: tests/test_convert_commands.py; a model of your own
+(--case): tests/test_convert_case.py.
 """
 
 import functools
 import importlib
-import os
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
 from convert import checkpoint as convert
-from convert import listing, maps, tf_side, torch_side
+from convert import tf_side, torch_side
 from crosscheck import engine
-from crosscheck.engine import tf1
+from crosscheck.tf_side import tf1
 from harness import cli, registry
 
 STEPS = 20  # 20 TF steps, then 20 PyTorch steps.
@@ -63,15 +61,15 @@ def continued_run(model, folder, floor=False):
     measured only when the port strays past the float32 tolerance (or `floor` asks for it);
     below the tolerance the engine's rule passes whatever the floor.
     """
-    case = importlib.import_module(f"crosscheck.{model}").CASE
-    hp = case.reference.HParams()
+    case = registry.case(model)
     rng = np.random.default_rng(0)
-    reference = engine.TFSide(case, hp, "float32")
+    reference, port = engine.sides(case, "float32", "tf")  # The port: TF-exact Adam.
     weights = engine.initial_weights(rng, reference.variables)
-    batches = case.make_batches(rng, 2 * STEPS)
+    batches = case.batches(rng, 2 * STEPS)
+    reference.rng = rng  # In-graph draws, as the engine makes them (the six have none).
     reference.load(weights)
     for i in range(STEPS):
-        reference.step(batches[i])
+        reference.step(batches[i], i)
     with reference.graph.as_default():
         saver = tf1.train.Saver()
     prefix = saver.save(reference.sess, f"{folder}/{model}.ckpt", write_meta_graph=False)
@@ -81,7 +79,6 @@ def continued_run(model, folder, floor=False):
     checkpoint, updates = convert.tf_to_torch(model, prefix)
     pt = torch_side.write_torch(checkpoint, f"{folder}/{model}.pt")
     loaded = torch.load(pt, weights_only=False)
-    port = engine.TorchSide(case, hp, "float32", "tf")
     port.G.load_state_dict(loaded["G"])
     port.D.load_state_dict(loaded["D"])
     port.opt_D.load_state_dict(loaded["opt_D"])
@@ -92,10 +89,10 @@ def continued_run(model, folder, floor=False):
     # TF's 20 steps first, then PyTorch's on the same batches, compared step by step.
     judged = [v.op.name for v in reference.variables if v.op.name not in case.gradient_free]
     continued = [batches[i] for i in range(STEPS, 2 * STEPS)]
-    tf_path = [(reference.step(batch), reference.values()) for batch in continued]
+    tf_path = [(*reference.step(b, STEPS + i), reference.values()) for i, b in enumerate(continued)]
     per_step = []
-    for batch, (tf_losses, tf_values) in zip(continued, tf_path):
-        pt_losses = port.step(batch)
+    for batch, (tf_losses, tf_runs, tf_values) in zip(continued, tf_path):
+        pt_losses, *_ = port.step(batch, tf_runs)
         pt_values = port.values()
         per_step.append(
             {
@@ -107,16 +104,16 @@ def continued_run(model, folder, floor=False):
         )
     reference.sess.close()
     if floor or max(max(s.values()) for s in per_step) > engine.TOL_FLOAT32_TF_ADAM:
-        nudged = engine.TFSide(case, hp, "float32")  # TF against itself, one ulp apart.
+        nudged = engine.TFSide(case, "float32")  # TF against itself, one ulp apart.
         with nudged.graph.as_default():
             tf1.train.Saver().restore(nudged.sess, prefix)
         first = min(judged)
         values = nudged.values()
         nudged.load({**values, first: np.nextafter(values[first], np.float32(np.inf))})
         for i, record in enumerate(per_step):
-            nudged.step(batches[STEPS + i])
+            nudged.step(batches[STEPS + i], STEPS + i)
             other = nudged.values()
-            record["floor"] = max(_max_diff(tf_path[i][1][n], other[n]) for n in judged)
+            record["floor"] = max(_max_diff(tf_path[i][2][n], other[n]) for n in judged)
         nudged.sess.close()
     back, steps = convert.torch_to_tf(model, pt)
     written = tf_side.write_tf(model, back, f"{folder}/{model}-back.ckpt")
@@ -237,10 +234,8 @@ def test_a_port_checkpoint_goes_to_tf_and_back_bit_for_bit(model, tmp_path, requ
     """The other direction: 3 steps of the port's own torch.optim.Adam, to TF and back."""
     if model.startswith("mnist_"):
         request.getfixturevalue("mnist_dir")
-    case = importlib.import_module(f"crosscheck.{model}").CASE
-    hp = case.reference.HParams()
-    port = engine.TorchSide(case, hp, "float32", "torch")
-    for batch in case.make_batches(np.random.default_rng(1), 3):
+    _, port = engine.sides(registry.case(model), "float32", "torch")  # The port's own Adam.
+    for batch in registry.case(model).batches(np.random.default_rng(1), 3):
         port.step(batch)
     saved = {
         "model": model,
@@ -300,119 +295,3 @@ def test_both_frameworks_start_from_the_references_initial_weights(tmp_path, mni
                 str(tmp_path / "bad"),
             ]
         )
-
-
-def plain_shell(*args, cwd=None):
-    """`python *args` as a user's shell runs it: a fresh process without the test's environment
-    (no TF_USE_LEGACY_KERAS, which conftest's setup() put into this process), from the root."""
-    root, home = pathlib.Path(__file__).resolve().parents[1], os.path.expanduser("~")
-    env = {"PATH": f"{pathlib.Path(sys.executable).parent}:/usr/bin:/bin", "HOME": home}
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=cwd or root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-@pytest.mark.parametrize("model", ["mnist_dcgan", "mnist_mlp_gan"])  # The two tf.layers graphs.
-def test_the_converter_runs_from_a_plain_shell(model, tmp_path):
-    m = maps.model_map(model)
-    with m.tf1.Session(graph=m.graph) as sess:
-        sess.run(m.tf1.variables_initializer(list(m.variables.values())))
-        prefix = m.saver.save(sess, str(tmp_path / "tf" / "a.ckpt"), write_meta_graph=False)
-    pt, back = tmp_path / "a.pt", tmp_path / "back" / "a.ckpt"
-    result = plain_shell("-m", "convert", "tf-to-torch", model, prefix, str(pt))
-    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
-    report = result.stdout.splitlines()  # The one line as before, then what was done.
-    assert report[0] == f"{model}: {prefix} -> {pt} (step 0; Adam updates D 0, G 0)", report
-    assert report[-1] == "  left out: nothing", report
-    if model == "mnist_dcgan":  # The other direction builds the same graph: once is enough.
-        result = plain_shell("-m", "convert", "torch-to-tf", model, str(pt), str(back))
-        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
-        assert pathlib.Path(f"{back}.index").is_file()
-
-
-@pytest.fixture(scope="module")
-def momentum_prefix(tmp_path_factory):
-    """gaussian_gan's networks under MomentumOptimizer, not Adam, with a global step: the kind
-    of checkpoint only --weights-only converts."""
-    import tensorflow as tf
-
-    from tf1_reference import gaussian_gan
-
-    with tf.Graph().as_default():
-        gan = gaussian_gan.GAN(tf.float32)
-        step = tf1.train.get_or_create_global_step()
-        momentum = tf1.train.MomentumOptimizer(0.01, momentum=0.9)
-        momentum.minimize(gan.loss_D, var_list=gan.d_vars, global_step=step)
-        tf1.train.MomentumOptimizer(0.01, momentum=0.9).minimize(gan.loss_G, var_list=gan.g_vars)
-        with tf1.Session() as sess:
-            sess.run(tf1.global_variables_initializer())
-            folder = tmp_path_factory.mktemp("momentum")
-            return tf1.train.Saver().save(sess, str(folder / "gan.ckpt"), write_meta_graph=False)
-
-
-def test_weights_only_converts_a_checkpoint_of_another_optimizer(momentum_prefix, tmp_path, capsys):
-    import tensorflow as tf
-
-    with pytest.raises(convert.Mismatch, match="holds gaussian_gan's weights but not its Adam"):
-        convert.tf_to_torch("gaussian_gan", momentum_prefix)
-    pt, back = tmp_path / "w.pt", tmp_path / "back" / "w.ckpt"
-    convert.main(["tf-to-torch", "gaussian_gan", momentum_prefix, str(pt), "--weights-only"])
-    report = capsys.readouterr().out.splitlines()
-    m = maps.model_map("gaussian_gan")
-    weights = len(m.weights)
-    assert report[0].endswith(f"{pt} (weights only; step not recorded)")
-    assert report[1].startswith(f"  converted: {weights} weights (")
-    assert report[2] == (
-        f"  left out (--weights-only): {weights} slots of Momentum, 1 counter (global_step); "
-        "opt_G and opt_D are None, a fresh Adam when loaded"
-    )
-    saved = torch.load(pt, weights_only=False)
-    assert saved["opt_G"] is saved["opt_D"] is saved["step"] is None
-
-    # Back, weights only, from a .pt without optimizer keys: a Saver over the trainable
-    # variables of the reference graph restores it, every number as the Momentum run saved it.
-    del saved["opt_G"], saved["opt_D"]
-    torch.save(saved, tmp_path / "bare.pt")
-    with pytest.raises(cli.UserError, match="is not an archive checkpoint: it needs the keys"):
-        torch_side.load_torch(tmp_path / "bare.pt")
-    values, steps = convert.torch_to_tf("gaussian_gan", tmp_path / "bare.pt", weights_only=True)
-    assert sorted(values) == sorted(m.weights) and steps == {"D": None, "G": None}
-    tf_side.write_tf("gaussian_gan", values, back)
-    original = tf.train.load_checkpoint(momentum_prefix)
-    assert sorted(tf.train.load_checkpoint(str(back)).get_variable_to_shape_map()) == sorted(values)
-    with tf.Graph().as_default():
-        case = importlib.import_module("crosscheck.gaussian_gan").CASE
-        case.reference.build_graph(case.reference.HParams())
-        trainable = tf1.trainable_variables()
-        with tf1.Session() as sess:
-            tf1.train.Saver(var_list=trainable).restore(sess, str(back))
-            for variable, value in zip(trainable, sess.run(trainable)):
-                assert value.tobytes() == original.get_tensor(variable.op.name).tobytes()
-
-
-def test_weights_only_keeps_the_batch_norm_statistics_and_leaves_out_adam(tmp_path, capsys):
-    m = maps.model_map("mnist_dcgan")
-    pt = tmp_path / "d.pt"
-    saved = {"model": "mnist_dcgan", "format": torch_side.FORMAT, "step": 7}
-    saved |= {net: m.module(net).state_dict() for net in "GD"}
-    saved |= {"opt_G": m.side.opt_G.state_dict(), "opt_D": m.side.opt_D.state_dict()}
-    torch.save(saved, pt)
-    prefix = tmp_path / "tf" / "d.ckpt"
-    convert.main(["torch-to-tf", "mnist_dcgan", str(pt), str(prefix), "--weights-only"])
-    report = capsys.readouterr().out.splitlines()
-    assert report[0].endswith("(weights only: 18 variables, no optimizer state)")
-    assert (
-        report[1]
-        == "  converted: 16 weights, 2 BatchNorm statistics (1,241,858 numbers) from G and D"
-    )
-    assert report[2] == (
-        "  left out: opt_G and opt_D (--weights-only); step 7 (a TF checkpoint holds none); "
-        "D batch_normalization.num_batches_tracked (no TF twin)"
-    )
-    kinds = {v["kind"] for v in listing.describe(prefix)["variables"]}
-    assert kinds == {"weight", "statistic"}

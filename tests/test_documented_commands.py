@@ -60,6 +60,14 @@ class Same:
 
 DCGAN = "python -m tf1_reference.mnist_dcgan train --out runs/dcgan"
 DCGAN_PT = "python -m convert tf-to-torch mnist_dcgan runs/dcgan/models/gan.ckpt runs/dcgan.pt"
+MINE = (
+    "python -m tf1run --max-steps 20 --seed 0 --save runs/mine/model "
+    "examples/mnist_gan_2017/gan_tf1.py --out runs/mine"
+)
+MINE_PT = (
+    "python -m convert tf-to-torch --case examples/mnist_gan_2017/case.py:CASE runs/mine/model "
+    "runs/mine.pt"
+)
 RING = "python -m tf1_reference.ring_gan --num-epochs 3201 --disp-freq 1000"
 RING_PT = "python -m ports.ring_gan --num-epochs 10000 --out runs/ring-pt"
 EPOCH = (
@@ -116,6 +124,20 @@ TABLE = {
     ),
     "python -m convert torch-to-tf mnist_dcgan runs/dcgan.pt runs/dcgan-weights/gan.ckpt "
     "--weights-only": Run(after=DCGAN_PT),
+    # docs/conversion.md, "A checkpoint of your own model": the worked example, by tf1run.
+    MINE: Run(),
+    "python -m convert inspect runs/mine/model": Run(after=MINE),
+    MINE_PT: Run(after=MINE),
+    "python -m convert torch-to-tf --case examples/mnist_gan_2017/case.py:CASE runs/mine.pt "
+    "runs/mine-tf/model": Run(after=MINE_PT),
+    # docs/tf1run.md: each stops itself (--max-steps), in about 5 s.
+    "python -m tf1run --help": Run(),
+    "python -m tf1run --max-steps 20 --save runs/tf1run/gan/model --seed 1 "
+    "tf1run/examples/mnist_gan_2017.py --print-every 5 --out runs/tf1run/gan": Run(),
+    "python -m tf1run --max-steps 2002 --seed 0 tf1run/examples/gaussian_gan_2016.py "
+    "--logdir runs/tf1run/logs": Run(),
+    "python -m tf1run --max-steps 6 --save runs/tf1run/dcgan/model "
+    "tf1run/examples/contrib_dcgan_2017.py": Run(),
     # docs/runs.md.
     RING_PT: Run("--num-epochs 2"),
     "python -m ports.ring_gan --resume runs/ring-pt": Help(RESUME),
