@@ -31,7 +31,9 @@ Deviations: (from the TF1 reference, which lists the seed's own fixes)
   print the same digits in both frameworks.
 - D's `tf.maximum(x * 0.2, x)` is `F.leaky_relu(x, negative_slope=0.2)`: the same values and
   gradients bit for bit where 0.2x != x, and at x = 0 TF's gradient, 0.2 (TF's Maximum gives a
-  tie to its first argument; `torch.maximum`, which the port used before, splits it, 0.6). The
+  tie to its first argument; `torch.maximum`, which the port used before, splits it, 0.6). At
+  x = +inf, a tie too, TF's gradient is 0.2 and leaky_relu's 1; a run with finite losses never
+  gets there (an infinite activation makes the loss infinite or NaN). The
   models start with zero biases, so in a run's first step about half of conv1's outputs (black
   patches) are exact ties: there D's first bias now gets TF's gradient, and a run from a given
   seed differs from the earlier port's from step 1 on (tests/test_mnist_dcgan.py).
@@ -44,6 +46,12 @@ Deviations: (from the TF1 reference, which lists the seed's own fixes)
   oneDNN convolves NHWC maps with its brgemm kernels) and the dense layers' products through
   oneDNN (ports/onednn.py). It changes rounding, not the model or its distributions;
   docs/speed.md has its speed.
+- Subnormal float32 numbers (nonzero, below 2^-126): TensorFlow's CPU kernels flush them to
+  zero, inputs and results, and PyTorch keeps them (`torch.set_flush_denormal(False)`, its
+  default). This port met none in `python -m report.denormals`'s run (50 steps: 0 of
+  1,746,839,264 float32 results, weights, gradients and Adam moments included, on an Intel Xeon
+  with AVX-512 and AMX, one thread), so there TensorFlow's flush changes nothing
+  (docs/crosscheck.md).
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -77,9 +85,12 @@ CHECKPOINT = pathlib.Path("models") / "gan.pt"
 # float32(0.2) = 0.20000000298...; D's max(0.2x, x) uses 0.2 in the graph's own dtype.
 LEAKY_SLOPE = float(np.float32(0.2))
 # D's `tf.maximum(x * 0.2, x)` in the graph's own dtype, as `F.leaky_relu(x, 0.2)`: the same
-# values and gradients bit for bit wherever 0.2x != x, and at x = 0 (or +-inf) the gradient TF's
-# Maximum gives, 0.2 (its ties go to the first argument, 0.2x), where `torch.maximum` splits a
-# tie in half (0.6). Its backward is one pass, not a chain of masks (tests/test_mnist_dcgan.py).
+# values and gradients bit for bit wherever 0.2x != x. The ties are +-0 and +-inf, where TF's
+# Maximum gives the gradient to its first argument, 0.2x, so 0.2 at all four; leaky_relu's
+# gradient is 1 where x > 0 and 0.2 elsewhere: TF's 0.2 at +-0 and -inf (`torch.maximum` splits
+# a tie, 0.6), but 1 at +inf, where TF gives 0.2. An infinite activation makes the loss
+# infinite or NaN, so a run with finite losses meets only the zeros. Its backward is one pass,
+# not a chain of masks (tests/test_mnist_dcgan.py).
 D_SLOPE = 0.2
 
 

@@ -11,8 +11,9 @@ wiseodd's own PyTorch twin (gan_pytorch.py) differs from his TF script: batch 64
 `Iter-{}; D_loss: {}; G_loss: {}` after the steps and a grid of the G step's own samples.
 `--preset wiseodd-pytorch` runs that program; flags still override its values.
 
-Source: wiseodd/generative-models GAN/vanilla_gan/gan_tensorflow.py and gan_pytorch.py
-    (repo HEAD); blog version in seed 003. Facts: docs/originals.md 4.1, 4.2, 6.3.
+Source: wiseodd/generative-models @b930d5f (2018-08-03, the repository's last commit)
+    GAN/vanilla_gan/gan_tensorflow.py and gan_pytorch.py; blog version in seed 003. Facts:
+    docs/originals.md 4.1, 4.2, 6.3.
 
 Run:
     python -m ports.mnist_vanilla_gan                              # the TF graph's twin, 1e6 its
@@ -24,33 +25,57 @@ Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
 - Initial weights come from torch's generator (`torch.manual_seed(seed)`), not TF's.
 - `torch.optim.Adam` adds epsilon to sqrt(v_hat), TF1 to sqrt(v); `python -m crosscheck
   mnist_vanilla_gan` measures the difference and `--adam tf` removes it there.
-- wiseodd-pytorch preset: raw tensors `Wzh, bzh, Whx, bhx, Wxh, bxh, Why, bhy` become
-  `nn.Linear` layers built without drawing from torch's generator, whose biases keep
-  gan_pytorch.py's shape: `create_bias` makes a (mb_size, size) matrix, so every place in the
-  batch has its own bias row with its own gradient and Adam state. `Variable`,
-  `.data.numpy()` and `reset_grad()` become plain tensors, `.item()` and `zero_grad()` before
-  each backward (the same gradients); `ones_label` of shape (mb_size,) against D's (mb_size,
-  1) output, which PyTorch 0.x compared element by element, becomes `ones_like` of the output.
+- wiseodd-pytorch preset: gan_pytorch.py as of b930d5f, the revision docs/originals.md names.
+  Its raw tensors `Wzh, bzh, Whx, bhx, Wxh, bxh, Why, bhy` become `RepeatedBiasLinear` layers,
+  built without drawing from torch's generator, that compute as gan_pytorch.py does:
+  `x @ W + b.repeat(len(x), 1)` with W held in its [in, out] layout and b a vector (nn.Linear's
+  `addmm` adds the bias inside the product and rounds some outputs 1 ulp differently).
+  `Variable`, `.data.numpy()` and `reset_grad()` become plain tensors, `.item()` and
+  `zero_grad()` before each backward; the D step detaches G(z), where gan_pytorch.py
+  backpropagated into G and then zeroed G's gradients (the same D gradients); `ones_label` and
+  `zeros_label`, (mb_size, 1), become `ones_like` / `zeros_like` of D's output (the same
+  values). Earlier revisions differ and are not followed: before daadb46 (2017-02-12)
+  `create_bias` made each bias a (mb_size, size) matrix, one trainable row per place in the
+  batch, and before c146d7d (2018-03-30) the labels had shape (mb_size,) against D's
+  (mb_size, 1) output.
 - wiseodd-pytorch preset, random draws: gan_pytorch.py cannot be repeated number for number,
   because of its data reader. TF's `input_data.read_data_sets` reseeds NumPy's global
   generator from the operating system's entropy and shuffles with it, so no seed repeats its
   batch order; the preset's batches come from inputs/mnist.py (the same 55,000 images and
   `next_batch`), shuffled by a NumPy Generator seeded with --seed. Its torch draws are
   gan_pytorch.py's calls in its order after the same `torch.manual_seed(S)`: `torch.randn` of
-  Wzh [100, 128], Whx [128, 784], Wxh [784, 128] and Why [128, 1] (times sqrt(2 / fan_in)),
-  then per iteration `torch.randn(64, 100)` for the D step and again for the G step. On a GPU
-  the preset draws z from the GPU's generator, where gan_pytorch.py drew them on the CPU.
+  Wzh [100, 128], Whx [128, 784], Wxh [784, 128] and Why [128, 1] (times 1 / sqrt(fan_in / 2)),
+  then per iteration `torch.randn(64, 100)` for the D step and again for the G step. So on a
+  CPU, given the same batches, the preset trains exactly what gan_pytorch.py trains: every
+  weight, Adam moment and printed loss bit for bit (tests/test_mnist_vanilla_gan.py runs
+  gan_pytorch.py's statements, written out on current PyTorch, beside it). On a GPU the preset
+  draws z from the GPU's generator, where gan_pytorch.py drew them on the CPU.
 - As the reference: seeded, grids as NNN.png in the run folder, training.gif at the end,
   NaN losses stop the run.
 - Speed: D's parameters are frozen in the G step, so D's weight gradients, which
   TF's G step never computes, are skipped (no number changes). `--fused-adam` swaps in
   `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off the default's rounding.
+- The default Adam is ports/flat_adam.py's `FlatAdam`, not `torch.optim.Adam` itself: torch's
+  CPU arithmetic, op for op, run once over one flat buffer of every moment instead of once per
+  tensor, which saves per-call overhead. Weights, moments and checkpoints come out as
+  torch.optim.Adam's, bit for bit (tests/test_bench.py compares the two over 120 steps and
+  across a resume); on a GPU it runs torch.optim.Adam's own step.
 - `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
   in): the D step and the G step, Adam included, compiled as one function
   (`torch.compile(fullgraph=True)`, ports/whole_step.py; the first step compiles for seconds),
   with D seeing the real and the generated batch as one batch of twice the rows (D has no
   batch statistics, so each half's logits are the same sums; fewer, larger products). It
   changes rounding, not the model or its distributions; docs/speed.md has its speed.
+- Subnormal float32 numbers (nonzero, below 2^-126): TensorFlow's CPU kernels flush them to
+  zero, inputs and results, and PyTorch keeps them (`torch.set_flush_denormal(False)`, its
+  default). This port meets them in Adam's first moment (`exp_avg`) of D's weights (nearly all
+  in its first layer) whose gradient is exactly 0 step after step (those of hidden units that
+  stopped firing, and of pixels that are 0 in every image a unit still fires on): the moment
+  shrinks by beta1 each step down through the subnormal range, where TF's is flushed to 0 as
+  soon as it falls below 2^-126. `python -m report.denormals` (1,000 iterations on an Intel Xeon
+  with AVX-512 and AMX, one thread) counted 1,488,041 subnormal results, all of them those
+  moments (from D's step 667); the same run with flush-to-zero on ends with every weight the
+  same bit for bit and 9,263 moment values different (docs/crosscheck.md).
 - Added: a checkpoint every `--checkpoint-every` steps, at the end and on Ctrl-C/SIGTERM
   (`<out>/checkpoints/`), `--resume RUN_DIR` (on a CPU the resumed run prints and writes what
   the uninterrupted one does), `--on-nan stop|continue`, TensorBoard event files in the run
@@ -92,13 +117,30 @@ class HParams:
     loss: str = dataclasses.field(default="log", metadata={"choices": LOSSES})  # blog: log form
 
 
+class RepeatedBiasLinear(nn.Linear):
+    """gan_pytorch.py's layer: `x @ W + b.repeat(len(x), 1)`, W stored [in, out] as its raw
+    tensor (`weight` is its transpose, a view), built without drawing from torch's generator.
+
+    The matrix product and then the bias sum, each rounded, where nn.Linear's `addmm` folds
+    the bias into the product and rounds some outputs differently.
+    """
+
+    def __init__(self, in_features, out_features):
+        with torch.random.fork_rng(devices=[]):  # gan_pytorch.py draws only in xavier_init.
+            super().__init__(in_features, out_features)
+        self.weight = nn.Parameter(torch.zeros(in_features, out_features).T)
+
+    def forward(self, x):
+        return x @ self.weight.T + self.bias.repeat(x.size(0), 1)
+
+
 class Generator(nn.Module):
     """z (B, Z_dim) -> relu(z W1 + b1) -> sigmoid(. W2 + b2): pixels (B, 784) in (0, 1)."""
 
-    def __init__(self, Z_dim=100, h_dim=128):
+    def __init__(self, Z_dim=100, h_dim=128, linear=nn.Linear):
         super().__init__()
-        self.fc1 = nn.Linear(Z_dim, h_dim)
-        self.fc2 = nn.Linear(h_dim, 784)
+        self.fc1 = linear(Z_dim, h_dim)
+        self.fc2 = linear(h_dim, 784)
 
     def forward(self, z):
         return torch.sigmoid(self.fc2(torch.relu(self.fc1(z))))
@@ -107,10 +149,10 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """x (B, 784) -> relu(x W1 + b1) -> one logit (B, 1); callers take the sigmoid."""
 
-    def __init__(self, h_dim=128):
+    def __init__(self, h_dim=128, linear=nn.Linear):
         super().__init__()
-        self.fc1 = nn.Linear(784, h_dim)
-        self.fc2 = nn.Linear(h_dim, 1)
+        self.fc1 = linear(784, h_dim)
+        self.fc2 = linear(h_dim, 1)
 
     def forward(self, x):
         return self.fc2(torch.relu(self.fc1(x)))
@@ -130,14 +172,15 @@ NAME_MAP = {
 
 
 def generator_of(hp):
-    """The Generator `train` builds for `hp` (the default preset's; the wiseodd-pytorch preset's
-    biases are per-row matrices, see `train`)."""
+    """A Generator with the parameters `train` builds for `hp`, under either preset (the
+    wiseodd-pytorch preset's layers hold the same shapes in another memory layout)."""
     return Generator(hp.Z_dim, hp.h_dim)
 
 
 @torch.no_grad()
 def initialize(modules):
-    """wiseodd's xavier_init for every weight, N(0, std^2) with std = sqrt(2 / fan_in); zero biases.
+    """wiseodd's xavier_init for every weight, N(0, std^2) with std = 1 / sqrt(fan_in / 2), as
+    both his scripts write it (He-normal's sqrt(2 / fan_in)); zero biases.
 
     Drawn in TF's [in, out] shape, as gan_pytorch.py's `torch.randn(*size)` did, then transposed.
     """
@@ -145,7 +188,8 @@ def initialize(modules):
         for layer in module.modules():
             if isinstance(layer, nn.Linear):
                 fan_in = layer.weight.shape[1]
-                layer.weight.copy_(torch.randn(layer.weight.shape[::-1]).T * np.sqrt(2.0 / fan_in))
+                std = 1.0 / np.sqrt(fan_in / 2.0)
+                layer.weight.copy_(torch.randn(layer.weight.shape[::-1]).T * std)
                 nn.init.zeros_(layer.bias)
 
 
@@ -218,15 +262,9 @@ def train(
     np.random.seed(seed)
     torch.manual_seed(seed)
     datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
-    if preset == "wiseodd-pytorch":
-        # gan_pytorch.py makes raw tensors: no constructor draws from torch's generator, and
-        # each bias is `create_bias`'s (mb_size, size) matrix, one row per place in the batch.
-        with torch.random.fork_rng(devices=[]):
-            G, D = Generator(hp.Z_dim, hp.h_dim), Discriminator(hp.h_dim)
-        for layer in (G.fc1, G.fc2, D.fc1, D.fc2):
-            layer.bias = nn.Parameter(torch.zeros(hp.mb_size, layer.out_features))
-    else:
-        G, D = Generator(hp.Z_dim, hp.h_dim), Discriminator(hp.h_dim)
+    # gan_pytorch.py's raw tensors: no constructor draws, its own bias sums.
+    linear = RepeatedBiasLinear if preset == "wiseodd-pytorch" else nn.Linear
+    G, D = Generator(hp.Z_dim, hp.h_dim, linear), Discriminator(hp.h_dim, linear)
     initialize([G, D])
     G, D = G.to(device), D.to(device)
     D_solver = command.adam(D.parameters(), fused_adam or fast, lr=hp.lr_D)

@@ -20,6 +20,7 @@ COMMANDS = [
     "report.demo",
     "report.measure",
     "report.deviations",
+    "report.denormals",
     "convert",
     "results",
     "harness.cpu",

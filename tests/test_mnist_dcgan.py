@@ -426,18 +426,20 @@ def test_ds_leaky_relu_is_the_maximum_form_bit_for_bit_where_0_2x_differs_from_x
 
 
 def test_ds_leaky_relu_ties_as_tfs_maximum_gradient():
-    """At x = 0, TF's gradient of `tf.maximum(x * 0.2, x)` (the reference's D) gives the tie to
-    the first argument: 0.2. `F.leaky_relu` gives 0.2 too; `torch.maximum` splits it, 0.6."""
-    values = np.array([0.0, -0.0, 1.5, -1.5], dtype=np.float32)
+    """At the ties of `tf.maximum(x * 0.2, x)` (the reference's D: x = +-0, +-inf), TF's
+    gradient goes to the first argument: 0.2. `F.leaky_relu` gives 0.2 at +-0 and -inf, but 1
+    at +inf (x > 0); `torch.maximum` splits a tie, 0.6."""
+    values = np.array([0.0, -0.0, 1.5, -1.5, -np.inf, np.inf], dtype=np.float32)
     with tf.Graph().as_default(), tf1.Session() as sess:
-        x = tf1.placeholder(tf.float32, [4])
+        x = tf1.placeholder(tf.float32, [6])
         tf_grad = sess.run(tf.gradients(tf.maximum(x * 0.2, x), x)[0], {x: values})
     ours = torch.tensor(values, requires_grad=True)
     torch.nn.functional.leaky_relu(ours, negative_slope=port.D_SLOPE).sum().backward()
     split = torch.tensor(values, requires_grad=True)
     torch.maximum(split * 0.2, split).sum().backward()
-    np.testing.assert_array_equal(ours.grad.numpy(), tf_grad)
-    np.testing.assert_array_equal(tf_grad, np.float32([0.2, 0.2, 1.0, 0.2]))
+    np.testing.assert_array_equal(tf_grad, np.float32([0.2, 0.2, 1.0, 0.2, 0.2, 0.2]))
+    np.testing.assert_array_equal(ours.grad.numpy()[:5], tf_grad[:5])
+    assert ours.grad[5] == 1.0  # +inf: the one tie where the port's gradient is not TF's.
     np.testing.assert_array_equal(split.grad.numpy()[:2], np.float32([0.6, 0.6]))
 
 

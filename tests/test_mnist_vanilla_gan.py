@@ -89,17 +89,94 @@ def test_smoke_run_prints_in_the_original_format(mnist_dir, tmp_path):
     assert log[0] == "Iter: 0" and log[1].startswith("D loss: ") and log[3] == ""
     assert log[4] == "Iter: 2" and (tmp_path / "tf" / "001.png").is_file()
     assert (tmp_path / "tf" / "training.gif").is_file()
-    port.main(
-        [
-            "--preset",
-            "wiseodd-pytorch",
-            "--iterations",
-            "2",
-            "--seed",
-            "0",
-            "--out",
-            str(tmp_path / "pt"),
-        ]
-    )
-    line = (tmp_path / "pt" / "log.txt").read_text().splitlines()[0]
-    assert line.startswith("Iter-0; D_loss: ") and "; G_loss: " in line
+    # The wiseodd-pytorch preset's lines: test_wiseodd_pytorch_preset_trains_... below.
+
+
+def _gan_pytorch_b930d5f(mnist_dir, seed, iterations, print_every):
+    """gan_pytorch.py at wiseodd's b930d5f, statement by statement on current PyTorch: its raw
+    tensors, xavier_init, bias `.repeat`, BCE on sigmoid outputs, the D step through G, Adam
+    and `reset_grad`'s zero gradients. Its batches come from the preset's reader, `Variable`
+    is gone and `.data.numpy()` prints as on torch >= 0.4. Returns (printed lines, weights,
+    {"G": G_solver, "D": D_solver})."""
+    from inputs import mnist
+
+    F = torch.nn.functional
+    torch.manual_seed(seed)
+    data = mnist.read_data_sets(mnist_dir, one_hot=True, rng=seed)
+    mb_size, Z_dim, X_dim, h_dim = 64, 100, 784, 128
+
+    def xavier_init(size):
+        return (torch.randn(*size) * (1.0 / np.sqrt(size[0] / 2.0))).requires_grad_()
+
+    def zeros(size):
+        return torch.zeros(size, requires_grad=True)
+
+    Wzh, bzh = xavier_init([Z_dim, h_dim]), zeros(h_dim)
+    Whx, bhx = xavier_init([h_dim, X_dim]), zeros(X_dim)
+    Wxh, bxh = xavier_init([X_dim, h_dim]), zeros(h_dim)
+    Why, bhy = xavier_init([h_dim, 1]), zeros(1)
+
+    def G(z):
+        h = F.relu(z @ Wzh + bzh.repeat(z.size(0), 1))
+        return torch.sigmoid(h @ Whx + bhx.repeat(h.size(0), 1))
+
+    def D(X):
+        h = F.relu(X @ Wxh + bxh.repeat(X.size(0), 1))
+        return torch.sigmoid(h @ Why + bhy.repeat(h.size(0), 1))
+
+    G_params, D_params = [Wzh, bzh, Whx, bhx], [Wxh, bxh, Why, bhy]
+    solvers = {"G": torch.optim.Adam(G_params, lr=1e-3), "D": torch.optim.Adam(D_params, lr=1e-3)}
+
+    def reset_grad():
+        for p in G_params + D_params:
+            if p.grad is not None:
+                p.grad = torch.zeros_like(p.grad)
+
+    ones_label, zeros_label = torch.ones(mb_size, 1), torch.zeros(mb_size, 1)
+    lines = []
+    for it in range(iterations):
+        z = torch.randn(mb_size, Z_dim)
+        X = torch.from_numpy(data.train.next_batch(mb_size)[0])
+        G_sample = G(z)
+        D_real, D_fake = D(X), D(G_sample)
+        D_loss = F.binary_cross_entropy(D_real, ones_label)
+        D_loss = D_loss + F.binary_cross_entropy(D_fake, zeros_label)
+        D_loss.backward()
+        solvers["D"].step()
+        reset_grad()
+        z = torch.randn(mb_size, Z_dim)
+        G_loss = F.binary_cross_entropy(D(G(z)), ones_label)
+        G_loss.backward()
+        solvers["G"].step()
+        reset_grad()
+        if it % print_every == 0:
+            values = (D_loss.data.numpy(), G_loss.data.numpy())
+            lines.append("Iter-{}; D_loss: {}; G_loss: {}".format(it, *values))
+    weights = {"G": [Wzh, bzh, Whx, bhx], "D": [Wxh, bxh, Why, bhy]}
+    return lines, weights, solvers
+
+
+def test_wiseodd_pytorch_preset_trains_gan_pytorchs_numbers_bit_for_bit(mnist_dir, tmp_path):
+    """After the same torch.manual_seed and on the same batches, the preset and gan_pytorch.py
+    at b930d5f (vector biases, (64, 1) labels) print the same losses and end with the same
+    weights and Adam moments, bit for bit on a CPU; the port's Adam is FlatAdam."""
+    seed, iterations, every = 3, 5, 2
+    lines, weights, solvers = _gan_pytorch_b930d5f(mnist_dir, seed, iterations, every)
+    argv = ["--preset", "wiseodd-pytorch", "--iterations", str(iterations)]
+    argv += ["--sample-every", str(every), "--seed", str(seed), "--out", str(tmp_path / "pt")]
+    port.main(argv + ["--data-dir", str(mnist_dir), "--device", "cpu"])
+    assert (tmp_path / "pt" / "log.txt").read_text().splitlines() == lines
+    saved = torch.load(tmp_path / "pt" / "checkpoints" / "model.pt", weights_only=True)
+    for net in ("G", "D"):
+        names = ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+        ours = [saved[net][name] for name in names]
+        # The port's weight is the raw [in, out] tensor's transpose; biases are vectors.
+        for name, mine, theirs in zip(names, ours, weights[net]):
+            mine = mine.T if name.endswith("weight") else mine
+            assert torch.equal(mine, theirs.detach()), f"{net}.{name}"
+        state = solvers[net].state_dict()["state"]
+        for index, entries in state.items():
+            for key, value in entries.items():
+                mine = saved[f"opt_{net}"]["state"][index][key]
+                mine = mine.T if key != "step" and mine.dim() == 2 else mine
+                assert torch.equal(mine, value), f"opt_{net} {index} {key}"

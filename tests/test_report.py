@@ -198,3 +198,36 @@ def test_a_report_folder_holding_runs_is_refused_before_anything_runs(tmp_path):
     assert "already holds a report or its runs" in result.stderr.strip().splitlines()[-1]
     assert (tmp_path / "runs" / "gaussian_gan" / "tf1" / "log.txt").read_text() == "old\n"
     assert not (tmp_path / "report.md").exists()
+
+
+def test_denormals_counts_what_tensorflow_would_flush():
+    """report/denormals.py on hand-made numbers: a subnormal product counted in the op that
+    makes it, an Adam moment that decays into the subnormal range counted in the state, and on
+    this CPU TensorFlow flushing where PyTorch does not."""
+    import torch
+    from torch.optim import optimizer as optimizers
+
+    from report import denormals
+
+    tiny = torch.tensor([denormals.TINY, 0.0, -denormals.TINY / 4, 1.0])
+    assert denormals.subnormals(tiny) == 1 and denormals.subnormals(tiny.double()) == 0
+    mode = denormals.counting_mode()
+    with mode:
+        (tiny * 0.5).sum()
+    assert mode.by_op == {"mul": 2} and mode.values == 5  # 4 products and their sum.
+
+    weight = torch.nn.Parameter(torch.ones(3))
+    optimizer = torch.optim.Adam([weight], lr=1e-3)
+    state = denormals.StateCount()
+    handle = optimizers.register_optimizer_step_post_hook(state)
+    try:
+        weight.grad = torch.tensor([1e-36, 1.0, 0.0])  # Then zero: m shrinks by 0.9 a step.
+        optimizer.step()
+        for _ in range(30):
+            weight.grad = torch.zeros(3)
+            optimizer.step()
+    finally:
+        handle.remove()
+    # m = 1e-37 after step 1, below 2^-126 (1.2e-38) from step 22 on: 10 steps with one.
+    assert state.totals == {("D", "exp_avg"): 10} and state.first_step == {("D", "exp_avg"): 22}
+    assert denormals.flushing() == (True, False)

@@ -32,6 +32,14 @@ Deviations: (each fix names the error the seed gives without it; originals.md 3.
   of an error with its own brightest-pixel index (the seed's stale i=999 values are not kept).
 - `tensorflow.examples.tutorials.mnist.input_data` -> inputs/mnist.py (gone from TF 2;
   same splits and next_batch); `tf.contrib.layers.flatten` -> `tf.compat.v1.layers.flatten`.
+- The reader shuffles with NumPy Generators of its own, seeded from --seed. The seed's
+  `input_data` used NumPy's global generator, the one its `np.random.uniform` noise comes
+  from: `read_data_sets` reseeded it from the operating system's entropy (the seed sets no
+  graph seed), and every `next_batch` that starts a pass over the data (the first call, then
+  about every 859 steps) and `test_set.next_batch(1000)` shuffled with it between two noise
+  draws, shifting all later noise. Here the global generator draws the noise alone: the same
+  distributions, but other noise beside each batch than the seed's stream would give (which
+  no seed could repeat anyway).
 - Kept as written: real images in [0, 1] beside tanh output in [-1, 1] (`--real-scale tanh`
   maps real images to [-1, 1]); BatchNorm's moving averages are never updated (UPDATE_OPS is
   never run), harmless since D always normalises with batch statistics; the meaningless
