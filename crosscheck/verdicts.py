@@ -73,17 +73,23 @@ def verdict_rows(before, per_step, per_variable, dtype, adam, before_tol=None, s
     float64 = dtype == "float64"
     if before_tol is None:
         before_tol = TOL_BEFORE_UPDATE_FLOAT64 if float64 else 1e-6
-    flipped = bool(per_step and per_step[0].get("kink_flips_before"))
+    tol = TOL_FLOAT64_TF_ADAM if float64 else TOL_FLOAT32_TF_ADAM
+    flip, _, flip_ok = first_flip(per_step, tol)
+    flipped = bool(per_step and per_step[0].get("kink_flips_before")) and flip_ok
     rows = []
     for quantity, value in before.items():
         verdict = "ok" if value <= before_tol else "FAIL"
         if verdict == "FAIL" and quantity == "gradients" and flipped:
             verdict = "explained"
         rows.append((f"step 1 {quantity}", value, before_tol, verdict))
-    for label, p, rate in slips:  # Masks are fed, so a wrong rate would not show otherwise.
+    counts = {}
+    for slip in slips:  # The masks are fed, so a wrong rate would not show in the numbers.
+        counts[slip] = counts.get(slip, 0) + 1
+    for (label, p, rate), count in counts.items():
+        calls = f"{count} call{'s' if count > 1 else ''}"
         rows.append(
             (
-                f"dropout in the {label} step: PyTorch p={p:g}, TF rate={rate:g}",
+                f"dropout in the {label} step: PyTorch p={p:g}, TF rate={rate:g} ({calls})",
                 abs(p - rate),
                 0.0,
                 "FAIL",
@@ -101,7 +107,6 @@ def verdict_rows(before, per_step, per_variable, dtype, adam, before_tol=None, s
                 suffix = ", epsilon placement" if part is window else ""
                 rows.append((f"{quantity} ({label}{suffix})", value, None, "reported"))
     else:
-        tol = TOL_FLOAT64_TF_ADAM if float64 else TOL_FLOAT32_TF_ADAM
         excess_at_start = flipped and before.get("gradients", 0.0) > before_tol
         rows += _tf_adam_rows(per_step, quantities, tol, excess_at_start)
     if per_step and "floor" in per_step[0]:
@@ -112,13 +117,34 @@ def verdict_rows(before, per_step, per_variable, dtype, adam, before_tol=None, s
     return rows
 
 
+def _opened(per_step, tol):
+    """The first step (0-based) whose one-ulp twin is a tenth of the tolerance away, or None."""
+    return next((i for i, s in enumerate(per_step) if s.get("floor", 0) > tol / 10), None)
+
+
+def first_flip(per_step, tol):
+    """(step of the first kink flip or None, its bound, whether it lies within the bound).
+
+    Rounding can only flip an input within rounding of zero while the two follow one
+    trajectory (within the floor rule once TF drifts from itself): the FIRST flip is held to
+    that; after it the trajectories part, and later flips can lie anywhere.
+    """
+    flip = next((i for i, s in enumerate(per_step) if s.get("kink_flips")), None)
+    if flip is None:
+        return None, tol, True
+    opened, s = _opened(per_step, tol), per_step[flip]
+    drifting = opened is not None and flip >= opened
+    bound = max(tol, TOL_FLOOR_RATIO * s.get("floor", 0.0)) if drifting else tol
+    return flip, bound, s["kink_nearest"] <= bound
+
+
 def _tf_adam_rows(per_step, quantities, tol, excess_at_start=False):
     """The rule over the steps (the module docstring), as rows."""
 
     def verdict(value, tolerance):
         return "ok" if value <= tolerance else "FAIL"
 
-    opened = next((i for i, s in enumerate(per_step) if s.get("floor", 0) > tol / 10), None)
+    opened = _opened(per_step, tol)
 
     def breaks(i):
         s = per_step[i]
@@ -132,8 +158,8 @@ def _tf_adam_rows(per_step, quantities, tol, excess_at_start=False):
     excess = next(
         (i for i, s in enumerate(per_step) if max(s[q] for q in quantities) > tol), excess
     )
-    flip = next((i for i, s in enumerate(per_step) if s.get("kink_flips")), None)
-    explained = excess is not None and flip is not None and flip <= excess
+    flip, bound, flip_ok = first_flip(per_step, tol)
+    explained = excess is not None and flip is not None and flip <= excess and flip_ok
     failure = next((i for i in range(len(per_step)) if breaks(i)), None)
     end = flip if explained else (len(per_step) if failure is None else failure + 1)
     rows = []
@@ -164,12 +190,7 @@ def _tf_adam_rows(per_step, quantities, tol, excess_at_start=False):
         )
     if per_step and "kink_flips" in per_step[0]:
         if flip is not None:
-            # Rounding can only flip an input within rounding of zero while the two follow one
-            # trajectory (within the floor rule once TF drifts from itself): the FIRST flip is
-            # judged; after it the trajectories part, and later flips can lie anywhere.
             s = per_step[flip]
-            drifting = opened is not None and flip >= opened
-            bound = max(tol, TOL_FLOOR_RATIO * s.get("floor", 0.0)) if drifting else tol
             where = kinks.describe(s["flip"]) if s.get("flip") else f"{s['kink_flips']} inputs"
             rows.append(
                 (
