@@ -249,7 +249,14 @@ def test_lesson_7_batch_norm(outputs):
     assert "after three seed steps: moving_mean all 0: True | moving_variance all 1: True" in text
     assert "moving_mean     == 0.01 * batch mean of D(real): True" in text
     assert "moving_variance == 0.99 + 0.01 * batch variance of D(real): True" in text
-    assert "moving_variance after one update on 0, 10, 20, 30: 2.6567" in text
+    # Bessel's correction only on the fused 4-D path; PyTorch's running_var always has it.
+    assert "on 0, 10, 20, 30, 4-D, fused (the seed's)   2.6567 | FusedBatchNorm op: True" in text
+    assert "on 0, 10, 20, 30, 4-D, fused=False          2.2400 | FusedBatchNorm op: False" in text
+    assert "on 0, 10, 20, 30, 2-D, after a dense layer  2.2400 | FusedBatchNorm op: False" in text
+    assert "PyTorch BatchNorm1d running_var after the same update: 2.6567" in text
+    # training=False is not the identity: gamma x / sqrt(1 + eps) + beta.
+    assert "training=False on 0, 10, 20, 30: 0.5000, 20.4900, 40.4800, 60.4700" in text
+    assert "equal to the input: False | to gamma x / sqrt(1.001) + beta: True" in text
     assert 'scope="discriminator/"         -> 2 update ops' in text
     assert 'scope="discriminator(_\\d+)?/"  -> 4 update ops' in text
     assert "four update ops: moving_mean is still the real-only update: False" in text
@@ -261,6 +268,10 @@ def test_lesson_8_checkpoints(outputs):
     assert (
         "54 entries: {'weights': 16, 'Adam slots': 32, 'beta powers': 4, 'moving statistics': 2}"
     ) in text
+    # Three files only with write_meta_graph=False; the default save adds the .meta graph.
+    three = "['checkpoint', 'gan.ckpt.data-00000-of-00001', 'gan.ckpt.index'"
+    assert f"files, write_meta_graph=False: {three}]" in text
+    assert f"files, the default save:       {three}, 'gan.ckpt.meta']" in text
     assert "restored 26 variables of D's; D(real) as saved: True | G(z) as saved: False" in text
     assert "Key critic/discriminator/batch_normalization/beta not found in checkpoint" in text
     assert "Saver({old name: variable}): D(real) as saved: True" in text
@@ -305,7 +316,15 @@ def test_lesson_10_scope_defaults(outputs):
         "gradients: ['float32']"
     ) in text
     assert "two calls: discriminator/logits:0 discriminator_1/logits:0" in text
-    assert "[('embedding/w/part_0:0', [2, 3]), ('embedding/w/part_1:0', [2, 3])]" in text
+    # Nested custom getters compose: the inner runs first and calls the outer.
+    assert (
+        "    inner getter  <- get_variable('outer/inner/w')\n"
+        "    outer getter  <- get_variable('outer/inner/w')\n"
+        "    outer getter  <- get_variable('outer/u')"
+    ) in text
+    # A partitioner splits along the first axis by default, along another when told.
+    assert "    embedding/w/part_0:0     [2, 3]\n    embedding/w/part_1:0     [2, 3]" in text
+    assert "    by_column/w/part_0:0     [4, 2]\n    by_column/w/part_1:0     [4, 1]" in text
 
 
 def test_lesson_11_shim_in_depth(outputs):
@@ -317,6 +336,15 @@ def test_lesson_11_shim_in_depth(outputs):
         assert f"{label} equal to the TF1 graph's: True" in text, label
     assert "tf.function(gan): outputs equal to the graph's: True | variables: 18" in text
     assert "| body ran 2 times" in text
+    # Pitfall 1's error type depends on the process's history.
+    assert (
+        "without the shim, in this process: TypeError: <tf.Tensor 'generator/dense/kernel:0' "
+        "shape=() dtype=resource> is out of scope and cannot be used here. | body ran 2 times"
+    ) in text
+    assert (
+        "without the shim, in a fresh process: AttributeError: Tensor.op is undefined when "
+        "eager execution is enabled."
+    ) in text
     assert "under tf.function: Variable discriminator/conv2d/kernel does not exist" in text
 
 
