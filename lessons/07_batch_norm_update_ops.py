@@ -130,9 +130,36 @@ assert not mean_after.any() and np.all(variance_after == 1.0)
 
 # %% [markdown]
 # Harmless in the seed, which always calls batch norm with `training=True` and so never
-# reads them; but anyone who evaluates that D with `training=False`, or exports it, gets a
-# normalisation by mean 0 and variance 1, which leaves the activations as they are.
-#
+# reads them. But anyone who evaluates that D with `training=False`, or exports it, gets a
+# normalisation by mean 0 and variance 1, and that is not the identity: the layer still
+# divides by sqrt(1 + epsilon) and applies the trained `gamma` and `beta`, so the output is
+# `gamma * x / sqrt(1.001) + beta`. Here on four values, with `gamma` 2 and `beta` 0.5 as
+# training might have left them:
+
+# %%
+with tf.Graph().as_default():
+    values = tf1.placeholder(tf.float32, shape=[4, 1])
+    inference = tf1.layers.batch_normalization(
+        values,
+        training=False,
+        gamma_initializer=tf1.constant_initializer(2.0),
+        beta_initializer=tf1.constant_initializer(0.5),
+    )
+    four = np.array([0.0, 10.0, 20.0, 30.0], np.float32).reshape(4, 1)
+    with tf1.Session(config=ONE_THREAD) as sess:
+        sess.run(tf1.global_variables_initializer())
+        inferred = sess.run(inference, {values: four})
+expected = 2.0 * four / np.sqrt(1.0 + 1e-3) + 0.5
+print("training=False on 0, 10, 20, 30:", ", ".join(f"{v:.4f}" for v in inferred.ravel()))
+print(
+    "equal to the input:",
+    np.array_equal(inferred, four),
+    "| to gamma x / sqrt(1.001) + beta:",
+    np.allclose(inferred, expected, rtol=1e-6),
+)
+assert not np.array_equal(inferred, four) and np.allclose(inferred, expected, rtol=1e-6)
+
+# %% [markdown]
 # ## 3. The fix: make D's train op depend on the update ops
 #
 # The `batch_normalization` docstring gives the recipe: build the train op inside
@@ -176,19 +203,55 @@ assert np.allclose(variance_after, 0.99 + 0.01 * batch_variance, rtol=1e-6, atol
 # Which batch variance: the sum of squares divided by n, or by n - 1 (Bessel's correction,
 # used above)? With 784 values per channel the two are too close to tell apart in the check
 # above. Four values, 0, 10, 20 and 30, tell: their variance is 125 divided by n and 166.67
-# divided by n - 1, so one update gives 2.24 or 2.6567.
+# divided by n - 1, so one update gives 2.24 or 2.6567. And the answer depends on the path
+# the layer takes. A 4-D input normally takes the fused kernel (`FusedBatchNormV3`, the
+# seed's case), which applies the correction; `fused=False` and a 2-D input (after a dense
+# layer, where no fused kernel exists) take the plain path, which divides by n.
 
 # %%
-with tf.Graph().as_default():
-    values = tf1.placeholder(tf.float32, shape=[1, 2, 2, 1])
-    tf1.layers.batch_normalization(values, training=True)
-    four_values = np.array([0.0, 10.0, 20.0, 30.0], np.float32).reshape(1, 2, 2, 1)
-    with tf1.Session() as sess:
-        sess.run(tf1.global_variables_initializer())
-        sess.run(tf1.get_collection(KEYS.UPDATE_OPS), {values: four_values})
-        tiny_variance = float(sess.run(tf1.global_variables()[-1])[0])
-print(f"moving_variance after one update on 0, 10, 20, 30: {tiny_variance:.4f}")
+
+
+def moving_variance_after_one_update(shape, fused=None):
+    """moving_variance after one update on 0, 10, 20, 30 in `shape`, and the fused op's use."""
+    with tf.Graph().as_default() as graph:
+        values = tf1.placeholder(tf.float32, shape=shape)
+        tf1.layers.batch_normalization(values, training=True, fused=fused)
+        four_values = np.array([0.0, 10.0, 20.0, 30.0], np.float32).reshape(shape)
+        with tf1.Session(config=ONE_THREAD) as sess:
+            sess.run(tf1.global_variables_initializer())
+            sess.run(tf1.get_collection(KEYS.UPDATE_OPS), {values: four_values})
+            variance = float(sess.run(tf1.global_variables()[-1])[0])
+        fused_op = any(op.type.startswith("FusedBatchNorm") for op in graph.get_operations())
+    return variance, fused_op
+
+
+paths = {
+    "4-D, fused (the seed's)": moving_variance_after_one_update([1, 2, 2, 1]),
+    "4-D, fused=False": moving_variance_after_one_update([1, 2, 2, 1], fused=False),
+    "2-D, after a dense layer": moving_variance_after_one_update([4, 1]),
+}
+for path, (variance, fused_op) in paths.items():
+    print(
+        f"moving_variance after one update on 0, 10, 20, 30, {path:25} {variance:.4f}"
+        f" | FusedBatchNorm op: {fused_op}"
+    )
+tiny_variance = paths["4-D, fused (the seed's)"][0]
 assert abs(tiny_variance - (0.99 + 0.01 * 500.0 / 3.0)) < 1e-5  # n - 1: Bessel's correction.
+assert abs(paths["4-D, fused=False"][0] - (0.99 + 0.01 * 125.0)) < 1e-5  # n.
+assert abs(paths["2-D, after a dense layer"][0] - (0.99 + 0.01 * 125.0)) < 1e-5  # n.
+assert [fused_op for _, fused_op in paths.values()] == [True, False, False]
+
+# %% [markdown]
+# PyTorch's `running_var` always uses n - 1, for `BatchNorm1d` as for `BatchNorm2d`: a port
+# of a TF1 model that normalises after a dense layer, or builds its batch norm with
+# `fused=False`, has a running variance n / (n - 1) times TF's. (The seed's D is the fused
+# case, so the archive's port agrees with it.)
+
+# %%
+bn1d = torch.nn.BatchNorm1d(1, momentum=0.01)  # TF's momentum 0.99, as in the port.
+bn1d.train()(torch.tensor([[0.0], [10.0], [20.0], [30.0]]))
+print(f"PyTorch BatchNorm1d running_var after the same update: {bn1d.running_var.item():.4f}")
+assert abs(bn1d.running_var.item() - (0.99 + 0.01 * 500.0 / 3.0)) < 1e-5
 
 # %% [markdown]
 # ## 4. The twist: D's second call files its update ops under `discriminator_1/`
@@ -336,7 +399,11 @@ assert moved and tracked == 0
 # - TF1 files those ops in `UPDATE_OPS` and runs them only when a fetched op depends on
 #   them. The seed never does, so after any number of steps its statistics are 0 and 1.
 # - Fix: build D's train op inside `tf.control_dependencies(update_ops)`. Each step then
-#   moves them by `0.01 * (batch - moving)`, with Bessel's correction on the variance.
+#   moves them by `0.01 * (batch - moving)`. The variance gets Bessel's correction only on
+#   the fused 4-D path (the seed's); `fused=False` and 2-D inputs divide by n, where
+#   PyTorch's `running_var` always divides by n - 1.
+# - `training=False` is not the identity even with the untouched 0 and 1: it divides by
+#   sqrt(1 + epsilon) and applies `gamma` and `beta`.
 # - D's second call names its update ops `discriminator_1/...`: `scope="discriminator/"`
 #   (right for var_lists) finds only D(real)'s two; `r"discriminator(_\d+)?/"` finds all
 #   four. Choose on purpose which batches the statistics should follow.

@@ -63,7 +63,8 @@ def not_found(error):
 # ## 1. What a Saver writes
 #
 # The seed builds `tf.train.Saver()` with no arguments, which means every global variable
-# (lesson 7), and saves after training. Here: one D step and one G step, then `save`.
+# (lesson 7), and saves after training. Here: one D step and one G step, then `save`
+# twice, with `write_meta_graph=False` and as the seed calls it, into another folder.
 # `tf.train.list_variables` reads the index back: names (no `:0`) and shapes, sorted.
 
 # %%
@@ -75,6 +76,7 @@ with tf.Graph().as_default():
         sess.run(tf1.global_variables_initializer())
         mnist_dcgan.train_step(sess, g, REAL, NOISE)
         PREFIX = saver.save(sess, f"{FOLDER.name}/gan.ckpt", write_meta_graph=False)
+        saver.save(sess, f"{FOLDER.name}/as_the_seed/gan.ckpt")  # The seed's call: the default.
         # What the saved model computes, to compare every restore below against.
         saved_logits = sess.run(g.D_logit_real, {g.real_images_placeholder: REAL})
         saved_images = sess.run(g.G, {g.z_placeholder: NOISE})
@@ -85,7 +87,14 @@ kinds = {
     "beta powers": [n for n in entries if "_power" in n],
     "moving statistics": [n for n in entries if "moving" in n],
 }
-print("files:", sorted(p.name for p in pathlib.Path(FOLDER.name).iterdir()))
+print(
+    "files, write_meta_graph=False:",
+    sorted(p.name for p in pathlib.Path(PREFIX).parent.glob("*") if p.is_file()),
+)
+print(
+    "files, the default save:      ",
+    sorted(p.name for p in (pathlib.Path(FOLDER.name) / "as_the_seed").iterdir()),
+)
 print(f"{len(entries)} entries:", {kind: len(found) for kind, found in kinds.items()})
 for name in (
     "discriminator/conv2d/kernel",
@@ -95,18 +104,28 @@ for name in (
     "beta1_power_1",
 ):
     print(f"    {name:36} {entries[name]}")
-assert sorted(p.name for p in pathlib.Path(FOLDER.name).iterdir()) == [
+assert sorted(p.name for p in pathlib.Path(FOLDER.name).iterdir() if p.is_file()) == [
     "checkpoint",
     "gan.ckpt.data-00000-of-00001",
     "gan.ckpt.index",
+]
+assert sorted(p.name for p in (pathlib.Path(FOLDER.name) / "as_the_seed").iterdir()) == [
+    "checkpoint",
+    "gan.ckpt.data-00000-of-00001",
+    "gan.ckpt.index",
+    "gan.ckpt.meta",
 ]
 assert len(entries) == 54 and [len(v) for v in kinds.values()] == [16, 32, 4, 2]
 assert entries["discriminator/conv2d/kernel/Adam_1"] == [5, 5, 1, 64]
 
 # %% [markdown]
-# Three files: the `.index` (names, shapes, offsets), the `.data-00000-of-00001` (the
-# numbers) and `checkpoint`, a text file naming the latest prefix. The variables are stored
-# by name, not by position in the graph: that is all a restore has to go by.
+# The seed's own call, `saver.save(sess, path)`, writes four files: the `.index` (names,
+# shapes, offsets), the `.data-00000-of-00001` (the numbers), `checkpoint`, a text file
+# naming the latest prefix, and the `.meta`, the whole graph as a MetaGraphDef (ops,
+# collections, the Saver's own settings), which `tf.compat.v1.train.import_meta_graph` can
+# rebuild without the Python code. Only `write_meta_graph=False`, as in this lesson's other
+# saves, leaves the three. A restore by name reads only the first two: the variables are
+# stored by name, not by position in the graph, and that is all a restore has to go by.
 #
 # ## 2. Restoring the discriminator alone
 #
@@ -384,6 +403,8 @@ FOLDER.cleanup()
 # - A TF1 checkpoint maps variable names to values. `Saver()` writes every global variable:
 #   for the seed-002 DCGAN 54 entries, 16 weights, 32 Adam slots, 4 beta powers and the 2
 #   moving statistics. `tf.train.list_variables` shows them.
+# - `saver.save` writes `.index`, `.data-*` and `checkpoint`, and by default the graph as
+#   `.meta` too; `write_meta_graph=False` leaves the three that a restore by name reads.
 # - A `Saver(var_list=...)` restores exactly its list: `get_collection(GLOBAL_VARIABLES,
 #   scope="discriminator/")` restores D with its slots, but not its beta powers.
 # - Renamed scopes restore with `Saver({old_name: variable})` or with

@@ -247,6 +247,39 @@ assert (logits16.dtype.name, matmul_types) == ("float16", ["float16"])
 assert stored == ["float32_ref"] and gradient_types == ["float32"]
 
 # %% [markdown]
+# Unlike the other defaults, a nested scope's `custom_getter` does not replace its parent's:
+# the two compose. The inner getter runs first, and the `getter` it receives is the outer
+# getter (bound to the real one), so a variable made in the inner scope passes through both.
+# Two getters that only log their names show the order:
+
+# %%
+getter_calls = []
+
+
+def logging_getter(tag):
+    """A custom getter that notes `tag`, then hands on to whatever getter it was given."""
+
+    def custom_getter(getter, name, *args, **kwargs):
+        getter_calls.append((tag, name))
+        return getter(name, *args, **kwargs)  # `getter`: the next one in line (TF's keyword).
+
+    return custom_getter
+
+
+with tf.Graph().as_default():
+    with tf1.variable_scope("outer", custom_getter=logging_getter("outer getter")):
+        with tf1.variable_scope("inner", custom_getter=logging_getter("inner getter")):
+            tf1.get_variable("w", shape=[1])
+        tf1.get_variable("u", shape=[1])
+for tag, name in getter_calls:
+    print(f"    {tag:13} <- get_variable({name!r})")
+assert getter_calls == [
+    ("inner getter", "outer/inner/w"),
+    ("outer getter", "outer/inner/w"),
+    ("outer getter", "outer/u"),
+]
+
+# %% [markdown]
 # ## 4. Two more things a scope can hand down, in brief
 #
 # `tf.compat.v1.make_template(name, function)` wraps a function so that its first call
@@ -270,18 +303,29 @@ assert (first.name, second.name) == ("discriminator/logits:0", "discriminator_1/
 assert template_variables == ["discriminator/d_W:0"]
 
 # %% [markdown]
-# A `partitioner` splits a large variable (an embedding table, say) into parts along its
-# first axis: `get_variable` then returns a `PartitionedVariable` whose parts are variables
-# named `.../part_0`, `.../part_1`. Collections and var_lists hold the parts.
+# A `partitioner` splits a large variable (an embedding table, say) into parts along one
+# axis: `get_variable` then returns a `PartitionedVariable` whose parts are variables named
+# `.../part_0`, `.../part_1`. Collections and var_lists hold the parts. The axis is the
+# first by default; `fixed_size_partitioner(num_shards, axis=...)` takes another, and a
+# partitioner written by hand returns how many parts each axis gets.
 
 # %%
 with tf.Graph().as_default():
     with tf1.variable_scope("embedding", partitioner=tf1.fixed_size_partitioner(2)):
         table = tf1.get_variable("w", shape=[4, 3])
+    with tf1.variable_scope("by_column", partitioner=tf1.fixed_size_partitioner(2, axis=1)):
+        tf1.get_variable("w", shape=[4, 3])
     parts = [(v.name, v.shape.as_list()) for v in tf1.global_variables()]
-print(type(table).__name__, parts)
+print(type(table).__name__)
+for name, shape in parts:
+    print(f"    {name:24} {shape}")
 assert type(table).__name__ == "PartitionedVariable"
-assert parts == [("embedding/w/part_0:0", [2, 3]), ("embedding/w/part_1:0", [2, 3])]
+assert parts == [
+    ("embedding/w/part_0:0", [2, 3]),
+    ("embedding/w/part_1:0", [2, 3]),
+    ("by_column/w/part_0:0", [4, 2]),
+    ("by_column/w/part_1:0", [4, 1]),
+]
 
 # %% [markdown]
 # ## The PyTorch way
@@ -405,14 +449,16 @@ assert listed == [("embedding/w", [4, 3])]
 #
 # - `initializer`, `regularizer`, `dtype`, `custom_getter` and `partitioner` set on a
 #   `variable_scope` are defaults for every `get_variable` below it, `tf.layers` included;
-#   a nested scope may override them and an argument of the call overrides all.
+#   a nested scope may override them and an argument of the call overrides all. Custom
+#   getters are the exception: nested ones compose, the inner running first and calling
+#   the outer.
 # - With no initializer anywhere, float variables are Glorot-uniform, biases too: pass
 #   `zeros_initializer()` for biases.
 # - A scope regularizer only fills `REGULARIZATION_LOSSES`; add
 #   `tf.compat.v1.losses.get_regularization_loss()` to the loss, or it changes nothing. It
 #   also reaches every variable made under the scope, moving statistics and Adam slots too.
 # - `custom_getter` can store in float32 and compute in float16; `make_template` shares
-#   without `reuse`; a `partitioner` splits a variable into `part_N` variables that the
-#   checkpoint joins again.
+#   without `reuse`; a `partitioner` splits a variable along one axis (the first unless
+#   told otherwise) into `part_N` variables that the checkpoint joins again.
 # - PyTorch: each module initializes itself, weight decay lives in the optimizer or the
 #   loss, and `torch.autocast` does mixed precision with float32 parameters.

@@ -5,8 +5,9 @@ at `# %% [markdown]` lines, whose lines are markdown behind `# `. The renderer r
 order, captures what each prints, and writes `lessons/NN_topic.md` (header, prose, code, output)
 plus the index `lessons/README.md`. Running a lesson needs a process of the right kind:
 `tf1_reference.setup()` switches the whole process to graph mode, so the lessons that call it
-and stay there share one worker process, and every other lesson runs in a process of its own
-(the eager lessons, and lesson 11, which switches back to TF2 half-way).
+and stay there share one worker process; the lessons that never call it stay in TF2 (eager)
+behaviour and share another, each starting with Keras's global state cleared; a lesson that
+switches half-way (lesson 11, back to TF2) runs in a process of its own.
 
 The pages must not change from run to run, so that a stale rendering can be detected: only
 Python's stdout is captured (TensorFlow's C++ log lines go to stderr), memory addresses are
@@ -49,6 +50,8 @@ PARTS = {
     6: "Part 3. What is left of scopes in eager TF2",
     7: "Part 4. Maintaining TF1 code: state, checkpoints, defaults",
     11: "Part 5. TF1 networks in TF2",
+    12: "Part 6. Numbers and fixes: Adam's arithmetic, three fixes to write",
+    14: "Part 7. Moving TF1 code to TF2: state, checkpoints, a migration step by step",
 }
 
 
@@ -81,8 +84,14 @@ def parse(text):
 
 
 def execute(path):
-    """Run a lesson's cells in order in this process; return each code cell's printed output."""
+    """Run a lesson's cells in order in this process; return each code cell's printed output.
+
+    A lesson that shares its process with others in TF2 behaviour starts with Keras's global
+    state cleared (`tf.keras.backend.clear_session()`: layer-name counters, the graph), so that
+    it prints what it prints when run alone."""
     path = pathlib.Path(path)
+    if "tensorflow" in sys.modules and sys.modules["tensorflow"].executing_eagerly():
+        sys.modules["tensorflow"].keras.backend.clear_session()
     cells = parse(path.read_text())
     namespace = {"__name__": "__main__", "__file__": str(path)}
     outputs = []
@@ -106,15 +115,14 @@ def clean(output):
 
 
 def groups(paths):
-    """Lessons that stay in TF1 behaviour (`tf1_reference.setup()`) share one process; every
-    other lesson, eager or switching back to TF2, gets its own."""
-    graph = [
-        p
-        for p in paths
-        if GRAPH_MODE.search(p.read_text()) and not BACK_TO_TF2.search(p.read_text())
-    ]
-    others = [[p] for p in paths if p not in graph]
-    return ([graph] if graph else []) + others
+    """Lessons that stay in TF1 behaviour (`tf1_reference.setup()`) share one process, the
+    lessons that stay in TF2 behaviour share another, and each lesson that switches from one
+    to the other gets its own."""
+    texts = {p: p.read_text() for p in paths}
+    graph = [p for p in paths if GRAPH_MODE.search(texts[p]) and not BACK_TO_TF2.search(texts[p])]
+    eager = [p for p in paths if not GRAPH_MODE.search(texts[p])]
+    switching = [[p] for p in paths if p not in graph and p not in eager]
+    return [group for group in (graph, eager) if group] + switching
 
 
 def run_all(paths=None):
@@ -194,8 +202,9 @@ def index(paths):
         "Each lesson is a percent-format Python file (`# %%` cells) that runs top to bottom with",
         "`python lessons/<file>.py` and opens as a notebook in Jupyter or VS Code. Each page below",
         "shows the lesson with the output TensorFlow 2.21 really printed; the lesson's own",
-        "asserts check what the page claims. Each lesson ends with exercises: predict what a",
-        "few lines do, then unfold the worked solution.",
+        "asserts check what the page claims. Each lesson has exercises: predict what a few",
+        "lines do, or write the fix for broken code, then unfold the worked solution, which",
+        "the lesson runs and checks.",
         "",
         "Take them in order: each lesson uses what the earlier ones showed.",
     ]

@@ -3,8 +3,9 @@
 The lessons are executed once, by the renderer's own worker processes (graph-mode lessons in
 one process, each eager lesson in another), and every test below reads that one run: the
 claims are checked on the very output a reader sees on the rendered pages. Each lesson's
-exercises ("predict, then run") carry a worked solution in a collapsed <details> section; the
-solution prints its answer as a line "Exercise N.K: ...", which EXERCISE_ANSWERS checks.
+exercises ("predict, then run", or "write a fix" for broken code) carry a worked solution in a
+collapsed <details> section, which the lesson runs and, for a fix, checks; the solution prints
+its answer as a line "Exercise N.K: ...", which EXERCISE_ANSWERS checks.
 """
 
 import ast
@@ -16,7 +17,8 @@ from lessons import render
 
 LESSONS = render.lesson_paths()
 NAMES = [path.name for path in LESSONS]
-EXERCISE = re.compile(r"^# ### Exercise (\d+\.\d+): predict, then run$", re.MULTILINE)
+EXERCISE = re.compile(r"^# ### Exercise (\d+\.\d+): (?:predict, then run|write a fix)$", re.M)
+COUNT = 15  # Lessons 1 to COUNT.
 SOLUTION_OPEN = "<details><summary>Worked solution</summary>"
 
 # The right answer of every exercise, as its worked solution prints it.
@@ -55,6 +57,16 @@ EXERCISE_ANSWERS = {
     "10.3": "Exercise 10.3: [('embedding/w', [4, 3])]",
     "11.1": "Exercise 11.1: discriminator/conv2d/kernel:0 | same name: True | same variable: False",
     "11.2": "Exercise 11.2: traced 2 times, 18 variables",
+    "12.1": "Exercise 12.1: TF1's first step is 0.26 of PyTorch's",
+    "12.2": "Exercise 12.2: from step 3,238 on",
+    "13.1": "Exercise 13.1: 8 variables, all under discriminator/, G(z) unchanged",
+    "13.2": "Exercise 13.2: one step moves the moving mean with both D calls' batches: True",
+    "13.3": "Exercise 13.3: fixed ['discriminator/dense/kernel'] -> dense_nhwc_in:7,7,128",
+    "14.1": "Exercise 14.1: 10 tensors in D.losses",
+    "14.2": "Exercise 14.2: restored after the first call: outputs equal: True",
+    "15.1": "Exercise 15.1: step 2 under the tool alone, identical: False",
+    "15.2": "Exercise 15.2: Keras Adam() 0.0032 lr, TF1 AdamOptimizer() 0.0307 lr, "
+    "Keras Adam(epsilon=1e-8) 0.0307 lr",
 }
 
 
@@ -68,8 +80,8 @@ def printed(outputs, name):
     return "\n".join(outputs[name])
 
 
-def test_there_are_eleven_lessons_in_course_order():
-    assert [int(name[:2]) for name in NAMES] == list(range(1, 12)), NAMES
+def test_the_lessons_are_numbered_in_course_order():
+    assert [int(name[:2]) for name in NAMES] == list(range(1, COUNT + 1)), NAMES
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=NAMES)
@@ -88,7 +100,7 @@ def test_header_cells_and_takeaways(path):
 def test_index_is_the_course_in_order_with_one_line_per_lesson():
     index = render.index(LESSONS)
     items = re.findall(r"^(\d+)\. \[(.+)\]\((\d\d_\w+)\.md\) \(`\3\.py`\)$", index, re.M)
-    assert [int(number) for number, _, _ in items] == list(range(1, 12))
+    assert [int(number) for number, _, _ in items] == list(range(1, COUNT + 1))
     assert [stem for _, _, stem in items] == [path.stem for path in LESSONS]
     for (_, line, _), path in zip(items, LESSONS):
         assert line == render.teaches(path) and line.endswith("."), line
@@ -249,7 +261,14 @@ def test_lesson_7_batch_norm(outputs):
     assert "after three seed steps: moving_mean all 0: True | moving_variance all 1: True" in text
     assert "moving_mean     == 0.01 * batch mean of D(real): True" in text
     assert "moving_variance == 0.99 + 0.01 * batch variance of D(real): True" in text
-    assert "moving_variance after one update on 0, 10, 20, 30: 2.6567" in text
+    # Bessel's correction only on the fused 4-D path; PyTorch's running_var always has it.
+    assert "on 0, 10, 20, 30, 4-D, fused (the seed's)   2.6567 | FusedBatchNorm op: True" in text
+    assert "on 0, 10, 20, 30, 4-D, fused=False          2.2400 | FusedBatchNorm op: False" in text
+    assert "on 0, 10, 20, 30, 2-D, after a dense layer  2.2400 | FusedBatchNorm op: False" in text
+    assert "PyTorch BatchNorm1d running_var after the same update: 2.6567" in text
+    # training=False is not the identity: gamma x / sqrt(1 + eps) + beta.
+    assert "training=False on 0, 10, 20, 30: 0.5000, 20.4900, 40.4800, 60.4700" in text
+    assert "equal to the input: False | to gamma x / sqrt(1.001) + beta: True" in text
     assert 'scope="discriminator/"         -> 2 update ops' in text
     assert 'scope="discriminator(_\\d+)?/"  -> 4 update ops' in text
     assert "four update ops: moving_mean is still the real-only update: False" in text
@@ -261,6 +280,10 @@ def test_lesson_8_checkpoints(outputs):
     assert (
         "54 entries: {'weights': 16, 'Adam slots': 32, 'beta powers': 4, 'moving statistics': 2}"
     ) in text
+    # Three files only with write_meta_graph=False; the default save adds the .meta graph.
+    three = "['checkpoint', 'gan.ckpt.data-00000-of-00001', 'gan.ckpt.index'"
+    assert f"files, write_meta_graph=False: {three}]" in text
+    assert f"files, the default save:       {three}, 'gan.ckpt.meta']" in text
     assert "restored 26 variables of D's; D(real) as saved: True | G(z) as saved: False" in text
     assert "Key critic/discriminator/batch_normalization/beta not found in checkpoint" in text
     assert "Saver({old name: variable}): D(real) as saved: True" in text
@@ -305,7 +328,15 @@ def test_lesson_10_scope_defaults(outputs):
         "gradients: ['float32']"
     ) in text
     assert "two calls: discriminator/logits:0 discriminator_1/logits:0" in text
-    assert "[('embedding/w/part_0:0', [2, 3]), ('embedding/w/part_1:0', [2, 3])]" in text
+    # Nested custom getters compose: the inner runs first and calls the outer.
+    assert (
+        "    inner getter  <- get_variable('outer/inner/w')\n"
+        "    outer getter  <- get_variable('outer/inner/w')\n"
+        "    outer getter  <- get_variable('outer/u')"
+    ) in text
+    # A partitioner splits along the first axis by default, along another when told.
+    assert "    embedding/w/part_0:0     [2, 3]\n    embedding/w/part_1:0     [2, 3]" in text
+    assert "    by_column/w/part_0:0     [4, 2]\n    by_column/w/part_1:0     [4, 1]" in text
 
 
 def test_lesson_11_shim_in_depth(outputs):
@@ -317,7 +348,64 @@ def test_lesson_11_shim_in_depth(outputs):
         assert f"{label} equal to the TF1 graph's: True" in text, label
     assert "tf.function(gan): outputs equal to the graph's: True | variables: 18" in text
     assert "| body ran 2 times" in text
+    # Pitfall 1's error type depends on the process's history.
+    assert (
+        "without the shim, in this process: TypeError: <tf.Tensor 'generator/dense/kernel:0' "
+        "shape=() dtype=resource> is out of scope and cannot be used here. | body ran 2 times"
+    ) in text
+    assert (
+        "without the shim, in a fresh process: AttributeError: Tensor.op is undefined when "
+        "eager execution is enabled."
+    ) in text
     assert "under tf.function: Variable discriminator/conv2d/kernel does not exist" in text
+
+
+def test_lesson_12_adam_epsilon(outputs):
+    text = printed(outputs, "12_adam_epsilon.py")
+    assert "step    1: TF1's epsilon acts as 3.16e-07 in PyTorch" in text
+    # Gradient 1e-8: TF1's graph, TFAdam and torch.optim.Adam at steps 1 and 1,000.
+    assert "   1e-08     1       0.0307      0.0307      0.5000" in text
+    assert "   1e-08  1000       0.4430      0.4430      0.5000" in text
+    assert "below 1e-12 at every step: True" in text
+    assert "torch.optim.Adam:           max |w_TF1 - w_port| after steps 1, 10, 20: 1.5e-05" in text
+
+
+def test_lesson_13_write_the_fix(outputs):
+    text = printed(outputs, "13_write_the_fix.py")
+    assert "G(z) moved by one D step with the broken list: True" in text
+    assert "after one broken D step: mean all 0: True | variance all 1: True" in text
+    assert "loaded with the broken map: max |logits - TF logits| = 0.933" in text
+    # Each check rejects the broken code before the solution passes it.
+    assert "check_var_list rejects the broken list: True" in text
+    assert "check_update_ops rejects the seed's op and the D(real)-only fix: [True, True]" in text
+    assert "check_name_map rejects the broken map: True" in text
+
+
+def test_lesson_14_regularizers_and_checkpoints(outputs):
+    text = printed(outputs, "14_tf2_regularizers_and_checkpoints.py")
+    assert "TF1 graph: penalties in REGULARIZATION_LOSSES: 10" in text
+    assert "layer.losses: 10 | REGULARIZATION_LOSSES: []" in text
+    assert "get_regularization_loss(): 0.0" in text
+    assert "its gradient == the data gradient: True" in text
+    assert "loss + tf.add_n(layer.losses): gradient == data gradient + 1e-3 * w: True" in text
+    assert "NameBasedSaverStatus | outputs equal to the TF1 graph's: True" in text
+    assert "assert_consumed() passes, with 36 of the file's entries unused" in text
+    assert "restored before the first call: outputs equal: False" in text
+    assert (
+        "under a renamed scope: critic/discriminator/dense/kernel:0 | outputs equal: False" in text
+    )
+    assert "  changed by the restore from the TF1 file: False" in text
+    assert "Adam(weight_decay=1e-3) step == the step on loss + 1e-3 * l2_loss: True" in text
+
+
+def test_lesson_15_migration(outputs):
+    text = printed(outputs, "15_migrate_piece_by_piece.py")
+    assert "xyang35's netD (get_variable), under the tool:    identical: True" in text
+    assert "seed-002 D (tf.layers), under the tool:            identical: False" in text
+    assert "seed-002 D, after tf.keras.utils.set_random_seed:  identical: True" in text
+    assert "step 2 identical: True" in text and "step 3 identical: True" in text
+    assert "'partly_keras_d/discriminator/conv1/kernel:0'" in text
+    assert "the port's logits against the Keras D's, within 1e-5" in text
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=NAMES)
@@ -346,9 +434,13 @@ def test_exercise_solution_is_right(outputs, number):
     assert EXERCISE_ANSWERS[number] in printed(outputs, name)
 
 
-def test_graph_lessons_share_a_process_and_the_eager_ones_run_alone():
+def test_graph_lessons_share_a_process_the_eager_ones_another_and_a_switch_runs_alone():
     groups = [[p.name for p in group] for group in render.groups(LESSONS)]
-    assert ["06_tf2_eager.py"] in groups and ["11_tf2_shim_in_depth.py"] in groups
-    eager = ("06_tf2_eager.py", "11_tf2_shim_in_depth.py")
-    graph_mode = [name for name in NAMES if name not in eager]
-    assert graph_mode in groups and len(groups) == 3
+    eager = [
+        "06_tf2_eager.py",
+        "14_tf2_regularizers_and_checkpoints.py",
+        "15_migrate_piece_by_piece.py",
+    ]
+    switching = "11_tf2_shim_in_depth.py"
+    graph_mode = [name for name in NAMES if name not in eager and name != switching]
+    assert groups == [graph_mode, eager, [switching]]
