@@ -126,6 +126,10 @@ TABLE = {
     "--weights-only": Run(after=DCGAN_PT),
     # docs/conversion.md, "A checkpoint of your own model": the worked example, by tf1run.
     MINE: Run(),
+    "python -m tf1run --max-steps 200 --seed 0 --save runs/mine/model "
+    "examples/mnist_gan_2017/gan_tf1.py --out runs/mine": Same(MINE),
+    "python -m crosscheck --case examples/mnist_gan_2017/case.py:CASE --dtype float64 --adam tf "
+    "--steps 5": Run("--steps 2"),
     "python -m convert inspect runs/mine/model": Run(after=MINE),
     MINE_PT: Run(after=MINE),
     "python -m convert torch-to-tf --case examples/mnist_gan_2017/case.py:CASE runs/mine.pt "
