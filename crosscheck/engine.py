@@ -136,6 +136,7 @@ def run(case, steps, dtype="float32", adam="tf", seed=0, floor=True, progress=No
             record["kink_flips_before"] = first_flips["kink_flips"]
             record["kink_flips"] += first_flips["kink_flips"]
             record["kink_nearest"] = max(record["kink_nearest"], first_flips["kink_nearest"])
+            record["kink_first"] = first_flips["kink_first"]
             record["flip"] = {**first_flips["flip"], "before_update": True}
         if nudged is not None:
             nudged.step(batch, i)

@@ -69,14 +69,17 @@ def match(tf_kinks, torch_kinks, orders=None):
 
 
 def flips(tf_runs, torch_substeps, orders=None):
-    """{"kink_flips": count, "kink_nearest": largest |TF x| among them, "flip": the flip with
-    that largest |x| (sub-step, tensor, variable, unit, both x), "kink_unmatched": TF kink ops
-    with no PyTorch twin} over every training run of one step."""
-    count, nearest, worst, unmatched = 0, 0.0, None, 0
+    """{"kink_flips": count, "kink_nearest": the largest |x| among them, "kink_first": the
+    largest |x| in the first sub-step that flipped, "flip": where that one lies (sub-step,
+    tensor, variable, unit, both x), "kink_unmatched": TF kink ops with no PyTorch twin}, over
+    every training run of one step."""
+    count, nearest, unmatched = 0, 0.0, 0
+    first, worst = 0.0, None  # The largest |x| of the first sub-step that flipped, and where.
     for index, run in enumerate(tf_runs):
         calls = torch_substeps[index] if index < len(torch_substeps) else []
         matched = match(run["kinks"], calls, orders)
         unmatched += len(run["kinks"]) - len(matched)
+        first_here = worst is None
         for (op, _, tf_x), torch_x in matched:
             flipped = (tf_x > 0) != (torch_x > 0)
             if not flipped.any():
@@ -85,9 +88,12 @@ def flips(tf_runs, torch_substeps, orders=None):
             where = np.flatnonzero(flipped)
             # How far from zero: the side where x > 0 reads x itself (a ReLU's other side reads 0).
             far = np.maximum(np.abs(tf_x.reshape(-1)[where]), np.abs(torch_x.reshape(-1)[where]))
-            k = where[np.argmax(far)]
-            if worst is None or far.max() > nearest:
-                nearest = float(far.max())
+            nearest = max(nearest, float(far.max()))
+            # Later sub-steps run on weights the first flip already moved: only the first
+            # flipping sub-step of a step says how near zero a flip lies.
+            if first_here and float(far.max()) >= first:
+                k = where[np.argmax(far)]
+                first = float(far.max())
                 worst = {
                     "substep": run["label"],
                     "tensor": op.name,
@@ -99,6 +105,7 @@ def flips(tf_runs, torch_substeps, orders=None):
     return {
         "kink_flips": count,
         "kink_nearest": nearest,
+        "kink_first": first,
         "flip": worst,
         "kink_unmatched": unmatched,
     }

@@ -135,7 +135,7 @@ def first_flip(per_step, tol):
     opened, s = _opened(per_step, tol), per_step[flip]
     drifting = opened is not None and flip >= opened
     bound = max(tol, TOL_FLOOR_RATIO * s.get("floor", 0.0)) if drifting else tol
-    return flip, bound, s["kink_nearest"] <= bound
+    return flip, bound, s.get("kink_first", s["kink_nearest"]) <= bound
 
 
 def _tf_adam_rows(per_step, quantities, tol, excess_at_start=False):
@@ -195,16 +195,16 @@ def _tf_adam_rows(per_step, quantities, tol, excess_at_start=False):
             rows.append(
                 (
                     f"first kink flip, |x| (step {flip + 1}, {where})",
-                    s["kink_nearest"],
+                    s.get("kink_first", s["kink_nearest"]),
                     bound,
-                    verdict(s["kink_nearest"], bound),
+                    verdict(s.get("kink_first", s["kink_nearest"]), bound),
                 )
             )
             if explained:
                 rows.append(
                     (
                         f"kink flip at step {flip + 1} explains steps {flip + 1}-{len(per_step)}",
-                        s["kink_nearest"],
+                        s.get("kink_first", s["kink_nearest"]),
                         None,
                         "explained",
                     )

@@ -286,7 +286,7 @@ def test_float32_excess_before_tfs_own_drift_is_a_relu_flip(record_property):
     flip = result.kink_step - 1  # The flip at or before the excess that explains it.
     assert 0 <= flip <= first
     assert 1 <= result.per_step[flip]["kink_flips"]
-    assert result.per_step[flip]["kink_nearest"] <= tol  # Only units at the kink flip.
+    assert result.per_step[flip]["kink_first"] <= tol  # Only units at the kink flip.
     assert max(s["variables"] for s in result.per_step[:flip]) <= tol
     with tf_math.tf_exact_elementwise():
         exact = engine.run(ring_case.CASE, first + 1, dtype="float32", adam="tf", seed=0)
