@@ -9,7 +9,8 @@ torch.save checkpoints). Its flags come in this order:
 - `--seed` and `--out`; the backend's; the checkpoint flags (harness/resume.py);
 - a model's own: a port's `--preset` (`Presets`), seed 002's phases (`Phases`), `--data-dir`.
 
-`main` turns them into the model's `hp`, a `Run` (the run's seed, folder, data folder and the
+Each model module describes its command once, `COMMAND = command.Command(...)`. Its `main`
+turns the flags into the model's `hp`, a `Run` (the run's seed, folder, data folder and the
 framework's options) and its `Hooks` (checkpoints, resume, NaN stop, step limit), prints the
 resolved setup on stderr, and calls the model's `train(hp, run, hooks)` inside the run folder.
 """
@@ -250,52 +251,62 @@ def hooks_of(args, hp, run, *, resumed, model, backend):
     return result
 
 
-def main(
-    argv,
-    model,
-    train,
-    *,
-    hparams,
-    doc,
-    backend,
-    default_seed=None,
-    read_data=None,
-    presets=None,
-    phases=None,
-    choices=None,
-):
-    """The whole `main` of a model's command: flags, run folder, then `train(hp, run, hooks)`.
+@dataclasses.dataclass(frozen=True)
+class Command:
+    """A model's command, `python -m <backend's package>.<model>`: what its `main` runs and its
+    `parser` reads. Each model module holds one, `COMMAND`, and its `main` is `COMMAND.main`."""
 
-    `read_data(data_dir)` (the MNIST models) adds --data-dir and reads the files before the run
-    folder opens, so a bad --data-dir leaves no run folder behind. `default_seed`, `presets`,
-    `phases` and `choices` as in `parser`.
-    """
-    arguments = parser(
-        model,
-        backend,
-        hparams=hparams,
-        doc=doc,
-        default_seed=default_seed,
-        presets=presets,
-        phases=phases,
-        choices=choices,
-        data=read_data is not None,
-    )
-    args = arguments.parse_args(argv)
-    extra, fields = {}, {}
-    if presets is not None:
-        apply_preset(args, hparams, presets, argv)
-        extra["preset"] = fields["preset"] = args.preset
-    if phases is not None:
-        fields.update(phase=args.phase, restore=phase_restore(args, model, backend, phases))
-        extra.update(phase=args.phase, max_steps=args.max_steps)
-    if read_data is not None:
-        read_data(args.data_dir)
-    hp, run, run_hooks = start(
-        args, model, backend, hparams=hparams, parser=arguments, extra=extra, fields=fields
-    )
-    with run.out, contextlib.closing(run_hooks):
-        return train(hp, run, run_hooks)
+    model: str  # The registry's name of the model, as in its files and run folders.
+    train: object  # The model's `train(hp, run, hooks)`.
+    hparams: type  # Its frozen HParams (models/<model>.py); a flag per field.
+    doc: str  # Its module docstring; --help shows the first paragraph.
+    backend: object  # tf1_reference/backend.py's TF1(...) or ports/backend.py's PyTorch().
+    default_seed: int = None  # The original's own seed, where it had one (See_GANs: 6789).
+    read_data: object = None  # The MNIST models' reader: adds --data-dir, read before the run.
+    presets: Presets = None  # A port's --preset.
+    phases: Phases = None  # Seed 002's sessions, one command each.
+    choices: dict = None  # {field: choices} where the flag takes other choices than the field.
+
+    def parser(self):
+        return parser(
+            self.model,
+            self.backend,
+            hparams=self.hparams,
+            doc=self.doc,
+            default_seed=self.default_seed,
+            presets=self.presets,
+            phases=self.phases,
+            choices=self.choices,
+            data=self.read_data is not None,
+        )
+
+    def main(self, argv=None):
+        """Flags, run folder, then `train(hp, run, hooks)` inside it. With `read_data`, the
+        MNIST files are read before the run folder opens, so a bad --data-dir leaves no run
+        folder behind."""
+        arguments = self.parser()
+        args = arguments.parse_args(argv)
+        extra, fields = {}, {}
+        if self.presets is not None:
+            apply_preset(args, self.hparams, self.presets, argv)
+            extra["preset"] = fields["preset"] = args.preset
+        if self.phases is not None:
+            restore = phase_restore(args, self.model, self.backend, self.phases)
+            fields.update(phase=args.phase, restore=restore)
+            extra.update(phase=args.phase, max_steps=args.max_steps)
+        if self.read_data is not None:
+            self.read_data(args.data_dir)
+        hp, run, run_hooks = start(
+            args,
+            self.model,
+            self.backend,
+            hparams=self.hparams,
+            parser=arguments,
+            extra=extra,
+            fields=fields,
+        )
+        with run.out, contextlib.closing(run_hooks):
+            return self.train(hp, run, run_hooks)
 
 
 def run(main, argv=None):

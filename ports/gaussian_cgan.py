@@ -197,8 +197,17 @@ def train(hp, run, hooks=None):
     return {"loss_D": avg_loss, "accuracy": accuracy, "gen_mean": mean, "gen_cov": cov}
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.PyTorch(),
+)
+
+
 def main(argv=None):
-    return command.main(argv, MODEL, train, hparams=HParams, doc=__doc__, backend=backend.PyTorch())
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":

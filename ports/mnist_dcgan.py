@@ -229,17 +229,19 @@ def train(hp, run, hooks=None):
     out.print("Model saved in path: %s" % backend.save_phase(objects, out, CHECKPOINT, streams))
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.PyTorch(),
+    read_data=mnist.read_raw,
+    phases=PHASES,
+)
+
+
 def main(argv=None):
-    return command.main(
-        argv,
-        MODEL,
-        train,
-        hparams=HParams,
-        doc=__doc__,
-        backend=backend.PyTorch(),
-        read_data=mnist.read_raw,
-        phases=PHASES,
-    )
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":

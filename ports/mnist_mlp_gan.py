@@ -233,16 +233,18 @@ def train(hp, run, hooks=None):
     return (out.path / "loss.txt").read_text().splitlines(keepends=True)
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.PyTorch(),
+    read_data=mnist.read_raw,
+)
+
+
 def main(argv=None):
-    return command.main(
-        argv,
-        MODEL,
-        train,
-        hparams=HParams,
-        doc=__doc__,
-        backend=backend.PyTorch(),
-        read_data=mnist.read_raw,
-    )
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":

@@ -289,18 +289,20 @@ def train(hp, run, hooks=None):
     return {"D_loss": D_loss, "G_loss": G_loss}
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.PyTorch(),
+    read_data=mnist.read_raw,
+    presets=PRESETS,
+    choices={"loss": LOSSES},
+)
+
+
 def main(argv=None):
-    return command.main(
-        argv,
-        MODEL,
-        train,
-        hparams=HParams,
-        doc=__doc__,
-        backend=backend.PyTorch(),
-        read_data=mnist.read_raw,
-        presets=PRESETS,
-        choices={"loss": LOSSES},
-    )
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":

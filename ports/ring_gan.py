@@ -240,16 +240,18 @@ def train(hp, run, hooks=None):
     return record
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.PyTorch(),
+    default_seed=SEED,
+)
+
+
 def main(argv=None):
-    return command.main(
-        argv,
-        MODEL,
-        train,
-        hparams=HParams,
-        doc=__doc__,
-        backend=backend.PyTorch(),
-        default_seed=SEED,
-    )
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":

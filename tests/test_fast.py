@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from harness import checkpoint_format, cli, command, registry
+from harness import checkpoint_format, cli, registry
 from ports import backend, gaussian_gan
 from ports import mnist_mlp_gan as mlp
 from ports.fast import mnist_mlp_gan as mlp_fast
@@ -27,8 +27,7 @@ def test_every_port_takes_fast(model):
     """Every port's run has --fast, and its fast paths live beside it in ports/fast/."""
     module = importlib.import_module(f"ports.{model}")
     assert "fast" in {field.name for field in dataclasses.fields(backend.Run)}
-    parser = command.parser(model, backend.PyTorch(), hparams=module.HParams, doc=module.__doc__)
-    assert "--fast" in parser.format_help()
+    assert "--fast" in module.COMMAND.parser().format_help()
     assert module.fast is importlib.import_module(f"ports.fast.{model}")
 
 

@@ -10,12 +10,12 @@ import torch
 
 from crosscheck import engine
 from crosscheck import mnist_dcgan as case
-from harness import checkpoint_format, cli, command
+from harness import checkpoint_format, cli
 from inputs import mnist
 from ports import layouts
 from ports import mnist_dcgan as port
 from tf1_reference import mnist_dcgan as ref
-from tf1_reference import backend, session
+from tf1_reference import session
 
 tf1 = tf.compat.v1
 
@@ -200,12 +200,6 @@ def test_port_batchnorm_has_tf_conventions_and_stays_in_training_mode():
     assert norm2.mean(dim=(0, 2, 3)).abs().max() < 1e-12
 
 
-def _parser():
-    """The reference's command line (harness/command.py with the TF1 backend)."""
-    tf1 = backend.TF1(ref.ORIGINAL_CONFIG)
-    return command.parser(ref.MODEL, tf1, hparams=ref.HParams, doc=ref.__doc__, phases=ref.PHASES)
-
-
 @pytest.mark.parametrize(
     "extra, expected",
     [
@@ -221,7 +215,7 @@ def _parser():
     ],
 )
 def test_device_gpu_builds_the_configproto_on_a_cpu(extra, expected):
-    args = _parser().parse_args(["train", "--device", "gpu", *extra])
+    args = ref.COMMAND.parser().parse_args(["train", "--device", "gpu", *extra])
     notices = []
     config = session.config_proto(
         args.device,
@@ -235,7 +229,8 @@ def test_device_gpu_builds_the_configproto_on_a_cpu(extra, expected):
     assert config.gpu_options.per_process_gpu_memory_fraction == expected["fraction"]
     assert config.log_device_placement == expected["log"]
     assert notices and "no GPU" in notices[0]
-    assert session.from_args(_parser().parse_args(["train"]), original=ref.ORIGINAL_CONFIG) is None
+    args = ref.COMMAND.parser().parse_args(["train"])
+    assert session.from_args(args, original=ref.ORIGINAL_CONFIG) is None
 
 
 @pytest.mark.parametrize("module, checkpoint", [(ref, "gan.ckpt.index"), (port, "gan.pt")])

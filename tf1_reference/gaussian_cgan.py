@@ -261,10 +261,17 @@ def train(hp, run, hooks=None):
     }
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.TF1(ORIGINAL_CONFIG),
+)
+
+
 def main(argv=None):
-    return command.main(
-        argv, MODEL, train, hparams=HParams, doc=__doc__, backend=backend.TF1(ORIGINAL_CONFIG)
-    )
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":

@@ -327,17 +327,19 @@ def train(hp, run, hooks=None):
         out.print("Model saved in path: %s" % save_path)
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.TF1(ORIGINAL_CONFIG),
+    read_data=mnist.read_raw,
+    phases=PHASES,
+)
+
+
 def main(argv=None):
-    return command.main(
-        argv,
-        MODEL,
-        train,
-        hparams=HParams,
-        doc=__doc__,
-        backend=backend.TF1(ORIGINAL_CONFIG),
-        read_data=mnist.read_raw,
-        phases=PHASES,
-    )
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":

@@ -182,16 +182,18 @@ def train(hp, run, hooks=None):
     return {"D_loss": float(D_loss_curr), "G_loss": float(G_loss_curr)}
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.TF1(),
+    read_data=mnist.read_raw,
+)
+
+
 def main(argv=None):
-    return command.main(
-        argv,
-        MODEL,
-        train,
-        hparams=HParams,
-        doc=__doc__,
-        backend=backend.TF1(),
-        read_data=mnist.read_raw,
-    )
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":

@@ -217,16 +217,18 @@ def train(hp, run, hooks=None):
     return record
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.TF1(original_config()),
+    default_seed=SEED,
+)
+
+
 def main(argv=None):
-    return command.main(
-        argv,
-        MODEL,
-        train,
-        hparams=HParams,
-        doc=__doc__,
-        backend=backend.TF1(original_config()),
-        default_seed=SEED,
-    )
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":
