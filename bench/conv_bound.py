@@ -1,7 +1,7 @@
 """What the DCGAN port's convolutions alone cost per iteration, timed one by one on this CPU.
 
 `python -m bench` times the whole step. This runs one `--fast` iteration of
-`ports/mnist_dcgan.py` (`train_step` on the `fast_modules` G and D: channels-last, batch 64),
+`ports/mnist_dcgan.py` (`train_step` on the `fast.modules` G and D: channels-last, batch 64),
 records every convolution it calls (forward, and each backward with the gradients it asks
 for) with copies of its very tensors, and then times each call on its own, warm, its inputs in
 cache. The sum is a lower bound on the port's step that no change to the rest of the step can
@@ -26,7 +26,8 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from harness import cli, cpu
-from ports import command, mnist_dcgan
+from ports import backend, mnist_dcgan
+from ports.fast import mnist_dcgan as fast
 
 CONVOLUTIONS = (torch.ops.aten.convolution.default, torch.ops.aten.convolution_backward.default)
 
@@ -64,9 +65,9 @@ def one_iteration_calls(seed=0):
     torch.manual_seed(seed)
     G, D = mnist_dcgan.Generator(), mnist_dcgan.Discriminator()
     mnist_dcgan.initialize([G, D])
-    G, D = mnist_dcgan.fast_modules(G, D, "cpu")
-    opt_D = command.adam(D.parameters(), True, lr=2e-4, foreach=True)
-    opt_G = command.adam(G.parameters(), True, lr=2e-4, foreach=True)
+    G, D = fast.modules(G, D, "cpu")
+    opt_D = backend.adam(D.parameters(), True, lr=2e-4, foreach=True)
+    opt_G = backend.adam(G.parameters(), True, lr=2e-4, foreach=True)
     rng = np.random.default_rng(seed)
     images = torch.as_tensor(rng.random((64, 1, 28, 28), dtype=np.float32))
     noise = torch.as_tensor(rng.uniform(-1, 1, (64, 100)).astype(np.float32))

@@ -209,22 +209,19 @@ def _train(model, side, seed, data_dir, run_hooks, folder, tf_threads):
     """The side's own `train` on the original's hyper-parameters, into a scratch run folder."""
     module = registry.module(model, side.framework)
     hp = module.HParams()
-    extra = {"data_dir": data_dir} if registry.MODELS[model].mnist else {}
     with run_folder.RunFolder(folder) as out:
         if side.framework == "tf1":
+            from tf1_reference import backend
+
             config = with_threads(_original_config(module), tf_threads)
-            module.train(hp, out, seed, config=config, hooks=run_hooks, **extra)
+            run = backend.Run(out=out, seed=seed, data_dir=data_dir, config=config)
         else:
-            module.train(
-                hp,
-                out,
-                seed,
-                "cpu",
-                hooks=run_hooks,
-                fused_adam=side.fused_adam,
-                fast=side.fast,
-                **extra,
+            from ports import backend
+
+            run = backend.Run(
+                out=out, seed=seed, data_dir=data_dir, fused_adam=side.fused_adam, fast=side.fast
             )
+        module.train(hp, run, run_hooks)
 
 
 def _side_process(

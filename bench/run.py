@@ -37,7 +37,7 @@ import torch
 
 from bench import flops, machine, models
 from harness import cli, registry, run_folder
-from ports import command
+from ports import backend
 import tf1_reference  # noqa: F401  (TF's log level, set before TF loads; the sides inherit it)
 
 BLOCK_SECONDS = (
@@ -54,10 +54,10 @@ MATMUL_SIZE = 2048  # Side of the square float32 matmul that measures peak throu
 def bench_model(model, args, gflops, default_threads):
     """Time one model; return its JSON record.
 
-    The port runs with the CPU threads its own command picks (ports/command.py THREADS, else
+    The port runs with the CPU threads its own command picks (ports/backend.py THREADS, else
     PyTorch's default) unless --torch-threads sets them for every model.
     """
-    threads = args.torch_threads or command.THREADS.get(model, default_threads)
+    threads = args.torch_threads or backend.THREADS.get(model, default_threads)
     meter = machine.LoadMeter().start()
     blocks, steps = models.time_model(
         model,
@@ -168,7 +168,7 @@ def parser():
         default=None,
         metavar="N",
         help="torch.set_num_threads(N) for every port (default: each port's own choice, "
-        "ports/command.py)",
+        "ports/backend.py)",
     )
     result.add_argument(
         "--tf-threads",

@@ -295,6 +295,7 @@ def initial_weights(model, seed, data_dir=None):
     import tempfile
 
     from harness import hooks
+    from tf1_reference import backend
 
     class Capture(hooks.Hooks):
         def attach(self, state, first_logged=0):
@@ -302,10 +303,10 @@ def initial_weights(model, seed, data_dir=None):
             raise hooks.Stop(0)
 
     reference, capture = registry.reference(model), Capture(progress=False)
-    extra = {"data_dir": data_dir} if registry.MODELS[model].mnist else {}
     with tempfile.TemporaryDirectory() as scratch, run_folder.RunFolder(scratch) as out:
         try:
-            reference.train(reference.HParams(), out, seed, hooks=capture, **extra)
+            run = backend.Run(out=out, seed=seed, data_dir=data_dir)
+            reference.train(reference.HParams(), run, capture)
         except hooks.Stop:
             pass
     return capture.weights

@@ -16,8 +16,9 @@ from convert import maps
 from harness import cli, registry, run_folder
 
 FORMAT = 1  # The PyTorch file's "format"; bump it when its keys change meaning.
-# Formats read: this converter's own, and a run checkpoint's (harness/checkpoints.py FORMAT 2),
-# which holds the same "G", "D", "opt_G", "opt_D" beside the run's resume state.
+# Formats read: this converter's own, and a run checkpoint's (FORMAT 2 of
+# harness/checkpoint_format.py), which holds the same "G", "D", "opt_G", "opt_D" beside the
+# run's resume state.
 READS = (1, 2)
 KEYS = ("model", "format", "step", "G", "D", "opt_G", "opt_D")  # What the six's .pt files hold.
 

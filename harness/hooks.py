@@ -1,21 +1,26 @@
 """What the archive adds to an original's training loop, plugged in at the loop's natural points.
 
 A model's loop stays the original's (its iterator, its counters, its prints) and calls a `Hooks`
-object at three places:
+object at its natural places:
 
     for epoch in hooks.epochs(hp.epochs):         # or: for it in hooks.steps(hp.iterations)
-        ...the original's epoch: batches, steps, running sums...
+        for batch in hooks.batches(the original's batches):
+            ...the original's step...
             hooks.step(loss_D=loss_D, loss_G=loss_G)   # after every training step
         ...the original's prints...
     hooks.end()
 
 `Hooks()` alone only stops a run at a NaN or infinite loss (`on_nan="continue"`: not even that).
-A command gives it a run folder, and it adds:
+`max_steps` ends a run after that many training steps in all, wherever it falls: `epochs()`,
+`steps()` and `batches()` stop yielding there, and the loop finishes as at its own end (the
+DCGAN's `--max-steps`; tests and tools that want a few steps). A command gives it a run folder,
+and it adds:
 - a progress bar on a terminal (plain lines in a log: none);
 - checkpoints: every `every` steps, at the end and on Ctrl-C/SIGTERM, written by the framework's
-  `state` (tf1_reference/command.py, ports/command.py) with the random generators (NumPy's and
+  `state` (tf1_reference/backend.py, ports/backend.py) with the random generators (NumPy's and
   Python's global ones, and the framework's) and the state of every `track`ed object (an
-  iterator or a display with `state()` / `set_state()`);
+  iterator or a display with `state()` / `set_state()`); Ctrl-C or SIGTERM only sets a flag,
+  which the loop looks at at the next step boundary (a second Ctrl-C stops at once);
 - `--resume`: the loop restarts at the checkpoint's epoch or step with everything restored, and
   prints and writes what the uninterrupted run would have, number for number on a CPU.
 
@@ -31,14 +36,23 @@ trains every model with and without it.
 
 import contextlib
 import signal
+import sys
 
 import tqdm
 
-from harness import checkpoints, cli
+from harness import checkpoint_format, cli
 
 
 class Stop(Exception):
-    """Raised by `step()` when a caller asked for a fixed number of steps (bench)."""
+    """Raised by a caller's own hooks to end a run at once (bench's timing, convert's capture)."""
+
+
+class Interrupted(Exception):
+    """Raised at a step boundary after SIGTERM/SIGINT, once the checkpoint is written."""
+
+    def __init__(self, signum, step, path, command=None):
+        self.signum, self.step, self.path, self.command = signum, step, path, command
+        super().__init__(f"stopped by signal {signum} after step {step}; checkpoint {path}")
 
 
 class Hooks:
@@ -47,8 +61,8 @@ class Hooks:
     `out`: the run folder (None: no checkpoints, no signal handling). `every`: steps between
     checkpoints (0: only at the end and on a signal). `on_nan`: "stop" or "continue".
     `resumed`: the checkpoint being resumed (the framework's loader gives it), or None.
-    `command`: the command line that resumes the run, for messages. `max_steps`: stop (raise
-    `Stop`) after that many steps, for callers that time or test a few steps.
+    `command`: the command line that resumes the run, for messages. `max_steps`: the run ends
+    after that many training steps in all (None: where the loop ends).
     """
 
     def __init__(
@@ -101,7 +115,7 @@ class Hooks:
             state.load_initial(self.initial)
         if self.resumed is not None:
             state.restore(self.resumed)
-            checkpoints.set_numpy_states(self.resumed["rng"])
+            checkpoint_format.set_numpy_states(self.resumed["rng"])
             state.set_rng(self.resumed["rng"])
             for thing, saved in zip(self.tracked, self.resumed["tracked"]):
                 thing.set_state(saved)
@@ -121,6 +135,8 @@ class Hooks:
         """`range(first, first + count)` from the resumed epoch on; checkpoints at epoch ends."""
         self._progress(count * steps_per_epoch if steps_per_epoch else None)
         for epoch in range(first + self.start, first + count):
+            if self._limit_reached():
+                return
             if self.enabled:
                 self._epoch_start = self._capture(epoch - first)
             yield epoch
@@ -133,10 +149,19 @@ class Hooks:
         """`range(count)` from the resumed step on; a checkpoint may follow any step."""
         self._progress(count)
         for step in range(self.start, count):
+            if self._limit_reached():
+                return
             yield step
             if self.enabled and (self.signum is not None or self._due()):
                 self._save(self._capture(step + 1))
                 self._stop_if_signalled()
+
+    def batches(self, batches):
+        """The items of `batches` (an epoch's batches) until the run's `max_steps` is reached."""
+        for batch in batches:
+            if self._limit_reached():
+                return
+            yield batch
 
     def step(self, where=None, **losses):
         """After one training step: the NaN stop, the progress bar, and a signal mid-epoch."""
@@ -155,8 +180,6 @@ class Hooks:
         if self.signum is not None and self._epoch_start is not None:
             self._save(self._epoch_start)  # The run resumes at this epoch's start.
             self._stop_if_signalled()
-        if self.max_steps is not None and self.done >= self.max_steps:
-            raise Stop(self.done)
 
     def end(self):
         """The last checkpoint and a `finished` mark beside it; the progress bar closes."""
@@ -165,7 +188,8 @@ class Hooks:
         if self.enabled:
             if self.last is None or self.last[0] != self.done:
                 self._save(self._capture(None))
-            (self.out.path / checkpoints.FOLDER / checkpoints.FINISHED).write_text(f"{self.done}\n")
+            folder = self.out.path / checkpoint_format.FOLDER
+            (folder / checkpoint_format.FINISHED).write_text(f"{self.done}\n")
         self._handlers.close()
 
     def close(self):
@@ -182,15 +206,18 @@ class Hooks:
         return f"the last good checkpoint is {path} (after step {step}{hint})"
 
     # -- checkpoints -------------------------------------------------------------------------
+    def _limit_reached(self):
+        return self.max_steps is not None and self.done >= self.max_steps
+
     def _due(self):
         return bool(self.every) and self._since >= self.every
 
     def _capture(self, position):
         """Everything a checkpoint holds, taken now (weights are copied by the framework)."""
-        rng = dict(checkpoints.numpy_states(), **self.state.rng())
+        rng = dict(checkpoint_format.numpy_states(), **self.state.rng())
         return {
             "model": self.model,
-            "format": checkpoints.FORMAT,
+            "format": checkpoint_format.FORMAT,
             "step": self.done,
             "position": position,
             "rng": rng,
@@ -202,7 +229,7 @@ class Hooks:
     def _save(self, captured):
         if self.out.board is not None:
             self.out.board.flush()
-        path = self.state.write(self.out.path / checkpoints.FOLDER, captured)
+        path = self.state.write(self.out.path / checkpoint_format.FOLDER, captured)
         self.last = (captured["step"], path)
         self._since = 0
         return path
@@ -210,9 +237,11 @@ class Hooks:
     def _stop_if_signalled(self):
         if self.signum is not None:
             step, path = self.last
-            raise checkpoints.Interrupted(self.signum, step, path, self.command)
+            raise Interrupted(self.signum, step, path, self.command)
 
     def _progress(self, total):
+        if total is not None and self.max_steps is not None:
+            total = min(total, self.max_steps)
         if self.show_progress and self._bar is None:
             self._bar = tqdm.tqdm(
                 total=total, initial=self.done if total else 0, disable=None, leave=False
@@ -234,6 +263,17 @@ def _signal_flag(hooks):
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+def report_interrupt(error):
+    """The stderr sentence for an `Interrupted` run; returns the exit status, 128 + signal."""
+    name = signal.Signals(error.signum).name
+    print(
+        f"{name}: stopped after step {error.step} with a checkpoint at {error.path}; continue "
+        f"with: {error.command}",
+        file=sys.stderr,
+    )
+    return 128 + error.signum
 
 
 def _finite(value):

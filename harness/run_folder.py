@@ -55,8 +55,8 @@ class RunFolder:
 
     `resume_sizes` (the bytes of each appended file, `sizes()`, saved with a checkpoint) reopens
     a run folder instead: each of those files is cut back to its size, then appended to.
-    `board`, when set, is the run's TensorBoard writer (harness/board.py); `scalars` and
-    `image` go to it and do nothing without one.
+    `board`, when set, is the run's TensorBoard writer (harness/board.py); `record`'s scalars,
+    `scalars` and `image` go to it and do nothing without one.
     """
 
     def __init__(self, path, resume_sizes=None):
@@ -92,6 +92,15 @@ class RunFolder:
         print(text, end="", flush=True)
         self._log.write(text)
         self._log.flush()
+
+    def record(self, step, scalars=(), prefix="", **values):
+        """What a loop logs at `step`: `values` as one line of metrics.jsonl (in their order),
+        and those of them named in `scalars` as TensorBoard scalars at `step`, tagged
+        `prefix` + name (a None value has no point and is left out)."""
+        self.metric(**values)
+        chosen = {f"{prefix}{name}": values[name] for name in scalars if values[name] is not None}
+        if chosen:
+            self.scalars(step, **chosen)
 
     def metric(self, **record):
         """Append one JSON object to metrics.jsonl."""

@@ -10,8 +10,9 @@ op on those ops, and its filter needs care: the update ops of D's second call li
 
 Source: tf1_reference/mnist_dcgan.py (seed 002, `build_graph`; originals.md section 3.3, bug
     10: "UPDATE_OPS not run"); API docstring of `tf.compat.v1.layers.batch_normalization`
-    (the `control_dependencies(get_collection(UPDATE_OPS))` note); ports/mnist_dcgan.py for
-    the PyTorch side; torch.nn.BatchNorm2d documentation (buffers, train and eval).
+    (the `control_dependencies(get_collection(UPDATE_OPS))` note);
+    ports/mnist_dcgan_networks.py for the PyTorch side; torch.nn.BatchNorm2d documentation
+    (buffers, train and eval).
 
 Run:
     python lessons/07_batch_norm_update_ops.py    # ~20 s, mostly importing TensorFlow

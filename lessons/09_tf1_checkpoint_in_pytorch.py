@@ -10,10 +10,10 @@ ports/<model>.py, the layouts in ports/layouts.py) and a converter built on it
 (convert/checkpoint.py). This lesson converts a seed-002 DCGAN checkpoint with it and checks
 that the port, loaded with the result, computes the logits TensorFlow computes.
 
-Source: convert/checkpoint.py (tf_to_torch), ports/layouts.py, ports/mnist_dcgan.py
-    (`NAME_MAP`, `BUFFER_MAP`, the `momentum=0.01, eps=1e-3` batch norm); docs/
-    originals.md section 6.3 (PyTorch-port equivalences); torch.nn.BatchNorm2d documentation
-    (momentum: the weight of the new value).
+Source: convert/checkpoint.py (tf_to_torch), ports/layouts.py,
+    ports/mnist_dcgan_networks.py (`NAME_MAP`, `BUFFER_MAP`, the `momentum=0.01, eps=1e-3`
+    batch norm); docs/originals.md section 6.3 (PyTorch-port equivalences);
+    torch.nn.BatchNorm2d documentation (momentum: the weight of the new value).
 
 Run:
     python lessons/09_tf1_checkpoint_in_pytorch.py    # ~20 s, mostly importing TensorFlow

@@ -14,7 +14,7 @@ Source:
     no amsgrad, no weight decay, no maximize, not capturable, differentiable or fused.
 
 Run:
-    Used by ports/command.py `adam()` for the default Adam of the small models on a CPU;
+    Used by ports/backend.py `adam()` for the default Adam of the small models on a CPU;
     python -m pytest tests/test_bench.py -k flat checks it against torch.optim.Adam.
 
 Deviations:

@@ -26,10 +26,6 @@ Deviations: (from the TF1 reference)
   tensor, which saves per-call overhead. Weights, moments and checkpoints come out as
   torch.optim.Adam's, bit for bit (tests/test_bench.py compares the two over 120 steps and
   across a resume); on a GPU it runs torch.optim.Adam's own step.
-- `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
-  in): the D step and the G step, Adam included, compiled as one function
-  (`torch.compile(fullgraph=True)`, ports/whole_step.py; the first step compiles for seconds).
-  It changes rounding, not the model or its distributions; docs/speed.md has its speed.
 - Subnormal float32 numbers (nonzero, below 2^-126): TensorFlow's CPU kernels flush them to
   zero, inputs and results, and PyTorch keeps them (`torch.set_flush_denormal(False)`, its
   default). This port met none in `python -m report.denormals`'s run (one epoch, 250 steps: 0 of
@@ -48,10 +44,12 @@ import torch
 from torch import nn
 
 from figures import scatter
-from harness import checkpoints
+from harness import command
 from inputs import gaussian
-from ports import command, frozen, whole_step
-from ports.gaussian_gan import HParams, accuracy_of, discriminator_loss, generator_loss
+from models.gaussian_cgan import HParams  # The hyper-parameters, shared with the reference.
+from ports import backend, frozen
+from ports.fast import gaussian_cgan as fast
+from ports.gaussian_gan import accuracy_of, discriminator_loss, generator_loss
 
 MODEL = "gaussian_cgan"
 
@@ -128,16 +126,6 @@ def train_step(G, D, opt_D, opt_G, x_batch, x1_batch, z_batch):
     return loss_D.item(), loss_G.item()
 
 
-def whole_D_loss(D, G, x_batch, x1_batch, z_batch):
-    """`train_step`'s D loss for --fast's compiled step (D and G: callables)."""
-    return discriminator_loss(D(x1_batch, x_batch), D(G(z_batch, x_batch), x_batch))
-
-
-def whole_G_loss(D, G, x_batch, x1_batch, z_batch):
-    """`train_step`'s G loss for --fast's compiled step."""
-    return generator_loss(D(G(z_batch, x_batch), x_batch))
-
-
 def generated_moments(G):
     """Mean and covariance of the generated marginal, x following the condition's law."""
     W1, W2 = (w.detach().cpu().double().numpy().T for w in (G.noise.weight, G.condition.weight))
@@ -146,34 +134,35 @@ def generated_moments(G):
     return x_mean @ W2 + b, W1.T @ W1 + W2.T @ x_cov @ W2
 
 
-def train(hp, out, seed, device, hooks=None, fused_adam=False, fast=False):
+def train(hp, run, hooks=None):
     """The reference's loop; prints its two lines per epoch and saves its scatter per epoch.
 
-    `hooks`: checkpoints, --resume, progress and TensorBoard, as in gaussian_gan.
+    `run`: seed, run folder, device, --fused-adam and --fast; `hooks`: checkpoints, --resume,
+    progress, TensorBoard and a step limit, as in gaussian_gan.
     """
     hooks = hooks or command.Hooks()
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    out, device = run.out, run.device
+    np.random.seed(run.seed)
+    torch.manual_seed(run.seed)
     X, X1 = gaussian.conditional_data(np.random)
     true_mean, true_cov = gaussian.true_moments()
     G, D = Generator().to(device), Discriminator().to(device)
     initialize([G, D])
-    opt_D = command.adam(D.parameters(), fused_adam or fast, lr=hp.lr_D)
-    opt_G = command.adam(G.parameters(), fused_adam or fast, lr=hp.lr_G)
+    opt_D = backend.adam(D.parameters(), run.fused_adam or run.fast, lr=hp.lr_D)
+    opt_G = backend.adam(G.parameters(), run.fused_adam or run.fast, lr=hp.lr_G)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
-    hooks.attach(command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D))
-    # --fast: both steps compiled as one (ports/whole_step.py).
-    step = whole_step.WholeStep(G, D, opt_D, opt_G, whole_D_loss, whole_G_loss) if fast else None
+    hooks.attach(backend.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D))
+    if run.fast:  # Both steps as one compiled function.
+        step = fast.whole_step(G, D, (opt_D, opt_G), losses=(discriminator_loss, generator_loss))
     steps = -(-len(X) // hp.batch_size)
     for epoch in hooks.epochs(hp.epochs, steps_per_epoch=steps):
         avg_loss, count = 0.0, 0
-        for x_batch, x1_batch in gaussian.iterate_minibatch(
-            X, X1, batch_size=hp.batch_size, shuffle=True
-        ):
+        batches = gaussian.iterate_minibatch(X, X1, batch_size=hp.batch_size, shuffle=True)
+        for x_batch, x1_batch in hooks.batches(batches):
             z_batch = np.random.normal(size=(len(x_batch), 2))
             batch = as_tensor(x_batch), as_tensor(x1_batch), as_tensor(z_batch)
-            if fast:
-                loss_D, loss_G = torch.stack(step(*batch)).tolist()
+            if run.fast:
+                loss_D, loss_G = step(*batch)
             else:
                 loss_D, loss_G = train_step(G, D, opt_D, opt_G, *batch)
             avg_loss += loss_D
@@ -189,7 +178,9 @@ def train(hp, out, seed, device, hooks=None, fused_adam=False, fast=False):
         out.print("\ndiscriminator loss at epoch %d: %f" % (epoch, avg_loss))
         out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
         mean, cov = generated_moments(G)
-        out.metric(
+        out.record(
+            epoch,
+            ("loss_D", "accuracy"),
             epoch=epoch,
             loss_D=avg_loss,
             accuracy=accuracy,
@@ -198,7 +189,6 @@ def train(hp, out, seed, device, hooks=None, fused_adam=False, fast=False):
             true_mean=true_mean,
             true_cov=true_cov,
         )
-        out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
         figure = scatter.condition_target_fake(
             X[excerpt], X1[excerpt], fake.cpu().numpy(), title=f"epoch {epoch}"
         )
@@ -207,9 +197,18 @@ def train(hp, out, seed, device, hooks=None, fused_adam=False, fast=False):
     return {"loss_D": avg_loss, "accuracy": accuracy, "gen_mean": mean, "gen_cov": cov}
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.PyTorch(),
+)
+
+
 def main(argv=None):
-    return command.main(argv, MODEL, HParams, __doc__, train)
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":
-    checkpoints.run(main)
+    command.run(main)

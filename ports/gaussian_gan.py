@@ -47,11 +47,6 @@ Deviations: (from the TF1 reference; the presets also list theirs)
   tensor, which saves per-call overhead. Weights, moments and checkpoints come out as
   torch.optim.Adam's, bit for bit (tests/test_bench.py compares the two over 120 steps and
   across a resume); on a GPU it runs torch.optim.Adam's own step.
-- `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
-  in): the D step and the G step, Adam included, compiled as one function
-  (`torch.compile(fullgraph=True)`, ports/whole_step.py; the first step compiles for seconds);
-  the mxnet-gan-intro preset, whose metric needs D's per-step logits, takes fused Adam instead.
-  It changes rounding, not the model or its distributions; docs/speed.md has its speed.
 - Subnormal float32 numbers (nonzero, below 2^-126): TensorFlow's CPU kernels flush them to
   zero, inputs and results, and PyTorch keeps them (`torch.set_flush_denormal(False)`, its
   default). This port met none in `python -m report.denormals`'s run (one epoch, 250 steps: 0 of
@@ -65,8 +60,6 @@ Deviations: (from the TF1 reference; the presets also list theirs)
   changes a number.
 """
 
-import contextlib
-import dataclasses
 import time
 
 import numpy as np
@@ -74,21 +67,18 @@ import torch
 from torch import nn
 
 from figures import scatter
-from harness import checkpoints
+from harness import command
 from inputs import gaussian
-from ports import command, frozen, whole_step
+from models.gaussian_gan import HParams  # The hyper-parameters, shared with the reference.
+from ports import backend, frozen
+from ports.fast import gaussian_gan as fast
 
 MODEL = "gaussian_gan"
-PRESETS = ("tf1", "xyang35-pytorch", "mxnet-gan-intro")
-
-
-@dataclasses.dataclass(frozen=True)
-class HParams:
-    epochs: int = 10  # xyang35: for epoch in range(10)
-    batch_size: int = 4  # xyang35 / MXNet: batch_size = 4, 250 batches per epoch
-    lr_D: float = 0.05  # xyang35: AdamOptimizer(learning_rate=0.05) for loss_D
-    lr_G: float = 0.01  # xyang35: AdamOptimizer(learning_rate=0.01) for loss_G
-    eval_size: int = 100  # xyang35: 100 fresh z and 100 real points after each epoch
+PRESETS = command.Presets(
+    choices=("tf1", "xyang35-pytorch", "mxnet-gan-intro"),
+    help="whose program to run: the TF graph's twin (default), "
+    "xyang35's PyTorch notebook, or the MXNet original",
+)
 
 
 class Generator(nn.Module):
@@ -191,16 +181,6 @@ def train_step(G, D, opt_D, opt_G, x_batch, z_batch):
     return loss_D.item(), loss_G.item(), real_logits.detach(), fake_logits.detach()
 
 
-def whole_D_loss(D, G, x_batch, z_batch):
-    """`train_step`'s D loss for --fast's compiled step (D and G: callables)."""
-    return discriminator_loss(D(x_batch), D(G(z_batch)))
-
-
-def whole_G_loss(D, G, x_batch, z_batch):
-    """`train_step`'s G loss for --fast's compiled step."""
-    return generator_loss(D(G(z_batch)))
-
-
 def accuracy_of(real_logits, fake_logits):
     """Fraction of real scored real and fake scored fake, averaged (1 or 2 logits)."""
     if real_logits.shape[1] == 1:
@@ -216,38 +196,40 @@ def generated_moments(G):
     return G.linear.bias.detach().cpu().double().numpy(), W.T @ W
 
 
-def train(hp, out, seed, device, preset="tf1", hooks=None, fused_adam=False, fast=False):
+def train(hp, run, hooks=None):
     """The reference's loop (or a preset's); prints and pictures as the original.
 
-    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
-    them the loop only stops on a NaN loss. `fused_adam`: torch.optim.Adam(fused=True); `fast`:
-    --fast (module docstring).
+    `run` (ports/backend.py): the seed, the run folder, the device, the preset, --fused-adam
+    and --fast. `hooks` (harness/hooks.py) adds checkpoints, --resume, progress, TensorBoard
+    and a step limit; without them the loop only stops on a NaN loss.
     """
     hooks = hooks or command.Hooks()
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    out, device, preset = run.out, run.device, run.preset
+    np.random.seed(run.seed)
+    torch.manual_seed(run.seed)
     X = gaussian.gaussian_data(np.random)
     true_mean, true_cov = gaussian.true_moments()
     G, D = Generator().to(device), Discriminator(1 if preset == "tf1" else 2).to(device)
     # The notebook initialises netD before netG (`netD.apply(init_weights)` comes first).
     initialize([D, G] if preset == "xyang35-pytorch" else [G, D], preset)
-    opt_D = command.adam(D.parameters(), fused_adam or fast, lr=hp.lr_D)
-    opt_G = command.adam(G.parameters(), fused_adam or fast, lr=hp.lr_G)
+    opt_D = backend.adam(D.parameters(), run.fused_adam or run.fast, lr=hp.lr_D)
+    opt_G = backend.adam(G.parameters(), run.fused_adam or run.fast, lr=hp.lr_G)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
-    hooks.attach(command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D))
-    # --fast: both steps compiled as one (ports/whole_step.py); MXNet's metric needs D's
-    # per-step logits, so that preset keeps the eager step.
-    whole = fast and preset != "mxnet-gan-intro"
-    step = whole_step.WholeStep(G, D, opt_D, opt_G, whole_D_loss, whole_G_loss) if whole else None
+    hooks.attach(backend.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D))
+    # --fast: both steps as one compiled function; MXNet's metric needs D's per-step logits.
+    whole = run.fast and preset != "mxnet-gan-intro"
+    if whole:
+        step = fast.whole_step(G, D, (opt_D, opt_G), losses=(discriminator_loss, generator_loss))
     out.save_figure(scatter.data(X), "data.png")  # Cell 0's scatter of the data.
     steps = -(-len(X) // hp.batch_size)  # Batches per epoch: 250.
     for epoch in hooks.epochs(hp.epochs, steps_per_epoch=steps):
         started = time.time()
         avg_loss, count, correct = 0.0, 0, []
-        for x_batch in gaussian.iterate_minibatch(X, batch_size=hp.batch_size, shuffle=True):
+        batches = gaussian.iterate_minibatch(X, batch_size=hp.batch_size, shuffle=True)
+        for x_batch in hooks.batches(batches):
             z_batch = np.random.normal(size=(len(x_batch), 2))
             if whole:
-                loss_D, loss_G = torch.stack(step(as_tensor(x_batch), as_tensor(z_batch))).tolist()
+                loss_D, loss_G = step(as_tensor(x_batch), as_tensor(z_batch))
             else:
                 loss_D, loss_G, real_logits, fake_logits = train_step(
                     G, D, opt_D, opt_G, as_tensor(x_batch), as_tensor(z_batch)
@@ -259,14 +241,6 @@ def train(hp, out, seed, device, preset="tf1", hooks=None, fused_adam=False, fas
             hooks.step(f"epoch {epoch} step {count - 1}", loss_D=loss_D, loss_G=loss_G)
         avg_loss /= count
         mean, cov = generated_moments(G)
-        record = dict(
-            epoch=epoch,
-            loss_D=avg_loss,
-            gen_mean=mean,
-            gen_cov=cov,
-            true_mean=true_mean,
-            true_cov=true_cov,
-        )
         if preset == "mxnet-gan-intro":
             # MXNet's metric: D's pre-update outputs over the whole epoch (2000 predictions).
             accuracy = float(np.mean(correct))
@@ -284,30 +258,36 @@ def train(hp, out, seed, device, preset="tf1", hooks=None, fused_adam=False, fas
             fake_x = fake.cpu().numpy()
             out.print("\ndiscriminator loss at epoch %d: %f" % (epoch, avg_loss))
             out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
-        out.metric(accuracy=accuracy, **record)
-        out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
+        out.record(
+            epoch,
+            ("loss_D", "accuracy"),
+            accuracy=accuracy,
+            epoch=epoch,
+            loss_D=avg_loss,
+            gen_mean=mean,
+            gen_cov=cov,
+            true_mean=true_mean,
+            true_cov=true_cov,
+        )
         figure = scatter.real_and_fake(X, fake_x, title=f"epoch {epoch}")
         out.image("samples", out.save_figure(figure, f"epoch_{epoch:02d}.png"), epoch)
     hooks.end()
     return {"loss_D": avg_loss, "accuracy": accuracy, "gen_mean": mean, "gen_cov": cov}
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.PyTorch(),
+    presets=PRESETS,
+)
+
+
 def main(argv=None):
-    parser = command.parser(MODEL, HParams, __doc__)
-    parser.add_argument(
-        "--preset",
-        choices=PRESETS,
-        default="tf1",
-        help="whose program to run: the TF graph's twin (default), "
-        "xyang35's PyTorch notebook, or the MXNet original",
-    )
-    args = parser.parse_args(argv)
-    hp, seed, device, out, run_hooks = command.start(
-        args, HParams, MODEL, parser, preset=args.preset
-    )
-    with out, contextlib.closing(run_hooks):
-        train(hp, out, seed, device, args.preset, run_hooks, args.fused_adam, args.fast)
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":
-    checkpoints.run(main)
+    command.run(main)

@@ -40,16 +40,6 @@ Deviations:
   computed D's gradients there and discarded them) and Adam is `foreach=True` (the default
   Adam on a CPU updates one tensor at a time, in the same arithmetic). `--fused-adam`
   (opt-in) swaps in `torch.optim.Adam(fused=True)`: faster, and about 1 ulp per step off.
-- `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
-  in): `torch.optim.Adam(fused=True)`, as `--fused-adam`; on a CPU every linear layer's three
-  products through oneDNN instead of MKL (ports/onednn.py); and D's nine dropout masks of a
-  step drawn in one call of NumPy's PCG64 generator seeded with --seed (`FastMasks`, kept in
-  the checkpoints) instead of nine `bernoulli_` calls on torch's: the same Bernoulli(0.7) law,
-  another stream, so torch's generator then draws only z and the shuffles; and D's step sees
-  the real and the generated batch as one batch of 256 rows (no batch statistics in D, so
-  each half's outputs are the same sums; fewer, larger products). It changes rounding
-  and random streams, not the model or its distributions; docs/speed.md has its speed and its
-  sample quality beside the default's.
 - Added, none of which draws from torch's global generator or writes a weight:
   - the loss.txt lines also go to stdout and log.txt (the seed prints nothing), and loss.txt
     is rewritten (atomically) after every epoch rather than held open until the end;
@@ -65,30 +55,19 @@ Deviations:
     (torch.utils.tensorboard.SummaryWriter); `--threads`, `--device`, `--out`, `--data-dir`.
 """
 
-import dataclasses
-import math
-
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from figures import image_grid
-from harness import checkpoints
+from harness import command
 from inputs import mnist
-from ports import command, frozen, mnist_data, onednn
+from models.mnist_mlp_gan import HParams  # The hyper-parameters, shared with the reference.
+from ports import backend, frozen, mnist_data
+from ports.fast import mnist_mlp_gan as fast
 
 MODEL = "mnist_mlp_gan"
-
-
-@dataclasses.dataclass(frozen=True)
-class HParams:
-    n_epoch: int = 10  # seed 004: n_epoch = 10 (lyeoni: 200)
-    bs: int = 128  # seed 004: bs = 128 (lyeoni: 100); batches with len(x) != bs skipped
-    z_dim: int = 100  # lyeoni: z_dim = 100, z = torch.randn(bs, z_dim)
-    lr: float = 0.0002  # lyeoni: lr = 0.0002, Adam for G and D with default betas
-    dropout: float = 0.3  # lyeoni: F.dropout(x, 0.3) after fc1-fc3 of D, always active
-    samples: int = 100  # lyeoni README: grids of 100 samples, 8 per row
 
 
 class Generator(nn.Module):
@@ -142,21 +121,16 @@ def generator_of(hp):
     return Generator(g_input_dim=hp.z_dim, g_output_dim=28 * 28)
 
 
-def train_step(G, D, D_optimizer, G_optimizer, x, z_D=None, z_G=None, masks=None, joint=False):
+def train_step(G, D, D_optimizer, G_optimizer, x, z_D=None, z_G=None, masks=None):
     """lyeoni's D_train(x) then G_train(x); returns (D_loss, G_loss) as floats.
 
     z_D, z_G: given tensors, or None to draw `torch.randn(len(x), z_dim)` on the CPU and move
     it to x's device where the seed does, so torch's generator is drawn in the seed's order:
     D(real)'s three dropout masks, z_D, D(fake)'s masks, then z_G, D's masks in the G step.
     `masks`: None, or {"real": [3], "fake": [3], "G": [3]} dropout masks for D's three calls.
-    `joint` (--fast): D sees the real and the fake batch as one batch of 2B rows, with the
-    masks of `masks["D"]` (real's rows, then fake's), and each loss is the mean over its half.
-    The same sums, fewer and larger products, rounded differently.
     D_loss = BCE(D(x), 1) + BCE(D(G(z_D)), 0); G_loss = BCE(D(G(z_G)), 1); BCE = nn.BCELoss(),
     mean(-(y max(log p, -100) + (1 - y) max(log(1 - p), -100))).
     """
-    if joint and not (masks and "D" in masks):
-        raise ValueError('the joint D step needs the masks of FastMasks.draw (masks["D"]).')
     masks = masks or {}
     criterion = nn.BCELoss()
 
@@ -164,24 +138,15 @@ def train_step(G, D, D_optimizer, G_optimizer, x, z_D=None, z_G=None, masks=None
         return torch.randn(len(x), G.fc1.in_features).to(x.device) if z is None else z
 
     D.zero_grad()
-    if joint:
-        with torch.no_grad():
-            fake = G(noise(z_D))
-        D_real, D_fake = D(torch.cat([x, fake]), masks["D"]).split(len(x))
-        D_real_loss = criterion(D_real, torch.ones_like(D_real))
-        D_fake_loss = criterion(D_fake, torch.zeros_like(D_fake))
-    else:
-        D_output = D(x, masks.get("real"))
-        D_real_loss = criterion(D_output, torch.ones_like(D_output))
-        z_D = noise(z_D)
-        # The original builds G's graph here too and backpropagates into G, whose gradients
-        # G.zero_grad() then throws away. Under no_grad D gets the same gradients, bit for
-        # bit, and the step skips G's backward (about 1 GFLOP beyond the 4.1 an iteration
-        # needs).
-        with torch.no_grad():
-            fake = G(z_D)
-        D_output = D(fake, masks.get("fake"))
-        D_fake_loss = criterion(D_output, torch.zeros_like(D_output))
+    D_output = D(x, masks.get("real"))
+    D_real_loss = criterion(D_output, torch.ones_like(D_output))
+    z_D = noise(z_D)
+    # The original also backpropagates into G here, and G.zero_grad() throws G's gradients
+    # away; under no_grad D gets the same gradients, bit for bit.
+    with torch.no_grad():
+        fake = G(z_D)
+    D_output = D(fake, masks.get("fake"))
+    D_fake_loss = criterion(D_output, torch.zeros_like(D_output))
     D_loss = D_real_loss + D_fake_loss
     D_loss.backward()
     D_optimizer.step()
@@ -208,89 +173,50 @@ def loss_line(epoch, n_epoch, D_losses, G_losses):
     )
 
 
-class FastMasks:
-    """--fast's dropout masks: all nine of a step (D's three layers in each of its three calls)
-    in one draw of NumPy's PCG64 generator, seeded with --seed, instead of nine `bernoulli_`
-    calls on torch's generator. A unit is kept when U[0, 1) >= p and then scaled by
-    1 / (1 - p), as F.dropout's mask: the same Bernoulli(1 - p) law (to float32's 2^-24 grid),
-    another stream. A checkpoint keeps the generator's state (`state()`, `set_state()`)."""
-
-    def __init__(self, seed, batch, widths, p):
-        if not 0 <= p < 1:
-            raise ValueError(f"dropout must be at least 0 and below 1, not {p}.")
-        self.rng = np.random.Generator(np.random.PCG64(seed))
-        self.shape, self.widths, self.p = (3, batch, sum(widths)), widths, p
-        self.scale = np.float32(1.0) / np.float32(1.0 - p)  # F.dropout's noise.div_(1 - p).
-        # NumPy's float32 U from a 32-bit word w is (w >> 8) 2^-24, so U >= float32(p) exactly
-        # when w >= ceil(float32(p) 2^24) << 8: one comparison on the raw words, no floats.
-        self.threshold = np.uint32(math.ceil(float(np.float32(p)) * 2**24) << 8)
-
-    def draw(self, device):
-        """{"real", "fake", "G"}: three (batch, width) masks each, for train_step's `masks`;
-        "D": real's and fake's stacked, three (2 batch, width) masks for its `joint` D step.
-
-        The 32-bit words are PCG64's 64-bit outputs, low half first: for an even count the
-        very words, and so the very masks, of `rng.random(shape, dtype=np.float32) >= p`."""
-        count = int(np.prod(self.shape))
-        words = self.rng.bit_generator.random_raw((count + 1) // 2).view(np.uint32)[:count]
-        keep = words.reshape(self.shape) >= self.threshold
-        masks = torch.from_numpy(keep * self.scale).to(device)
-        edges = np.cumsum((0,) + tuple(self.widths))
-
-        def layers(rows):  # One call's (rows, sum(widths)) masks -> one per layer.
-            return [rows[:, a:b] for a, b in zip(edges[:-1], edges[1:])]
-
-        drawn = {call: layers(masks[i]) for i, call in enumerate(("real", "fake", "G"))}
-        drawn["D"] = layers(masks[:2].reshape(-1, masks.shape[-1]))  # Real's rows, then fake's.
-        return drawn
-
-    def state(self):
-        return checkpoints.generator_state(self.rng)
-
-    def set_state(self, state):
-        checkpoints.set_generator_state(self.rng, state)
-
-
-def train(hp, out, seed, device, data_dir=None, hooks=None, fused_adam=False, fast=False):
+def train(hp, run, hooks=None):
     """The seed's loop: per epoch, D step and G step per full batch, then a loss.txt line.
 
     Every training draw comes from torch's global generator in the seed program's order: G's
     and then D's initial weights; per epoch the DataLoader's two draws (its iterator's base
     seed, then RandomSampler's shuffling seed at the first batch); per batch train_step's.
-    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; a resumed
-    run starts at an epoch's first batch, where the DataLoader draws the epoch's order anew.
+    `run` (ports/backend.py): the seed, the run folder, the MNIST folder, the device,
+    --fused-adam and --fast. `hooks` (harness/hooks.py) adds checkpoints, --resume, progress,
+    TensorBoard and a step limit; a resumed run starts at an epoch's first batch, where the
+    DataLoader draws the epoch's order anew.
     """
     hooks = hooks or command.Hooks()
-    torch.manual_seed(seed)
-    raw = mnist.read_raw(data_dir)
+    out, device = run.out, run.device
+    torch.manual_seed(run.seed)
+    raw = mnist.read_raw(run.data_dir)
     train_loader = mnist_data.torch_loader(
         mnist_data.TorchMnist(raw.train_images, raw.train_labels), hp.bs
     )
     mnist_dim = 28 * 28
     G = Generator(g_input_dim=hp.z_dim, g_output_dim=mnist_dim).to(device)
     D = Discriminator(mnist_dim, hp.dropout).to(device)
-    # foreach: one multi-tensor kernel per Adam operation instead of one per parameter, the
-    # same arithmetic in the same order (bit for bit, tests/test_seed004_exact.py).
-    G_optimizer = command.adam(G.parameters(), fused_adam or fast, lr=hp.lr, foreach=True)
-    D_optimizer = command.adam(D.parameters(), fused_adam or fast, lr=hp.lr, foreach=True)
-    widths = [fc.out_features for fc in (D.fc1, D.fc2, D.fc3)]
-    masks = FastMasks(seed, hp.bs, widths, hp.dropout) if fast else None
-    if fast and torch.device(device).type == "cpu":
-        onednn.use_onednn(G, D)  # oneDNN's GEMMs in place of MKL's (ports/onednn.py).
+    # foreach: the default Adam's arithmetic in the same order, in fewer kernels (bit for bit,
+    # tests/test_seed004_exact.py).
+    G_optimizer = backend.adam(G.parameters(), run.fused_adam or run.fast, lr=hp.lr, foreach=True)
+    D_optimizer = backend.adam(D.parameters(), run.fused_adam or run.fast, lr=hp.lr, foreach=True)
+    if run.fast:  # Its own dropout masks, oneDNN's products and D's two calls as one.
+        fast_step = fast.Step(G, D, (D_optimizer, G_optimizer), hp=hp, seed=run.seed, device=device)
     # The grid's z, the same every epoch, from a generator of its own: drawn from torch's
     # global one, they would move every later z, dropout mask and shuffle.
-    test_z = torch.randn(hp.samples, hp.z_dim, generator=torch.Generator().manual_seed(seed))
-    state = command.ModuleState(G=G, D=D, opt_G=G_optimizer, opt_D=D_optimizer)
-    hooks.track(*[masks] if fast else [], appended=["loss.txt"]).attach(state, first_logged=1)
-    steps = len(raw.train_images) // hp.bs  # Full batches; the last 96 images are skipped.
-    for epoch in hooks.epochs(hp.n_epoch, first=1, steps_per_epoch=steps):
+    test_z = torch.randn(hp.samples, hp.z_dim, generator=torch.Generator().manual_seed(run.seed))
+    state = backend.ModuleState(G=G, D=D, opt_G=G_optimizer, opt_D=D_optimizer)
+    tracked = [fast_step] if run.fast else []  # --fast's masks continue on resume.
+    hooks.track(*tracked, appended=["loss.txt"]).attach(state, first_logged=1)
+    batches = len(raw.train_images) // hp.bs  # Full batches; the last 96 images are skipped.
+    for epoch in hooks.epochs(hp.n_epoch, first=1, steps_per_epoch=batches):
         D_losses, G_losses = [], []
-        for batch_idx, (x, _) in enumerate(train_loader):
+        for batch_idx, (x, _) in enumerate(hooks.batches(train_loader)):
             if len(x) != hp.bs:
                 continue  # The seed skips the short last batch.
             x = x.view(-1, mnist_dim).to(device)
-            drawn = masks.draw(device) if fast else None
-            D_loss, G_loss = train_step(G, D, D_optimizer, G_optimizer, x, masks=drawn, joint=fast)
+            if run.fast:
+                D_loss, G_loss = fast_step(x)
+            else:
+                D_loss, G_loss = train_step(G, D, D_optimizer, G_optimizer, x)
             hooks.step(f"epoch {epoch} batch {len(D_losses)}", D_loss=D_loss, G_loss=G_loss)
             D_losses.append(D_loss)
             G_losses.append(G_loss)
@@ -298,8 +224,7 @@ def train(hp, out, seed, device, data_dir=None, hooks=None, fused_adam=False, fa
         out.print(line, end="")
         out.append("loss.txt", line)
         loss_d, loss_g = float(np.mean(D_losses)), float(np.mean(G_losses))
-        out.metric(epoch=epoch, loss_d=loss_d, loss_g=loss_g)
-        out.scalars(epoch, loss_d=loss_d, loss_g=loss_g)
+        out.record(epoch, ("loss_d", "loss_g"), epoch=epoch, loss_d=loss_d, loss_g=loss_g)
         with torch.no_grad():
             samples = G(test_z.to(device)).cpu().numpy()
         path = out.save_figure(image_grid.tiled(samples), f"sample_{epoch:02d}.png")
@@ -308,9 +233,19 @@ def train(hp, out, seed, device, data_dir=None, hooks=None, fused_adam=False, fa
     return (out.path / "loss.txt").read_text().splitlines(keepends=True)
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.PyTorch(),
+    read_data=mnist.read_raw,
+)
+
+
 def main(argv=None):
-    return command.main(argv, MODEL, HParams, __doc__, train, data_dir=True)
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":
-    checkpoints.run(main)
+    command.run(main)

@@ -60,12 +60,6 @@ Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
   tensor, which saves per-call overhead. Weights, moments and checkpoints come out as
   torch.optim.Adam's, bit for bit (tests/test_bench.py compares the two over 120 steps and
   across a resume); on a GPU it runs torch.optim.Adam's own step.
-- `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
-  in): the D step and the G step, Adam included, compiled as one function
-  (`torch.compile(fullgraph=True)`, ports/whole_step.py; the first step compiles for seconds),
-  with D seeing the real and the generated batch as one batch of twice the rows (D has no
-  batch statistics, so each half's logits are the same sums; fewer, larger products). It
-  changes rounding, not the model or its distributions; docs/speed.md has its speed.
 - Subnormal float32 numbers (nonzero, below 2^-126): TensorFlow's CPU kernels flush them to
   zero, inputs and results, and PyTorch keeps them (`torch.set_flush_denormal(False)`, its
   default). This port meets them in Adam's first moment (`exp_avg`) of D's weights (nearly all
@@ -83,38 +77,27 @@ Deviations: (from the TF1 reference; the preset's from gan_pytorch.py follow)
   changes a number.
 """
 
-import contextlib
-import dataclasses
-import functools
-import sys
-
 import numpy as np
 import torch
 from torch import nn
 
 from figures import animation, image_grid
-from harness import checkpoints, cli
+from harness import command
 from inputs import mnist
-from ports import command, frozen, whole_step
+from models.mnist_vanilla_gan import HParams  # The hyper-parameters, shared with the reference.
+from ports import backend, frozen
+from ports.fast import mnist_vanilla_gan as fast
 
 MODEL = "mnist_vanilla_gan"
-LOSSES = ("log", "sce", "bce")
-PRESETS = ("tf1", "wiseodd-pytorch")
-# gan_pytorch.py's settings where they differ from gan_tensorflow.py's.
-# Its z prior, N(0, I) instead of U(-1, 1), comes with the preset and is no flag.
-WISEODD_PYTORCH = dict(iterations=100000, mb_size=64, loss="bce")
-
-
-@dataclasses.dataclass(frozen=True)
-class HParams:
-    iterations: int = 1000000  # wiseodd: for it in range(1000000)
-    mb_size: int = 128  # wiseodd: mb_size = 128
-    Z_dim: int = 100  # wiseodd: Z_dim = 100, sample_Z(m, n) uniform on [-1, 1]
-    h_dim: int = 128  # wiseodd: 128 hidden units in G_W1 / D_W1
-    lr_D: float = 0.001  # wiseodd: tf.train.AdamOptimizer() default learning rate, D_solver
-    lr_G: float = 0.001  # wiseodd: tf.train.AdamOptimizer() default learning rate, G_solver
-    sample_every: int = 1000  # wiseodd: if it % 1000 == 0, save a 4x4 grid and print
-    loss: str = dataclasses.field(default="log", metadata={"choices": LOSSES})  # blog: log form
+LOSSES = ("log", "sce", "bce")  # The reference's two --loss forms and gan_pytorch.py's BCE.
+PRESETS = command.Presets(
+    choices=("tf1", "wiseodd-pytorch"),
+    help="whose program to run: the TF graph's twin (default) or "
+    "wiseodd's gan_pytorch.py (batch 64, normal z, BCE, 1e5 iterations)",
+    # gan_pytorch.py's settings where they differ from gan_tensorflow.py's, for the fields no
+    # flag sets. Its z prior, N(0, I) instead of U(-1, 1), comes with the preset and is no flag.
+    settings={"wiseodd-pytorch": dict(iterations=100000, mb_size=64, loss="bce")},
+)
 
 
 class RepeatedBiasLinear(nn.Linear):
@@ -222,18 +205,6 @@ def G_loss_of(D_logit_fake, loss="log"):
     return nn.functional.binary_cross_entropy(torch.sigmoid(D_logit_fake), ones)
 
 
-def whole_D_loss(D, G, X_mb, Z_D, Z_G, loss="log"):
-    """`train_step`'s D loss for --fast's compiled step (D and G: callables): D on the real
-    and the generated batch stacked, one call of 2B rows, its logits split back in two."""
-    D_logit_real, D_logit_fake = D(torch.cat([X_mb, G(Z_D)])).split(len(X_mb))
-    return D_loss_of(D_logit_real, D_logit_fake, loss)
-
-
-def whole_G_loss(D, G, X_mb, Z_D, Z_G, loss="log"):
-    """`train_step`'s G loss for --fast's compiled step."""
-    return G_loss_of(D(G(Z_G)), loss)
-
-
 def train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, loss="log"):
     """One D step on (X_mb, Z_D), then one G step on Z_G; returns both losses (pre-update)."""
     D_solver.zero_grad()
@@ -250,40 +221,31 @@ def train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, loss="log"):
     return D_loss.item(), G_loss.item()
 
 
-def train(
-    hp, out, seed, device, data_dir=None, preset="tf1", hooks=None, fused_adam=False, fast=False
-):
+def train(hp, run, hooks=None):
     """The reference's loop (or gan_pytorch.py's with the preset); prints and grids as theirs.
 
-    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
-    them the loop only stops on a NaN loss.
+    `run` (ports/backend.py): the seed, the run folder, the MNIST folder, the device, the
+    preset, --fused-adam and --fast. `hooks` (harness/hooks.py) adds checkpoints, --resume,
+    progress, TensorBoard and a step limit; without them the loop only stops on a NaN loss.
     """
     hooks = hooks or command.Hooks()
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
+    out, device, preset = run.out, run.device, run.preset
+    np.random.seed(run.seed)
+    torch.manual_seed(run.seed)
+    datasets = mnist.read_data_sets(run.data_dir, one_hot=True, rng=run.seed)
     # gan_pytorch.py's raw tensors: no constructor draws, its own bias sums.
     linear = RepeatedBiasLinear if preset == "wiseodd-pytorch" else nn.Linear
     G, D = Generator(hp.Z_dim, hp.h_dim, linear), Discriminator(hp.h_dim, linear)
     initialize([G, D])
     G, D = G.to(device), D.to(device)
-    D_solver = command.adam(D.parameters(), fused_adam or fast, lr=hp.lr_D)
-    G_solver = command.adam(G.parameters(), fused_adam or fast, lr=hp.lr_G)
-    state = command.ModuleState(G=G, D=D, opt_G=G_solver, opt_D=D_solver)
+    D_solver = backend.adam(D.parameters(), run.fused_adam or run.fast, lr=hp.lr_D)
+    G_solver = backend.adam(G.parameters(), run.fused_adam or run.fast, lr=hp.lr_G)
+    state = backend.ModuleState(G=G, D=D, opt_G=G_solver, opt_D=D_solver)
     hooks.track(datasets.train).attach(state)
-    # --fast: both steps compiled as one (ports/whole_step.py).
-    step = (
-        whole_step.WholeStep(
-            G,
-            D,
-            D_solver,
-            G_solver,
-            functools.partial(whole_D_loss, loss=hp.loss),
-            functools.partial(whole_G_loss, loss=hp.loss),
+    if run.fast:  # Both steps as one compiled function, D's two calls as one.
+        step = fast.whole_step(
+            G, D, (D_solver, G_solver), losses=(D_loss_of, G_loss_of), loss=hp.loss
         )
-        if fast
-        else None
-    )
 
     def sample_Z(m, n):
         if preset == "wiseodd-pytorch":
@@ -304,8 +266,8 @@ def train(
         X_mb, _ = datasets.train.next_batch(hp.mb_size)
         X_mb = torch.as_tensor(X_mb, device=device)
         Z_D, Z_G = sample_Z(hp.mb_size, hp.Z_dim), sample_Z(hp.mb_size, hp.Z_dim)
-        if fast:
-            D_loss, G_loss = torch.stack(step(X_mb, Z_D, Z_G)).tolist()
+        if run.fast:
+            D_loss, G_loss = step(X_mb, Z_D, Z_G)
         else:
             D_loss, G_loss = train_step(G, D, D_solver, G_solver, X_mb, Z_D, Z_G, hp.loss)
         hooks.step(f"iteration {it}", D_loss=D_loss, G_loss=G_loss)
@@ -321,57 +283,27 @@ def train(
                 out.print("Iter-{}; D_loss: {}; G_loss: {}".format(it, D_np, G_np))
                 with torch.no_grad():  # gan_pytorch.py: samples = G(z), after G's step.
                     save_grid(G(Z_G), it)
-            out.metric(iteration=it, D_loss=D_loss, G_loss=G_loss)
-            out.scalars(it, D_loss=D_loss, G_loss=G_loss)
+            out.record(it, ("D_loss", "G_loss"), iteration=it, D_loss=D_loss, G_loss=G_loss)
     hooks.end()
     animation.write_gif(out.path / "training.gif", sorted(out.path.glob("[0-9][0-9][0-9].png")))
     return {"D_loss": D_loss, "G_loss": G_loss}
 
 
-def resolve(hp, preset, given):
-    """Apply a preset's settings to every field the command line did not set explicitly."""
-    if preset == "tf1":
-        return hp
-    return dataclasses.replace(hp, **{k: v for k, v in WISEODD_PYTORCH.items() if k not in given})
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.PyTorch(),
+    read_data=mnist.read_raw,
+    presets=PRESETS,
+    choices={"loss": LOSSES},
+)
 
 
 def main(argv=None):
-    parser = command.parser(MODEL, HParams, __doc__)
-    parser.add_argument(
-        "--preset",
-        choices=PRESETS,
-        default="tf1",
-        help="whose program to run: the TF graph's twin (default) or "
-        "wiseodd's gan_pytorch.py (batch 64, normal z, BCE, 1e5 iterations)",
-    )
-    cli.add_data_dir_argument(parser)
-    args = parser.parse_args(argv)
-    tokens = sys.argv[1:] if argv is None else argv
-    given = {
-        f.name
-        for f in dataclasses.fields(HParams)
-        if any(t.split("=")[0] == f"--{f.name.replace('_', '-')}" for t in tokens)
-    }
-    hp = resolve(cli.hparams_from_args(HParams, args), args.preset, given)
-    for field in dataclasses.fields(HParams):
-        setattr(args, field.name, getattr(hp, field.name))
-    mnist.read_raw(args.data_dir)  # First: a bad --data-dir leaves no run folder behind.
-    hp, seed, device, out, run_hooks = command.start(
-        args, HParams, MODEL, parser, preset=args.preset
-    )
-    with out, contextlib.closing(run_hooks):
-        train(
-            hp,
-            out,
-            seed,
-            device,
-            args.data_dir,
-            args.preset,
-            run_hooks,
-            args.fused_adam,
-            args.fast,
-        )
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":
-    checkpoints.run(main)
+    command.run(main)

@@ -31,13 +31,6 @@ Deviations: (from the TF1 reference; the reference lists its own from the origin
   tensor, which saves per-call overhead. Weights, moments and checkpoints come out as
   torch.optim.Adam's, bit for bit (tests/test_bench.py compares the two over 120 steps and
   across a resume); on a GPU it runs torch.optim.Adam's own step.
-- `--fast` (opt-in; recorded in hparams.json, and a run resumes only in the mode it was made
-  in): the D step and the G step, Adam included, compiled as one function
-  (`torch.compile(fullgraph=True)`, ports/whole_step.py; the first step compiles for seconds),
-  and the training z drawn in float32 from NumPy's PCG64 generator seeded with --seed
-  (`FastNoise`, kept in the checkpoints) instead of the global generator's float64
-  `np.random.normal`. It changes rounding and random streams, not the model or its
-  distributions; docs/speed.md has its speed.
 - Subnormal float32 numbers (nonzero, below 2^-126): TensorFlow's CPU kernels flush them to
   zero, inputs and results, and PyTorch keeps them (`torch.set_flush_denormal(False)`, its
   default). This port meets them in Adam's first moment (`exp_avg`) of weights whose gradient is
@@ -54,16 +47,15 @@ Deviations: (from the TF1 reference; the reference lists its own from the origin
   changes a number.
 """
 
-import dataclasses
-import functools
-
 import numpy as np
 import torch
 from torch import nn
 
-from harness import checkpoints, cli, ring_display
+from harness import command
 from inputs import ring
-from ports import command, frozen, whole_step
+from models.ring_gan import HParams, RingDisplay  # Shared with the reference: see its docstring.
+from ports import backend, frozen
+from ports.fast import ring_gan as fast
 
 MODEL = "ring_gan"
 SEED = 6789  # GAN.__init__ random_seed=6789; main.py passes 6789 too.
@@ -72,21 +64,6 @@ LOSS_LINE = "Epoch: [%4d/%4d] , d_loss: %.8f, g_loss: %.8f"
 PRINT_EVERY = 200  # The loss line when epoch % 200 == 0 (before the increment).
 LIVE_EVERY = 50  # The live plot when epoch % 50 == 0 (after the increment).
 INIT_STDDEV = 0.01  # See_GANs ops.linear: tf.random_normal_initializer(stddev=0.01).
-
-
-@dataclasses.dataclass(frozen=True)
-class HParams:
-    num_z: int = 256  # main.py --num_z 256: number of noise variables
-    hidden_size: int = 128  # main.py --hidden_size 128: units of each hidden layer
-    batch_size: int = 512  # main.py --batch_size 512: real points and z rows per step
-    learning_rate: float = 0.0002  # main.py --learning_rate 0.0002: Adam, beta1 0.5, both nets
-    beta1: float = 0.5  # GAN._create_optimizer: AdamOptimizer(lr, beta1=0.5)
-    num_epochs: int = 100000  # main.py --num_epochs 100000: one D step + one G step each
-    disp_freq: int = 5000  # main.py --disp_freq 5000: save _<epoch>.png every this many epochs
-    mixture: str = cli.choice("ring", "two-gaussians")  # main.py's ring, or the two Gaussians
-    g_loss: str = cli.choice("blog", "repo")  # blog: -mean(log d_g); GAN.py: mean(log(1 - d_g))
-    on_nan: str = cli.choice("stop", "continue")  # a NaN/inf loss stops the run, or goes on
-    live: bool = False  # the original's live window every 50 steps (needs a GUI backend)
 
 
 class Generator(nn.Module):
@@ -170,16 +147,6 @@ def g_step(G, D, opt_G, z, form="blog"):
     return g_loss.detach()
 
 
-def whole_D_loss(D, G, x, z_d, z_g):
-    """`d_step`'s loss for --fast's compiled step (D and G: callables)."""
-    return discriminator_loss(D(x), D(G(z_d)))
-
-
-def whole_G_loss(D, G, x, z_d, z_g, form="blog"):
-    """`g_step`'s loss for --fast's compiled step."""
-    return generator_loss(D(G(z_g)), form)
-
-
 def train_step(G, D, opt_D, opt_G, x, z_d, z_g, form="blog"):
     """One "epoch" of See_GANs: D step on (x, z_d), then G step on z_g; returns both losses."""
     return d_step(G, D, opt_D, x, z_d).item(), g_step(G, D, opt_G, z_g, form).item()
@@ -188,28 +155,9 @@ def train_step(G, D, opt_D, opt_G, x, z_d, z_g, form="blog"):
 def make_optimizers(G, D, hp, fused_adam=False):
     """GAN._create_optimizer for D then G: Adam(lr, beta1=0.5), beta2 0.999, eps 1e-8."""
     betas = (hp.beta1, 0.999)
-    opt_D = command.adam(D.parameters(), fused_adam, lr=hp.learning_rate, betas=betas)
-    opt_G = command.adam(G.parameters(), fused_adam, lr=hp.learning_rate, betas=betas)
+    opt_D = backend.adam(D.parameters(), fused_adam, lr=hp.learning_rate, betas=betas)
+    opt_G = backend.adam(G.parameters(), fused_adam, lr=hp.learning_rate, betas=betas)
     return opt_D, opt_G
-
-
-class FastNoise:
-    """--fast's training z: N(0, 1) in float32 from NumPy's PCG64 generator (its ziggurat),
-    seeded with --seed, in place of the global generator's float64 `np.random.normal`, whose
-    two 512 x 256 draws were about half of an iteration. The same law, another stream; a
-    checkpoint keeps the generator's state (`state()`, `set_state()`)."""
-
-    def __init__(self, seed):
-        self.rng = np.random.Generator(np.random.PCG64(seed))
-
-    def normal(self, shape):
-        return self.rng.standard_normal(shape, dtype=np.float32)
-
-    def state(self):
-        return checkpoints.generator_state(self.rng)
-
-    def set_state(self, state):
-        checkpoints.set_generator_state(self.rng, state)
 
 
 @torch.no_grad()
@@ -222,63 +170,60 @@ def generate_from(G, zs, batch_size, device):
     return g
 
 
-def train(hp, out, seed=SEED, device="cpu", hooks=None, fused_adam=False, fast=False):
+def train(hp, run, hooks=None):
     """The reference's loop (GAN.fit); returns the last coverage record.
 
-    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
-    them the loop stops on a NaN loss unless --on-nan continue.
+    `run` (ports/backend.py): the seed (the original's 6789 by default), the run folder, the
+    device, --fused-adam and --fast. `hooks` (harness/hooks.py) adds checkpoints, --resume,
+    progress, TensorBoard and a step limit; without them the loop stops on a NaN loss unless
+    --on-nan continue.
     """
     hooks = hooks or command.Hooks(on_nan=hp.on_nan)
+    out, seed, device = run.out, run.seed, run.device
     mixture = ring.MIXTURES[hp.mixture]
     np.random.seed(seed)
     torch.manual_seed(seed)
     G = Generator(hp.num_z, hp.hidden_size).to(device)
     D = Discriminator(hp.hidden_size).to(device)
     initialize([G, D])
-    opt_D, opt_G = make_optimizers(G, D, hp, fused_adam or fast)
+    opt_D, opt_G = make_optimizers(G, D, hp, run.fused_adam or run.fast)
     as_tensor = lambda a: torch.as_tensor(a, dtype=torch.float32, device=device)  # noqa: E731
 
     def generate(num_samples):  # GAN.generate: zs from NumPy's global generator.
         zs = np.random.normal(0.0, 1.0, [num_samples, hp.num_z])
         return generate_from(G, zs, hp.batch_size, device)
 
-    view = ring_display.RingDisplay(out, mixture, seed, hp.num_z, live=hp.live)
+    view = RingDisplay(out, mixture, seed, hp.num_z, live=hp.live)
     coverage_of = lambda zs: generate_from(G, zs, hp.batch_size, device)  # noqa: E731
-    noise = FastNoise(seed) if fast else None
-    hooks.track(view, *[noise] if fast else []).attach(
-        command.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D)
-    )
-
-    # --fast: both steps compiled as one (ports/whole_step.py).
-    step = (
-        whole_step.WholeStep(
-            G, D, opt_D, opt_G, whole_D_loss, functools.partial(whole_G_loss, form=hp.g_loss)
+    if run.fast:  # Its own z and both steps as one compiled function, after the real batch.
+        fast_step = fast.Iteration(
+            G,
+            D,
+            (opt_D, opt_G),
+            losses=(discriminator_loss, generator_loss),
+            hp=hp,
+            seed=seed,
+            device=device,
         )
-        if fast
-        else None
+    hooks.track(view, *[fast_step] if run.fast else []).attach(
+        backend.ModuleState(G=G, D=D, opt_G=opt_G, opt_D=opt_D)
     )
-
-    def draw_z():  # The original's draw, or --fast's.
-        shape = [hp.batch_size, hp.num_z]
-        return noise.normal(shape) if fast else np.random.normal(0.0, 1.0, shape)
-
     record = view.records[-1] if view.records else None
     try:
         for epoch in hooks.steps(hp.num_epochs):
             x = ring.sample(mixture, hp.batch_size)
-            z_d = draw_z()
-            if fast:  # z_g drawn before the D step: a draw of its own stream, so the same z_g.
-                d_loss, g_loss = step(as_tensor(x), as_tensor(z_d), as_tensor(draw_z()))
+            if run.fast:
+                d_loss, g_loss = fast_step(as_tensor(x))
             else:
-                d_loss = d_step(G, D, opt_D, as_tensor(x), as_tensor(z_d))
-                z_g = draw_z()
-                g_loss = g_step(G, D, opt_G, as_tensor(z_g), hp.g_loss)
+                z = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
+                d_loss = d_step(G, D, opt_D, as_tensor(x), as_tensor(z))
+                z = np.random.normal(0.0, 1.0, [hp.batch_size, hp.num_z])
+                g_loss = g_step(G, D, opt_G, as_tensor(z), hp.g_loss)
             # One device sync per step for both losses (the reference fetches them each step).
             d_loss, g_loss = torch.stack([d_loss, g_loss]).tolist()
             if epoch % PRINT_EVERY == 0:
                 out.print(LOSS_LINE % (epoch, hp.num_epochs, d_loss, g_loss))
-                out.metric(epoch=epoch, d_loss=d_loss, g_loss=g_loss)
-                out.scalars(epoch, d_loss=d_loss, g_loss=g_loss)
+                out.record(epoch, ("d_loss", "g_loss"), epoch=epoch, d_loss=d_loss, g_loss=g_loss)
             hooks.step(
                 f"step {epoch} (the raw log of a saturated sigmoid; frames saved)",
                 d_loss=d_loss,
@@ -295,9 +240,19 @@ def train(hp, out, seed=SEED, device="cpu", hooks=None, fused_adam=False, fast=F
     return record
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.PyTorch(),
+    default_seed=SEED,
+)
+
+
 def main(argv=None):
-    return command.main(argv, MODEL, HParams, __doc__, train, SEED)
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":
-    checkpoints.run(main)
+    command.run(main)

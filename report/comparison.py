@@ -158,7 +158,7 @@ def run_trainings(model, plan, seed, folder, log, stopped):
         out = folder / "runs" / model / framework
         log(f"== {model}: short {framework} run {' '.join(argv) or '(the original full run)'}")
         module = importlib.import_module(f"{package}.{model}")
-        threads = torch.get_num_threads()  # A port's main() sets its own (ports/command.py);
+        threads = torch.get_num_threads()  # A port's main() sets its own (ports/backend.py);
         try:  # later models' checks must not depend on which model ran before them.
             module.main([*argv, "--seed", str(seed), "--out", str(out)])
         except cli.UserError as error:

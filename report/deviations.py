@@ -4,7 +4,8 @@ The module docstrings are the one source of truth for how each reference and por
 its original; this page gathers them per model, so a reader sees the TF1 reference's list beside
 the port's, and a test fails when the page is stale.
 
-Source: the archive's own module docstrings (tf1_reference/<model>.py, ports/<model>.py).
+Source: the archive's own module docstrings (tf1_reference/<model>.py, ports/<model>.py and
+    the modules beside them: ports/fast/<model>.py, ports/mnist_dcgan_networks.py).
 
 Run:
     python -m report.deviations            # rewrite docs/deviations.md
@@ -24,6 +25,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "deviations.md"
 MODELS = registry.NAMES
 SIDES = (("tf1_reference", "TF1 reference"), ("ports", "PyTorch port"))
+# Modules beside a reference or port that make some of its differences, listed after it where
+# they exist: its networks (ports/mnist_dcgan_networks.py) and its --fast (ports/fast/).
+COMPANIONS = (("{model}_networks.py", "its networks"), ("fast/{model}.py", "`--fast`"))
 
 
 def deviations(path):
@@ -58,11 +62,17 @@ def page():
     for model in MODELS:
         lines += [f"## `{model}`", ""]
         for package, title in SIDES:
-            note, bullets = deviations(ROOT / package / f"{model}.py")
-            lines.append(f"**{title}** (`{package}/{model}.py`){' ' + note if note else ''}")
-            lines.append("")
-            lines += [f"- {bullet}" for bullet in bullets]
-            lines.append("")
+            modules = [(f"{model}.py", title)] + [
+                (name.format(model=model), f"{title}, {part}")
+                for name, part in COMPANIONS
+                if (ROOT / package / name.format(model=model)).is_file()
+            ]
+            for name, heading in modules:
+                note, bullets = deviations(ROOT / package / name)
+                lines.append(f"**{heading}** (`{package}/{name}`){' ' + note if note else ''}")
+                lines.append("")
+                lines += [f"- {bullet}" for bullet in bullets]
+                lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 

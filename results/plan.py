@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 
-from harness import checkpoints, cli, cpu, registry, run_folder
+from harness import checkpoint_format, cli, cpu, registry, run_folder
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]  # The repository: commands run from here.
 DEFAULT_ROOT = pathlib.Path("runs") / "results"
@@ -80,7 +80,7 @@ def init_command(row, seed, path, python="python"):
 
 def checkpoint_step(folder, framework):
     """Steps done at the run's last checkpoint, or None when it holds none."""
-    saved = pathlib.Path(folder) / checkpoints.FOLDER
+    saved = pathlib.Path(folder) / checkpoint_format.FOLDER
     if framework == "tf1":
         state = saved / "checkpoint"
         if not state.is_file():
@@ -97,13 +97,13 @@ def checkpoint_step(folder, framework):
 def state_of(folder, framework):
     """(state, detail): one of done, stopped, interrupted, lost, to run (module docstring)."""
     folder = pathlib.Path(folder)
-    if (folder / checkpoints.FOLDER / checkpoints.FINISHED).is_file():
+    if (folder / checkpoint_format.FOLDER / checkpoint_format.FINISHED).is_file():
         return "done", ""
     if (folder / STOPPED).is_file():
         return "stopped", (folder / STOPPED).read_text().strip()
     if not (folder / "log.txt").exists() and not (folder / "hparams.json").exists():
         return "to run", ""
-    saved = folder / checkpoints.FOLDER
+    saved = folder / checkpoint_format.FOLDER
     if (saved / ("checkpoint" if framework == "tf1" else "model.pt")).is_file():
         return "interrupted", ""
     return "lost", "it started but saved no checkpoint; delete the folder to start it again"

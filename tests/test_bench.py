@@ -55,7 +55,7 @@ def test_json_schema_of_a_tiny_run_with_the_load_check_bypassed(tmp_path, monkey
     assert gflops == max(record["matmul_gflops"]["torch_mm"], record["matmul_gflops"]["tf_matmul"])
     assert record["floor_ms"] == pytest.approx(flops.iteration_flops("gaussian_gan") / gflops / 1e6)
     assert record["repeats"] == len(record["blocks_ms"]["port"]) == 1
-    assert record["torch_threads"] == 1  # ports/command.py THREADS: the toy runs on one thread.
+    assert record["torch_threads"] == 1  # ports/backend.py THREADS: the toy runs on one thread.
     for key in ("cpu", "flags", "logical_cores", "tensorflow", "torch", "load_method"):
         assert key in record["machine"], key
     # The kernel paths that ran, from MKL's and oneDNN's own verbose logs.

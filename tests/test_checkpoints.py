@@ -17,26 +17,26 @@ import sys
 import numpy as np
 import pytest
 
-from harness import board, checkpoints, cli, hooks, run_folder
+from harness import board, checkpoint_format, cli, command, hooks, run_folder
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
 
 
-def command(module, *args):
+def command_line(module, *args):
     return [sys.executable, "-m", module, *args]
 
 
 def run(module, *args):
     return subprocess.run(
-        command(module, *args), cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300
+        command_line(module, *args), cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300
     )
 
 
 def stopped_part_way(module, args, after_lines):
     """Start `module`, SIGTERM it once it printed `after_lines` lines; (stdout, status, stderr)."""
     child = subprocess.Popen(
-        command(module, *args),
+        command_line(module, *args),
         cwd=ROOT,
         env=ENV,
         stdout=subprocess.PIPE,
@@ -57,7 +57,7 @@ def files(folder):
 def check_resume_is_exact(module, args, after_lines, tmp_path, capsys):
     # The uninterrupted run in this process (its imports are paid already), the others apart.
     capsys.readouterr()
-    checkpoints.run(importlib.import_module(module).main, [*args, "--out", str(tmp_path / "full")])
+    command.run(importlib.import_module(module).main, [*args, "--out", str(tmp_path / "full")])
     full = capsys.readouterr()
     part = tmp_path / "part"
     first, status, errors = stopped_part_way(module, [*args, "--out", str(part)], after_lines)
@@ -96,14 +96,18 @@ def test_toy_run_stopped_and_resumed_prints_what_an_uninterrupted_run_does(
 
 def check_format(run_dir, model, package, step):
     """The fixed checkpoint formats that convert/checkpoint.py reads."""
-    folder = run_dir / checkpoints.FOLDER
+    folder = run_dir / checkpoint_format.FOLDER
     if package == "ports":
         import torch
 
         state = torch.load(folder / "model.pt", weights_only=True)
         keys = {"model", "format", "step", "position", "G", "D", "opt_G", "opt_D", "rng", "tracked"}
         assert keys <= set(state)
-        assert (state["model"], state["format"], state["step"]) == (model, checkpoints.FORMAT, step)
+        assert (state["model"], state["format"], state["step"]) == (
+            model,
+            checkpoint_format.FORMAT,
+            step,
+        )
         assert {"torch", "numpy_global", "python_random"} <= set(state["rng"])
         return
     import tensorflow as tf
@@ -121,7 +125,7 @@ def check_format(run_dir, model, package, step):
     sidecar = json.loads(pathlib.Path(prefix + ".state.json").read_text())
     assert (sidecar["model"], sidecar["format"], sidecar["step"]) == (
         model,
-        checkpoints.FORMAT,
+        checkpoint_format.FORMAT,
         step,
     )
     assert sidecar["rng"]["numpy_global"][0] == "MT19937"
@@ -155,7 +159,7 @@ def test_mnist_run_stopped_and_resumed_prints_what_an_uninterrupted_run_does(
 def resume_error(module, run_dir, capsys, *extra):
     capsys.readouterr()
     with pytest.raises(SystemExit) as stop:
-        checkpoints.run(importlib.import_module(module).main, ["--resume", str(run_dir), *extra])
+        command.run(importlib.import_module(module).main, ["--resume", str(run_dir), *extra])
     assert stop.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines[-1].startswith("error: --") and "Traceback" not in "".join(lines)
@@ -178,7 +182,7 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path, capsys):
     module = importlib.import_module("ports.gaussian_cgan")
     module.main(["--epochs", "1", "--seed", "1", "--out", str(finished)])
     assert "already finished" in resume_error("ports.gaussian_cgan", finished, capsys)
-    (finished / checkpoints.FOLDER / checkpoints.FINISHED).unlink()
+    (finished / checkpoint_format.FOLDER / checkpoint_format.FINISHED).unlink()
     message = resume_error("ports.gaussian_cgan", finished, capsys, "--lr-D", "0.5")
     assert "--lr-D 0.5: the run in" in message and "drop the flag" in message
 
@@ -231,7 +235,7 @@ def test_a_signal_mid_epoch_saves_the_epochs_start(tmp_path):
         next(epochs)  # Epoch 1 begins after 4 steps.
         run.step()
         run.signum = signal.SIGTERM
-        with pytest.raises(checkpoints.Interrupted) as stop:
+        with pytest.raises(hooks.Interrupted) as stop:
             run.step()
         assert (stop.value.step, stop.value.path) == (4, "ckpt-4")
         run.close()
@@ -255,9 +259,9 @@ def test_numpy_and_reader_states_survive_json(mnist_dir):
 
     np.random.seed(5)
     np.random.normal()  # Leaves a cached Gaussian in the state.
-    state = json.loads(json.dumps(checkpoints.numpy_states()))
+    state = json.loads(json.dumps(checkpoint_format.numpy_states()))
     expected = np.random.normal(size=3)
-    checkpoints.set_numpy_states(state)
+    checkpoint_format.set_numpy_states(state)
     assert np.array_equal(np.random.normal(size=3), expected)
     train = mnist.read_data_sets(mnist_dir, rng=1).train
     for _ in range(3):
@@ -320,23 +324,30 @@ def stop_after_steps(monkeypatch, module, steps, name="train_step"):
     monkeypatch.setattr(module, name, counted)
 
 
+WHOLE_STEP = "ports.fast.whole_step:WholeStep.__call__"  # --fast's compiled step.
+
+
 def check_in_process_resume(
     module_name, args, steps, tmp_path, capsys, monkeypatch, outputs, step_function="train_step"
 ):
     module = importlib.import_module(module_name)
     capsys.readouterr()
-    checkpoints.run(module.main, [*args, "--out", str(tmp_path / "full")])
+    command.run(module.main, [*args, "--out", str(tmp_path / "full")])
     full = capsys.readouterr().out
     with monkeypatch.context() as patch:
-        *owner, name = step_function.split(".")  # "whole_step.WholeStep.__call__": --fast's step.
-        target = functools.reduce(getattr, owner, module)
+        # A function of the module, or "module:attribute" (WHOLE_STEP) elsewhere.
+        where, _, path = step_function.rpartition(":")
+        *owner, name = path.split(".")
+        target = functools.reduce(
+            getattr, owner, importlib.import_module(where) if where else module
+        )
         stop_after_steps(patch, target, steps, name)
         with pytest.raises(SystemExit) as stop:
-            checkpoints.run(module.main, [*args, "--out", str(tmp_path / "part")])
+            command.run(module.main, [*args, "--out", str(tmp_path / "part")])
     assert stop.value.code == 128 + signal.SIGTERM
     first = capsys.readouterr().out
     resume_args = ["--resume", str(tmp_path / "part"), *[a for a in args if a == "--fast"]]
-    checkpoints.run(module.main, [args[0], *resume_args] if args[0] in ("train",) else resume_args)
+    command.run(module.main, [args[0], *resume_args] if args[0] in ("train",) else resume_args)
     resumed = capsys.readouterr().out
     combined = (first + resumed).replace(str(tmp_path / "part"), str(tmp_path / "full"))
     assert combined == full
@@ -375,7 +386,8 @@ def test_mlp_gan_stopped_mid_epoch_resumes_exactly(
         *extra,
     ]
     outputs = ("log.txt", "metrics.jsonl", "loss.txt")
-    check_in_process_resume(module, args, 13, tmp_path, capsys, monkeypatch, outputs)
+    step = "ports.fast.mnist_mlp_gan:joint_step" if extra else "train_step"  # --fast's step.
+    check_in_process_resume(module, args, 13, tmp_path, capsys, monkeypatch, outputs, step)
 
 
 @pytest.mark.parametrize("module", ["tf1_reference.mnist_dcgan", "ports.mnist_dcgan"])
@@ -431,7 +443,7 @@ def test_ring_gan_resumed_after_a_frame_draws_the_same_frames(
         *extra,
     ]
     outputs = ("log.txt", "metrics.jsonl", "_50.png", "_100.png")
-    step = "whole_step.WholeStep.__call__" if extra else "g_step"  # --fast: the compiled step.
+    step = WHOLE_STEP if extra else "g_step"  # --fast: the compiled step.
     check_in_process_resume(module, args, 70, tmp_path, capsys, monkeypatch, outputs, step)
 
 
@@ -440,7 +452,7 @@ def test_a_fast_toy_run_stopped_in_process_resumes_exactly(module, tmp_path, cap
     """--fast's compiled step reads the weights and Adam's moments afresh at every call, so a
     resumed run continues with what the checkpoint restored."""
     args = [*GAUSSIAN, "--fast"]
-    step = "whole_step.WholeStep.__call__"
+    step = WHOLE_STEP
     check_in_process_resume(module, args, 300, tmp_path, capsys, monkeypatch, ("log.txt",), step)
 
 

@@ -7,24 +7,28 @@ the cross-checks). Whether its sample quality matches the default's is a matter 
 seeds, reported in docs/speed.md, not of a test.
 """
 
+import dataclasses
 import importlib
-import inspect
 import json
 
 import numpy as np
 import pytest
 import torch
 
-from harness import checkpoints, cli, registry
-from ports import command, gaussian_gan, onednn, whole_step
+from harness import checkpoint_format, cli, registry
+from ports import backend, gaussian_gan
 from ports import mnist_mlp_gan as mlp
+from ports.fast import mnist_mlp_gan as mlp_fast
+from ports.fast import onednn, whole_step
 
 
 @pytest.mark.parametrize("model", registry.NAMES)
 def test_every_port_takes_fast(model):
+    """Every port's run has --fast, and its fast paths live beside it in ports/fast/."""
     module = importlib.import_module(f"ports.{model}")
-    assert "fast" in inspect.signature(module.train).parameters
-    assert "--fast" in command.parser(model, module.HParams, module.__doc__).format_help()
+    assert "fast" in {field.name for field in dataclasses.fields(backend.Run)}
+    assert "--fast" in module.COMMAND.parser().format_help()
+    assert module.fast is importlib.import_module(f"ports.fast.{model}")
 
 
 def test_a_fast_run_records_itself_and_resumes_only_with_fast(tmp_path):
@@ -33,10 +37,12 @@ def test_a_fast_run_records_itself_and_resumes_only_with_fast(tmp_path):
     gaussian_gan.main(["--epochs", "1", "--out", str(default), "--checkpoint-every", "100"])
     assert json.loads((fast / "hparams.json").read_text())["fast"] is True
     assert "fast" not in json.loads((default / "hparams.json").read_text())  # As before --fast.
-    saved = torch.load(fast / checkpoints.FOLDER / "model.pt", weights_only=True)
+    saved = torch.load(fast / checkpoint_format.FOLDER / "model.pt", weights_only=True)
     assert saved["opt_D"]["param_groups"][0]["fused"] is True  # Fused Adam, as --fused-adam.
     for run in (fast, default):
-        (run / checkpoints.FOLDER / checkpoints.FINISHED).unlink()  # As if stopped by Ctrl-C.
+        (
+            run / checkpoint_format.FOLDER / checkpoint_format.FINISHED
+        ).unlink()  # As if stopped by Ctrl-C.
     with pytest.raises(cli.UserError, match="made in the default mode.*without --fast"):
         gaussian_gan.main(["--resume", str(default), "--fast"])
     with pytest.raises(cli.UserError, match="made with --fast.*resume it with --fast"):
@@ -44,7 +50,7 @@ def test_a_fast_run_records_itself_and_resumes_only_with_fast(tmp_path):
 
 
 def test_fast_masks_have_f_dropouts_law_and_values():
-    masks = mlp.FastMasks(0, 128, [1024, 512, 256], 0.3)
+    masks = mlp_fast.FastMasks(0, 128, [1024, 512, 256], 0.3)
     drawn = masks.draw("cpu")
     assert sorted(drawn) == ["D", "G", "fake", "real"]
     assert [tuple(m.shape) for m in drawn["real"]] == [(128, 1024), (128, 512), (128, 256)]
@@ -62,38 +68,42 @@ def test_fast_masks_have_f_dropouts_law_and_values():
 @pytest.mark.parametrize("p", [0.3, 0.0, 0.5, 0.999])
 def test_fast_masks_compare_raw_words_as_numpys_float32_draws_would(p):
     widths = [1024, 512, 256]
-    drawn = mlp.FastMasks(5, 128, widths, p).draw("cpu")
+    drawn = mlp_fast.FastMasks(5, 128, widths, p).draw("cpu")
     rng = np.random.Generator(np.random.PCG64(5))
     keep = rng.random((3, 128, sum(widths)), dtype=np.float32) >= np.float32(p)
     got = np.stack([torch.cat(drawn[call], dim=1).numpy() for call in ("real", "fake", "G")])
     assert np.array_equal(got > 0, keep)  # The very masks of the float32 draw, unit for unit.
-    odd = mlp.FastMasks(5, 3, [3], p).draw("cpu")  # An odd count of words: still three masks.
+    odd = mlp_fast.FastMasks(5, 3, [3], p).draw("cpu")  # An odd count of words: still three masks.
     assert [tuple(m.shape) for m in odd["G"]] == [(3, 3)]
 
 
 @pytest.mark.parametrize("p", [1.0, -0.1])
 def test_fast_masks_refuse_a_dropout_outside_0_to_1(p):
     with pytest.raises(ValueError, match="dropout must be at least 0 and below 1"):
-        mlp.FastMasks(0, 8, [16], p)
+        mlp_fast.FastMasks(0, 8, [16], p)
 
 
 def test_joint_d_step_is_the_two_d_calls_to_rounding():
     """--fast's D step on real and fake as one batch: the same losses and weights to rounding."""
-    masks = mlp.FastMasks(0, 16, [1024, 512, 256], 0.3)
+    masks = mlp_fast.FastMasks(0, 16, [1024, 512, 256], 0.3)
     runs = []
     for joint in (False, True):
         torch.manual_seed(0)
         G, D = mlp.Generator(100, 784), mlp.Discriminator(784)
         opt_G = torch.optim.Adam(G.parameters(), lr=2e-4)
         opt_D = torch.optim.Adam(D.parameters(), lr=2e-4)
-        masks.set_state(mlp.FastMasks(0, 16, [1024, 512, 256], 0.3).state())
+        masks.set_state(mlp_fast.FastMasks(0, 16, [1024, 512, 256], 0.3).state())
         data = torch.Generator().manual_seed(1)
         losses = []
         for _ in range(3):
             x = torch.rand(16, 784, generator=data) * 2 - 1
             z_D, z_G = torch.randn(2, 16, 100, generator=data)
             drawn = masks.draw("cpu")
-            losses.append(mlp.train_step(G, D, opt_D, opt_G, x, z_D, z_G, drawn, joint=joint))
+            if joint:
+                step = mlp_fast.joint_step(G, D, (opt_D, opt_G), x, masks=drawn, z_D=z_D, z_G=z_G)
+            else:
+                step = mlp.train_step(G, D, opt_D, opt_G, x, z_D, z_G, drawn)
+            losses.append(step)
         weights = [p.detach().clone() for p in (*G.parameters(), *D.parameters())]
         runs.append((np.array(losses), weights))
     (losses, weights), (joint_losses, joint_weights) = runs
@@ -102,15 +112,8 @@ def test_joint_d_step_is_the_two_d_calls_to_rounding():
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
 
 
-def test_joint_d_step_refuses_to_draw_its_own_masks():
-    G, D = mlp.Generator(100, 784), mlp.Discriminator(784)
-    opt = torch.optim.Adam(D.parameters())
-    with pytest.raises(ValueError, match="joint D step needs the masks"):
-        mlp.train_step(G, D, opt, opt, torch.zeros(2, 784), joint=True)
-
-
 def test_fast_masks_state_round_trips_through_a_checkpoint(tmp_path):
-    masks = mlp.FastMasks(3, 8, [16, 8, 4], 0.3)
+    masks = mlp_fast.FastMasks(3, 8, [16, 8, 4], 0.3)
     masks.draw("cpu")
     torch.save({"tracked": [masks.state()]}, tmp_path / "state.pt")
     expected = masks.draw("cpu")
@@ -144,7 +147,7 @@ def test_onednn_linear_is_f_linear_to_rounding_and_keeps_the_layers_parameters()
 
 
 def _whole_step_case(model):
-    """(G, D, opt_D, opt_G, inputs, eager step, D loss, G loss) of a port, seeded."""
+    """(G, D, opt_D, opt_G, inputs, eager step, --fast's compiled step) of a port, seeded."""
     port = importlib.import_module(f"ports.{model}")
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
@@ -169,26 +172,43 @@ def _whole_step_case(model):
     if model == "ring_gan":
         opt_D, opt_G = port.make_optimizers(G, D, hp)
         eager = lambda: port.train_step(G, D, opt_D, opt_G, *inputs)  # noqa: E731
+        losses = (port.discriminator_loss, port.generator_loss)
+
+        def compiled():  # Iteration's compiled step, on the given noise.
+            rest = port.fast.Iteration(
+                G, D, (opt_D, opt_G), losses=losses, hp=hp, seed=0, device="cpu"
+            )
+            return lambda *batch: torch.stack(rest.step(*batch)).tolist()
+
     else:
         opt_D = torch.optim.Adam(D.parameters(), lr=hp.lr_D)
         opt_G = torch.optim.Adam(G.parameters(), lr=hp.lr_G)
         eager = lambda: port.train_step(G, D, opt_D, opt_G, *inputs)[:2]  # noqa: E731
-    return G, D, opt_D, opt_G, inputs, eager, port.whole_D_loss, port.whole_G_loss
+        if model == "mnist_vanilla_gan":
+            losses = (port.D_loss_of, port.G_loss_of)
+        else:
+            losses = (port.discriminator_loss, port.generator_loss)
+
+        def compiled():
+            return port.fast.whole_step(G, D, (opt_D, opt_G), losses=losses)
+
+    return G, D, opt_D, opt_G, inputs, eager, compiled
 
 
 @pytest.mark.parametrize(
     "model", ["gaussian_gan", "gaussian_cgan", "ring_gan", "mnist_vanilla_gan"]
 )
 def test_whole_step_is_the_eager_step_to_rounding_and_fills_adams_own_state(model):
-    """--fast's compiled step (ports/whole_step.py) against the port's own eager step, from the
-    same weights on the same batches: the same losses and weights up to float32 rounding, and
-    Adam's state where torch.optim.Adam keeps it, so checkpoints hold the same entries."""
-    G, D, opt_D, opt_G, inputs, eager, D_loss, G_loss = _whole_step_case(model)
-    G2, D2, opt_D2, opt_G2, _, _, _, _ = _whole_step_case(model)
-    step = whole_step.WholeStep(G2, D2, opt_D2, opt_G2, D_loss, G_loss)
+    """--fast's compiled step (ports/fast/whole_step.py) against the port's own eager step,
+    from the same weights on the same batches: the same losses and weights up to float32
+    rounding, and Adam's state where torch.optim.Adam keeps it, so checkpoints hold the same
+    entries."""
+    G, D, opt_D, opt_G, inputs, eager, _ = _whole_step_case(model)
+    G2, D2, opt_D2, opt_G2, _, _, compiled = _whole_step_case(model)
+    step = compiled()
     for _ in range(3):
         expected = eager()
-        got = [float(loss) for loss in step(*inputs)]
+        got = step(*inputs)
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     for mine, theirs in zip(
         [*G2.parameters(), *D2.parameters()], [*G.parameters(), *D.parameters()]

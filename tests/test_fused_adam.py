@@ -11,22 +11,22 @@ import json
 import pytest
 import torch
 
-from ports import command
+from ports import backend
 from ports import gaussian_gan as port
 
 
 def test_options_are_unchanged_by_default():
     params = [torch.nn.Parameter(torch.ones(3))]
-    assert command.adam(params, lr=0.1).defaults["foreach"] is None
-    assert command.adam(params, lr=0.1, foreach=True).defaults["foreach"] is True
-    assert not command.adam(params, lr=0.1, foreach=True).defaults["fused"]
+    assert backend.adam(params, lr=0.1).defaults["foreach"] is None
+    assert backend.adam(params, lr=0.1, foreach=True).defaults["foreach"] is True
+    assert not backend.adam(params, lr=0.1, foreach=True).defaults["fused"]
 
 
 def test_fused_replaces_any_foreach_choice():
-    assert command.fused({}) == {"fused": True}
-    assert command.fused({"foreach": True, "lr": 0.1}) == {"fused": True, "lr": 0.1}
+    assert backend.fused({}) == {"fused": True}
+    assert backend.fused({"foreach": True, "lr": 0.1}) == {"fused": True, "lr": 0.1}
     params = [torch.nn.Parameter(torch.ones(3))]
-    assert command.adam(params, True, lr=0.1, foreach=True).defaults["fused"]
+    assert backend.adam(params, True, lr=0.1, foreach=True).defaults["fused"]
 
 
 def _mlp_g_after(steps, **options):
@@ -62,8 +62,10 @@ def test_a_run_records_fused_adam_and_a_default_run_refuses_it_on_resume(tmp_pat
     default = tmp_path / "default"
     port.main(["--epochs", "1", "--out", str(default), "--checkpoint-every", "100"])
     assert json.loads((default / "hparams.json").read_text())["fused_adam"] is False
-    from harness import checkpoints, cli
+    from harness import checkpoint_format, cli
 
-    (default / checkpoints.FOLDER / checkpoints.FINISHED).unlink()  # As if stopped by Ctrl-C.
+    (
+        default / checkpoint_format.FOLDER / checkpoint_format.FINISHED
+    ).unlink()  # As if stopped by Ctrl-C.
     with pytest.raises(cli.UserError, match="used the default Adam, not --fused-adam"):
         port.main(["--resume", str(default), "--fused-adam"])

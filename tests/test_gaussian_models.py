@@ -12,7 +12,7 @@ import torch
 from crosscheck import engine
 from crosscheck import gaussian_cgan as cgan_case
 from crosscheck import gaussian_gan as gan_case
-from harness import cli
+from harness import cli, command
 from inputs import gaussian
 from ports import gaussian_cgan as cgan_port
 from ports import gaussian_gan as gan_port
@@ -132,7 +132,7 @@ def test_hparams_defaults_are_the_originals_and_shared_by_the_port():
         epochs=10, batch_size=4, lr_D=0.05, lr_G=0.01, eval_size=100
     )
     for hparams in (gan_ref.HParams, gan_port.HParams):
-        comments = cli.field_comments(hparams)
+        comments = command.field_comments(hparams)
         assert set(comments) == {f.name for f in dataclasses.fields(hparams)}
 
 

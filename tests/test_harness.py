@@ -9,7 +9,7 @@ import sys
 import pytest
 import tensorflow as tf
 
-from harness import cli, run_folder, tf_logs
+from harness import cli, command, run_folder, tf_logs
 from tf1_reference import session
 
 
@@ -85,9 +85,9 @@ def test_flags_come_from_hparams_with_their_comments():
         flag: bool = True  # whether to do it
 
     parser = cli.ArgumentParser(prog="x")
-    cli.add_hparams(parser, HParams)
+    command.add_hparams(parser, HParams)
     args = parser.parse_args(["--steps", "5", "--no-flag"])
-    assert cli.hparams_from_args(HParams, args) == HParams(steps=5, rate=0.5, flag=False)
+    assert command.hparams_from_args(HParams, args) == HParams(steps=5, rate=0.5, flag=False)
     assert "the original's loop count" in parser.format_help()
     with pytest.raises(SystemExit) as exit_info:
         parser.parse_args(["--rate", "nan"])

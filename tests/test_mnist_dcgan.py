@@ -10,7 +10,7 @@ import torch
 
 from crosscheck import engine
 from crosscheck import mnist_dcgan as case
-from harness import checkpoints, cli
+from harness import checkpoint_format, cli
 from inputs import mnist
 from ports import layouts
 from ports import mnist_dcgan as port
@@ -215,7 +215,7 @@ def test_port_batchnorm_has_tf_conventions_and_stays_in_training_mode():
     ],
 )
 def test_device_gpu_builds_the_configproto_on_a_cpu(extra, expected):
-    args = ref.parser().parse_args(["train", "--device", "gpu", *extra])
+    args = ref.COMMAND.parser().parse_args(["train", "--device", "gpu", *extra])
     notices = []
     config = session.config_proto(
         args.device,
@@ -229,9 +229,8 @@ def test_device_gpu_builds_the_configproto_on_a_cpu(extra, expected):
     assert config.gpu_options.per_process_gpu_memory_fraction == expected["fraction"]
     assert config.log_device_placement == expected["log"]
     assert notices and "no GPU" in notices[0]
-    assert (
-        session.from_args(ref.parser().parse_args(["train"]), original=ref.ORIGINAL_CONFIG) is None
-    )
+    args = ref.COMMAND.parser().parse_args(["train"])
+    assert session.from_args(args, original=ref.ORIGINAL_CONFIG) is None
 
 
 @pytest.mark.parametrize("module, checkpoint", [(ref, "gan.ckpt.index"), (port, "gan.pt")])
@@ -366,9 +365,9 @@ def test_train_d_continues_the_train_phase_streams(module, tmp_path):
     assert second["reader"]["rng"] == first["reader"]["rng"]  # Same epoch order.
     assert second["sample_noise"] == first["sample_noise"]  # Drawn once, in the first phase.
     # Two more noise batches of 64 x 100 uniform draws, continuing the first phase's stream.
-    checkpoints.set_numpy_global_state(first["numpy_global"])
+    checkpoint_format.set_numpy_global_state(first["numpy_global"])
     np.random.uniform(-1.0, 1.0, size=[2, 64, 100])
-    assert checkpoints.numpy_global_state() == second["numpy_global"]
+    assert checkpoint_format.numpy_global_state() == second["numpy_global"]
 
 
 def test_phase_checkpoint_is_one_tf_tools_read(tmp_path):

@@ -19,8 +19,9 @@ import tqdm
 
 import tensorflow as tf
 
-from harness import board, ring_display
+from harness import board
 from inputs import mnist
+from models import ring_gan as ring_model
 
 # Training images each MNIST command sees: seed 004's loop reads all 60,000 raw images (1,320:
 # 10 batches of 128 and a short one); the input_data-style reader keeps the first 5,000 for
@@ -122,11 +123,11 @@ def run_twice(module, model, tmp_path, monkeypatch, request):
             if name == "on":
                 patch.setattr(tqdm, "tqdm", LoudBar)
                 patch.setattr(tqdm, "trange", loud_trange)
-                patch.setattr(ring_display, "COVERAGE_POINTS", 2500)
+                patch.setattr(ring_model, "COVERAGE_POINTS", 2500)
             else:
                 patch.setattr(board, "TF1Board", NoBoard)
                 patch.setattr(board, "TorchBoard", NoBoard)
-                patch.setattr(ring_display, "COVERAGE_POINTS", 10)
+                patch.setattr(ring_model, "COVERAGE_POINTS", 10)
             out = tmp_path / name
             module.main(
                 [

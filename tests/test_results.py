@@ -185,11 +185,7 @@ def convert_parser():
 
 def model_parser(name):
     """The argument parser of a training command (python -m NAME)."""
-    module = importlib.import_module(name)
-    if hasattr(module, "parser"):  # mnist_dcgan's, with its phase.
-        return module.parser()
-    package = importlib.import_module(name.split(".")[0] + ".command")
-    return package.parser(module.MODEL, module.HParams, module.__doc__)
+    return importlib.import_module(name).COMMAND.parser()
 
 
 def test_plan_skips_done_runs_and_resumes_an_interrupted_one(study, capsys, tmp_path):

@@ -19,8 +19,10 @@ from crosscheck import engine
 from crosscheck import ring_gan as ring_case
 from crosscheck import tf_math
 from inputs import ring
+from ports import backend as port_backend
 from ports import layouts
 from ports import ring_gan as port
+from tf1_reference import backend as reference_backend
 from tf1_reference import ring_gan as reference
 
 tf1 = tf.compat.v1
@@ -164,7 +166,7 @@ def test_seed_repeatability_and_outputs(tmp_path):
     logs = []
     for name in ("a", "b"):
         with run_folder.RunFolder(tmp_path / name) as out:
-            record = reference.train(hp, out, seed=3)
+            record = reference.train(hp, reference_backend.Run(out=out, seed=3))
         logs.append((tmp_path / name / "log.txt").read_text())
     assert logs[0] == logs[1] and logs[0].startswith("Epoch: [   0/ 101] , d_loss: ")
     assert {"_50.png", "_100.png", "coverage.png", "generate_animation.gif"} <= {
@@ -174,7 +176,7 @@ def test_seed_repeatability_and_outputs(tmp_path):
     port_logs = []
     for name in ("c", "d"):
         with run_folder.RunFolder(tmp_path / name) as out:
-            port.train(port.HParams(**vars(hp)), out, seed=3)
+            port.train(port.HParams(**vars(hp)), port_backend.Run(out=out, seed=3))
         port_logs.append((tmp_path / name / "log.txt").read_text())
     assert port_logs[0] == port_logs[1]
     metrics = [json.loads(line) for line in (tmp_path / "d" / "metrics.jsonl").open()]
@@ -195,8 +197,9 @@ def _result_run(module, seed, tmp_path):
     from harness import run_folder
 
     hp = module.HParams(num_epochs=10000)
+    backend = reference_backend if module is reference else port_backend
     with run_folder.RunFolder(tmp_path / f"{module.__name__}-{seed}") as out:
-        return module.train(hp, out, seed=seed)
+        return module.train(hp, backend.Run(out=out, seed=seed))
 
 
 # GAN training is chaotic: which seeds cover all 8 modes by 10,000 epochs depends on the CPU's

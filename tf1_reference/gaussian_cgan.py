@@ -42,10 +42,11 @@ import tensorflow as tf
 
 import tf1_reference
 from figures import scatter
-from harness import checkpoints
+from harness import command
 from inputs import gaussian
-from tf1_reference import command
-from tf1_reference.gaussian_gan import ORIGINAL_CONFIG, HParams, accuracy_of
+from models.gaussian_cgan import HParams  # The hyper-parameters, shared with the port.
+from tf1_reference import backend
+from tf1_reference.gaussian_gan import ORIGINAL_CONFIG, accuracy_of
 
 tf1 = tf.compat.v1
 
@@ -195,30 +196,31 @@ def generated_moments(g_W1, g_W2, g_b):
     return x_mean @ g_W2 + g_b, g_W1.T @ g_W1 + g_W2.T @ x_cov @ g_W2
 
 
-def train(hp, out, seed, config=None, hooks=None):
+def train(hp, run, hooks=None):
     """The original's loop; prints its two lines per epoch and saves its scatter per epoch.
 
-    `hooks`: checkpoints, --resume, progress and TensorBoard, as in gaussian_gan.
+    `run`: seed, run folder and session config; `hooks`: checkpoints, --resume, progress,
+    TensorBoard and a step limit, as in gaussian_gan.
     """
     hooks = hooks or command.Hooks()
-    np.random.seed(seed)
+    out = run.out
+    np.random.seed(run.seed)
     X, X1 = gaussian.conditional_data(np.random)
     true_mean, true_cov = gaussian.true_moments()
     graph = tf.Graph()
     with graph.as_default():
-        tf1.set_random_seed(seed)
+        tf1.set_random_seed(run.seed)
         gan = build_graph(hp)
         init = tf1.global_variables_initializer()
-        saver = command.saver_for(hooks)  # Built after the original's ops.
-    with tf1.Session(graph=graph, config=config) as sess:
+        saver = backend.saver_for(hooks)  # Built after the original's ops.
+    with tf1.Session(graph=graph, config=run.config) as sess:
         sess.run(init)
-        hooks.attach(command.SessionState(sess, saver, graph))
+        hooks.attach(backend.SessionState(sess, saver, graph))
         steps = -(-len(X) // hp.batch_size)
         for epoch in hooks.epochs(hp.epochs, steps_per_epoch=steps):
             avg_loss, count = 0.0, 0
-            for x_batch, x1_batch in gaussian.iterate_minibatch(
-                X, X1, batch_size=hp.batch_size, shuffle=True
-            ):
+            batches = gaussian.iterate_minibatch(X, X1, batch_size=hp.batch_size, shuffle=True)
+            for x_batch, x1_batch in hooks.batches(batches):
                 z_batch = np.random.normal(size=(len(x_batch), 2))
                 loss_D, loss_G = train_step(sess, gan, x_batch, x1_batch, z_batch)
                 avg_loss += float(loss_D)  # float64, as NumPy 1.x summed np.float32 into 0.0.
@@ -235,7 +237,9 @@ def train(hp, out, seed, config=None, hooks=None):
             out.print("\ndiscriminator loss at epoch %d: %f" % (epoch, avg_loss))
             out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
             mean, cov = generated_moments(*sess.run(gan.g_vars))
-            out.metric(
+            out.record(
+                epoch,
+                ("loss_D", "accuracy"),
                 epoch=epoch,
                 loss_D=float(avg_loss),
                 accuracy=float(accuracy),
@@ -244,7 +248,6 @@ def train(hp, out, seed, config=None, hooks=None):
                 true_mean=true_mean,
                 true_cov=true_cov,
             )
-            out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
             figure = scatter.condition_target_fake(
                 X[excerpt], X1[excerpt], fake_x1, title=f"epoch {epoch}"
             )
@@ -258,9 +261,18 @@ def train(hp, out, seed, config=None, hooks=None):
     }
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.TF1(ORIGINAL_CONFIG),
+)
+
+
 def main(argv=None):
-    return command.main(argv, MODEL, HParams, __doc__, train, ORIGINAL_CONFIG)
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":
-    checkpoints.run(main)
+    command.run(main)

@@ -41,31 +41,21 @@ Deviations:
   and the creation order stay the original's. None changes a number.
 """
 
-import dataclasses
-
 import numpy as np
 import tensorflow as tf
 
 import tf1_reference
 from figures import scatter
-from harness import checkpoints
+from harness import command
 from inputs import gaussian
-from tf1_reference import command
+from models.gaussian_gan import HParams  # The hyper-parameters, shared with the port.
+from tf1_reference import backend
 
 tf1 = tf.compat.v1
 
 MODEL = "gaussian_gan"
 # xyang35 pins the CPU: tf.ConfigProto(device_count={'GPU': 0}).
 ORIGINAL_CONFIG = tf1.ConfigProto(device_count={"GPU": 0})
-
-
-@dataclasses.dataclass(frozen=True)
-class HParams:
-    epochs: int = 10  # xyang35: for epoch in range(10)
-    batch_size: int = 4  # xyang35 / MXNet: batch_size = 4, 250 batches per epoch
-    lr_D: float = 0.05  # xyang35: AdamOptimizer(learning_rate=0.05) for loss_D
-    lr_G: float = 0.01  # xyang35: AdamOptimizer(learning_rate=0.01) for loss_G
-    eval_size: int = 100  # xyang35: 100 fresh z and 100 real points after each epoch
 
 
 class GAN(object):
@@ -207,30 +197,33 @@ def generated_moments(g_W, g_b):
     return g_b, g_W.T @ g_W
 
 
-def train(hp, out, seed, config=None, hooks=None):
+def train(hp, run, hooks=None):
     """The original's loop; prints its two lines per epoch and saves its scatter per epoch.
 
-    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
-    them the loop only stops on a NaN loss.
+    `run` (tf1_reference/backend.py): the seed, the run folder and the session's config.
+    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress, TensorBoard and a step
+    limit; without them the loop only stops on a NaN loss.
     """
     hooks = hooks or command.Hooks()
-    np.random.seed(seed)
+    out = run.out
+    np.random.seed(run.seed)
     X = gaussian.gaussian_data(np.random)
     true_mean, true_cov = gaussian.true_moments()
     graph = tf.Graph()
     with graph.as_default():
-        tf1.set_random_seed(seed)
+        tf1.set_random_seed(run.seed)
         gan = build_graph(hp)
         init = tf1.global_variables_initializer()
-        saver = command.saver_for(hooks)  # Built after the original's ops.
-    with tf1.Session(graph=graph, config=config) as sess:
+        saver = backend.saver_for(hooks)  # Built after the original's ops.
+    with tf1.Session(graph=graph, config=run.config) as sess:
         sess.run(init)
-        hooks.attach(command.SessionState(sess, saver, graph))
+        hooks.attach(backend.SessionState(sess, saver, graph))
         out.save_figure(scatter.data(X), "data.png")  # Cell 0's scatter of the data.
         steps = -(-len(X) // hp.batch_size)  # Batches per epoch: 250.
         for epoch in hooks.epochs(hp.epochs, steps_per_epoch=steps):
             avg_loss, count = 0.0, 0
-            for x_batch in gaussian.iterate_minibatch(X, batch_size=hp.batch_size, shuffle=True):
+            batches = gaussian.iterate_minibatch(X, batch_size=hp.batch_size, shuffle=True)
+            for x_batch in hooks.batches(batches):
                 z_batch = np.random.normal(size=(len(x_batch), 2))
                 loss_D, loss_G = train_step(sess, gan, x_batch, z_batch)
                 avg_loss += float(loss_D)  # float64, as NumPy 1.x summed np.float32 into 0.0.
@@ -248,7 +241,9 @@ def train(hp, out, seed, config=None, hooks=None):
             out.print("\ndiscriminator accuracy at epoch %d: %f" % (epoch, accuracy))
             g_W, g_b = sess.run(gan.g_vars)
             mean, cov = generated_moments(g_W, g_b)
-            out.metric(
+            out.record(
+                epoch,
+                ("loss_D", "accuracy"),
                 epoch=epoch,
                 loss_D=float(avg_loss),
                 accuracy=float(accuracy),
@@ -257,7 +252,6 @@ def train(hp, out, seed, config=None, hooks=None):
                 true_mean=true_mean,
                 true_cov=true_cov,
             )
-            out.scalars(epoch, loss_D=avg_loss, accuracy=accuracy)
             figure = scatter.real_and_fake(X, fake_x, title=f"epoch {epoch}")
             out.image("samples", out.save_figure(figure, f"epoch_{epoch:02d}.png"), epoch)
         hooks.end()
@@ -269,9 +263,18 @@ def train(hp, out, seed, config=None, hooks=None):
     }
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.TF1(ORIGINAL_CONFIG),
+)
+
+
 def main(argv=None):
-    return command.main(argv, MODEL, HParams, __doc__, train, ORIGINAL_CONFIG)
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":
-    checkpoints.run(main)
+    command.run(main)

@@ -69,8 +69,6 @@ Deviations: (each fix names the error the seed gives without it; originals.md 3.
   `Graph` holder, and `HParams.lr_D` / `lr_G` name the seed's one learning rate twice.
 """
 
-import contextlib
-import dataclasses
 import pathlib
 import random
 import time
@@ -80,37 +78,22 @@ import tensorflow as tf
 
 import tf1_reference
 from figures import digits
-from harness import checkpoints, cli
+from harness import checkpoint_format, command
 from inputs import mnist
-from tf1_reference import command
+from models.mnist_dcgan import HParams  # The hyper-parameters, shared with the port.
+from tf1_reference import backend
 
 tf1 = tf.compat.v1
 
 MODEL = "mnist_dcgan"
-PHASES = ("train", "train-d", "test")
 ORIGINAL_CONFIG = None  # The seed opens a plain tf.Session().
-# as-written: real images in [0, 1] beside G's tanh output in [-1, 1]; tanh: x * 2 - 1.
 CHECKPOINT = pathlib.Path("models") / "gan.ckpt"  # seed: saver.save(sess, "./models/gan.ckpt")
-
-
-@dataclasses.dataclass(frozen=True)
-class HParams:
-    epochs: int = 20  # seed: num_epoch = 20, in both training sessions
-    batch_size: int = 64  # seed: batch_size = 64; total_batch = int(55000 / 64) = 859
-    learning_rate: float = 0.0002  # seed: learning_rate = 0.0002 for both AdamOptimizers
-    noise_dim: int = 100  # seed: noise_placeholder shape [None, 100], U(-1, 1) noise
-    sample_every: int = 5  # seed: if (epoch+1) % 5 == 0: plot_samples(samples[:16])
-    test_size: int = 1000  # seed: test_set.next_batch(1000) and 1000 noise vectors
-    real_scale: str = cli.choice("as-written", "tanh")  # seed: [0, 1] images against tanh
-
-    # The cross-check engine reads one learning rate per network; the seed uses one for both.
-    @property
-    def lr_D(self):
-        return self.learning_rate
-
-    @property
-    def lr_G(self):
-        return self.learning_rate
+PHASES = command.Phases(
+    names=("train", "train-d", "test"),  # The seed's three sessions, one command each.
+    help="the seed's session: train (D and G, then save), train-d (restore, D alone, save) "
+    "or test (restore, draw)",
+    checkpoint=CHECKPOINT,
+)
 
 
 def generator(noise, reuse, layers=None):
@@ -241,21 +224,17 @@ def plot_samples(samples, title=None):
     return digits.grid(samples, titles=title)
 
 
-def run_epochs(sess, g, hp, datasets, out, phase, max_steps, sample_noise, hooks):
+def run_epochs(sess, g, hp, *, datasets, run, sample_noise, hooks):
     """The seed's epoch loop (`train`: D and G; `train-d`: D alone); prints its cost line.
 
-    `hooks` (harness/hooks.py): the NaN stop, checkpoints, --resume, progress, TensorBoard.
-    `max_steps` (ours) ends the phase after that many steps in all.
+    `hooks` (harness/hooks.py): the NaN stop, checkpoints, --resume, progress, TensorBoard, and
+    `--max-steps` (ours), which ends the phase after that many steps in all.
     """
-    train_set = datasets.train
+    out, phase, train_set = run.out, run.phase, datasets.train
     total_batch = int(train_set.num_examples / hp.batch_size)
-    steps_left = (max_steps or hp.epochs * total_batch) - hooks.done
     for epoch in hooks.epochs(hp.epochs, steps_per_epoch=total_batch):
-        if steps_left <= 0:
-            break
         started, avg_cost = time.time(), 0
-        steps = min(total_batch, steps_left)  # = total_batch unless --max-steps cuts it
-        for i in range(steps):
+        for i in hooks.batches(range(total_batch)):  # Fewer when --max-steps ends the phase.
             batch_xs, _ = train_set.next_batch(hp.batch_size)
             noise = np.random.uniform(-1.0, 1.0, size=[hp.batch_size, hp.noise_dim]).astype(
                 np.float32
@@ -263,25 +242,14 @@ def run_epochs(sess, g, hp, datasets, out, phase, max_steps, sample_noise, hooks
             loss_D, loss_G = train_step(sess, g, real_batch(batch_xs, hp), noise, phase == "train")
             hooks.step(f"epoch {epoch + 1} step {i + 1}", loss_D=loss_D, loss_G=loss_G)
             avg_cost += cost_of(loss_D, loss_G) / total_batch
-        steps_left -= steps
+        steps = i + 1
         out.print("Epoch:", "%04d" % (epoch + 1), "cost=", "{:.9f}".format(avg_cost))
         seconds = time.time() - started
-        out.metric(
-            phase=phase,
-            epoch=epoch + 1,
-            steps=steps,
-            cost=float(avg_cost),
-            loss_D=float(loss_D),
-            loss_G=None if loss_G is None else float(loss_G),
-            seconds=seconds,
-            seconds_per_step=seconds / steps,
-        )
-        losses = {"loss_D": loss_D} if loss_G is None else {"loss_D": loss_D, "loss_G": loss_G}
-        out.scalars(
-            epoch + 1,
-            **{f"{phase}/cost": avg_cost},
-            **{f"{phase}/{k}": v for k, v in losses.items()},
-        )
+        losses = {"cost": float(avg_cost), "loss_D": float(loss_D)}
+        losses["loss_G"] = None if loss_G is None else float(loss_G)
+        timing = {"seconds": seconds, "seconds_per_step": seconds / steps}
+        record = dict(phase=phase, epoch=epoch + 1, steps=steps, **losses, **timing)
+        out.record(epoch + 1, losses, prefix=f"{phase}/", **record)  # TensorBoard: the losses.
         if phase == "train" and (epoch + 1) % hp.sample_every == 0:
             samples = sess.run(g.G, feed_dict={g.z_placeholder: sample_noise})
             path = out.save_figure(plot_samples(samples[:16]), f"samples_epoch_{epoch + 1:04d}.png")
@@ -323,71 +291,56 @@ def test(sess, g, hp, datasets, out):
     return len(errors)
 
 
-def parser():
-    result = command.parser(MODEL, HParams, __doc__)
-    what = "the seed's session: train (D and G, then save), train-d (restore, D alone, save)"
-    checkpoints.add_phase_arguments(result, PHASES, help=what + " or test (restore, draw)")
-    return result
-
-
-def train(
-    hp,
-    out,
-    seed,
-    config=None,
-    hooks=None,
-    data_dir=None,
-    phase="train",
-    restore=None,
-    max_steps=None,
-):
-    """One of the seed's three sessions in the same process state it had: `train` (D and G, then
-    save), `train-d` (D alone, then save) or `test`, from `restore` (a checkpoint prefix) for the
-    last two. `hooks` (harness/hooks.py): checkpoints, --resume, progress and TensorBoard."""
+def train(hp, run, hooks=None):
+    """One of the seed's three sessions (`run.phase`) in the same process state it had: `train`
+    (D and G, then save), `train-d` (D alone, then save) or `test`, the last two from
+    `run.restore` (a checkpoint prefix). `run` (tf1_reference/backend.py) also holds the seed,
+    the run folder, the MNIST folder and the session's config; `hooks` (harness/hooks.py):
+    checkpoints, --resume, progress, TensorBoard and --max-steps."""
     hooks = hooks or command.Hooks()
-    np.random.seed(seed)
-    random.seed(seed)
-    datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
+    out = run.out
+    np.random.seed(run.seed)
+    random.seed(run.seed)
+    datasets = mnist.read_data_sets(run.data_dir, one_hot=True, rng=run.seed)
     graph = tf.Graph()
     with graph.as_default():
-        tf1.set_random_seed(seed)
+        tf1.set_random_seed(run.seed)
         g = build_graph(hp)
         # Relative paths in TF's `checkpoint` file, so that the folder can be renamed.
         saver = tf1.train.Saver(save_relative_paths=True)
         init = tf1.global_variables_initializer()
     # FIX: the seed uses sample_noise but never defines it: 16 fixed U(-1, 1) draws.
     sample_noise = np.random.uniform(-1.0, 1.0, size=[16, hp.noise_dim]).astype(np.float32)
-    with tf1.Session(graph=graph, config=config) as sess:
+    with tf1.Session(graph=graph, config=run.config) as sess:
         sess.run(init)
-        if restore:
-            streams = command.restore_phase(sess, saver, restore, MODEL)
-            sample_noise = checkpoints.continue_streams(streams, datasets.train, sample_noise)
-        if phase == "test":
+        if run.restore:
+            streams = backend.restore_phase(sess, saver, run.restore, MODEL)
+            sample_noise = checkpoint_format.continue_streams(streams, datasets.train, sample_noise)
+        if run.phase == "test":
             return test(sess, g, hp, datasets, out)
-        noise = checkpoints.Kept(sample_noise)
-        state = command.SessionState(sess, saver, graph)
+        noise = checkpoint_format.Kept(sample_noise)
+        state = backend.SessionState(sess, saver, graph)
         hooks.track(datasets.train, noise).attach(state, first_logged=1)
-        run_epochs(sess, g, hp, datasets, out, phase, max_steps, noise.value, hooks)
-        streams = checkpoints.streams(datasets.train, sample_noise=noise.value)
-        save_path = command.save_phase(sess, saver, out, CHECKPOINT, streams)
+        run_epochs(sess, g, hp, datasets=datasets, run=run, sample_noise=noise.value, hooks=hooks)
+        streams = checkpoint_format.streams(datasets.train, sample_noise=noise.value)
+        save_path = backend.save_phase(sess, saver, out, CHECKPOINT, streams)
         out.print("Model saved in path: %s" % save_path)
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.TF1(ORIGINAL_CONFIG),
+    read_data=mnist.read_raw,
+    phases=PHASES,
+)
+
+
 def main(argv=None):
-    arguments = parser()
-    args = arguments.parse_args(argv)
-    restore = checkpoints.phase_arguments(
-        args, MODEL, "tf1", PHASES, lambda given: command.phase_prefix(given, CHECKPOINT)
-    )
-    mnist.read_raw(args.data_dir)  # First: a bad --data-dir leaves no run folder behind.
-    hp, seed, config, out, run_hooks = command.start(
-        args, HParams, MODEL, ORIGINAL_CONFIG, arguments, phase=args.phase, max_steps=args.max_steps
-    )
-    with out, contextlib.closing(run_hooks):
-        return train(
-            hp, out, seed, config, run_hooks, args.data_dir, args.phase, restore, args.max_steps
-        )
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":
-    checkpoints.run(main)
+    command.run(main)

@@ -70,31 +70,20 @@ Deviations: (a translation, so these are the choices of the translation)
   and continues with the same masks as the uninterrupted run.
 """
 
-import dataclasses
-
 import numpy as np
 import tensorflow as tf
 
 import tf1_reference
 from figures import image_grid
-from harness import checkpoints
+from harness import command
 from inputs import mnist
-from tf1_reference import command
+from models.mnist_mlp_gan import HParams  # The hyper-parameters, shared with the port.
+from tf1_reference import backend
 
 tf1 = tf.compat.v1
 
 MODEL = "mnist_mlp_gan"
 EPSILON = 1e-12  # PyTorch's BCE backward: max((1 - p) p, EPSILON) in the denominator.
-
-
-@dataclasses.dataclass(frozen=True)
-class HParams:
-    n_epoch: int = 10  # seed 004: n_epoch = 10 (lyeoni: 200)
-    bs: int = 128  # seed 004: bs = 128 (lyeoni: 100); batches with len(x) != bs skipped
-    z_dim: int = 100  # lyeoni: z_dim = 100, z = torch.randn(bs, z_dim)
-    lr: float = 0.0002  # lyeoni: lr = 0.0002, Adam for G and D with default betas
-    dropout: float = 0.3  # lyeoni: F.dropout(x, 0.3) after fc1-fc3 of D, always active
-    samples: int = 100  # lyeoni README: grids of 100 samples, 8 per row
 
 
 def dense(x, units, name):
@@ -256,37 +245,39 @@ def fast_forward_dropout(sess, gan, steps, bs):
         sess.run(both[len(real) :], feed_dict=feed)
 
 
-def train(hp, out, seed, data_dir=None, config=None, hooks=None):
+def train(hp, run, hooks=None):
     """The seed's loop in TF1: per epoch a reshuffle, D and G steps per full batch, a loss line.
 
-    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard. The
-    dropout masks are drawn in the graph, whose generator state TF1 cannot save; a resumed run
-    replays those draws (`fast_forward_dropout`), so it still repeats the uninterrupted run
-    number for number.
+    `run` (tf1_reference/backend.py): the seed, the run folder, the MNIST folder and the
+    session's config. `hooks` (harness/hooks.py) adds checkpoints, --resume, progress,
+    TensorBoard and a step limit. The dropout masks are drawn in the graph, whose generator
+    state TF1 cannot save; a resumed run replays those draws (`fast_forward_dropout`), so it
+    still repeats the uninterrupted run number for number.
     """
     hooks = hooks or command.Hooks()
+    out, seed = run.out, run.seed
     np.random.seed(seed)
-    images = normalized(mnist.read_raw(data_dir).train_images)
+    images = normalized(mnist.read_raw(run.data_dir).train_images)
     graph = tf.Graph()
     with graph.as_default():
         tf1.set_random_seed(seed)
         gan = build_graph(hp)
         init = tf1.global_variables_initializer()
-        saver = command.saver_for(hooks)  # Built after the original's ops.
+        saver = backend.saver_for(hooks)  # Built after the original's ops.
     starts = range(0, len(images) - hp.bs + 1, hp.bs)  # Full batches only, as the seed.
     # The grid's z, the same every epoch, from a generator of its own: drawn from NumPy's
     # global one, they would move every later z and epoch order.
     test_z = np.random.default_rng(seed).normal(size=(hp.samples, hp.z_dim))
-    with tf1.Session(graph=graph, config=config) as sess:
+    with tf1.Session(graph=graph, config=run.config) as sess:
         sess.run(init)
-        state = command.SessionState(sess, saver, graph)
+        state = backend.SessionState(sess, saver, graph)
         hooks.track(appended=["loss.txt"]).attach(state, first_logged=1)
         if hooks.resumed:
             fast_forward_dropout(sess, gan, hooks.done, hp.bs)
         for epoch in hooks.epochs(hp.n_epoch, first=1, steps_per_epoch=len(starts)):
             order = np.random.permutation(len(images))  # DataLoader(shuffle=True)'s new order.
             D_losses, G_losses = [], []
-            for start in starts:
+            for start in hooks.batches(starts):
                 x = images[order[start : start + hp.bs]]
                 z_D = np.random.normal(size=(hp.bs, hp.z_dim))
                 z_G = np.random.normal(size=(hp.bs, hp.z_dim))
@@ -299,8 +290,8 @@ def train(hp, out, seed, data_dir=None, config=None, hooks=None):
             line = f"[{epoch}/{hp.n_epoch}]: loss_d: {loss_d:.3f}, loss_g: {loss_g:.3f}\n"
             out.print(line, end="")
             out.append("loss.txt", line)
-            out.metric(epoch=epoch, loss_d=float(loss_d), loss_g=float(loss_g))
-            out.scalars(epoch, loss_d=loss_d, loss_g=loss_g)
+            losses = {"loss_d": float(loss_d), "loss_g": float(loss_g)}
+            out.record(epoch, ("loss_d", "loss_g"), epoch=epoch, **losses)
             samples = sess.run(gan.G_output, feed_dict={gan.z: test_z})
             path = out.save_figure(image_grid.tiled(samples), f"sample_{epoch:02d}.png")
             out.image("samples", path, epoch)
@@ -308,9 +299,19 @@ def train(hp, out, seed, data_dir=None, config=None, hooks=None):
     return (out.path / "loss.txt").read_text().splitlines(keepends=True)
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.TF1(),
+    read_data=mnist.read_raw,
+)
+
+
 def main(argv=None):
-    return command.main(argv, MODEL, HParams, __doc__, train, data_dir=True)
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":
-    checkpoints.run(main)
+    command.run(main)

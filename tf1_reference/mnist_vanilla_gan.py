@@ -38,33 +38,19 @@ Deviations:
   and the creation order stay the original's. None changes a number.
 """
 
-import dataclasses
-
 import numpy as np
 import tensorflow as tf
 
 import tf1_reference
 from figures import animation, image_grid
-from harness import checkpoints
+from harness import command
 from inputs import mnist
-from tf1_reference import command
+from models.mnist_vanilla_gan import HParams  # The hyper-parameters, shared with the port.
+from tf1_reference import backend
 
 tf1 = tf.compat.v1
 
 MODEL = "mnist_vanilla_gan"
-LOSSES = ("log", "sce")
-
-
-@dataclasses.dataclass(frozen=True)
-class HParams:
-    iterations: int = 1000000  # wiseodd: for it in range(1000000)
-    mb_size: int = 128  # wiseodd: mb_size = 128
-    Z_dim: int = 100  # wiseodd: Z_dim = 100, sample_Z(m, n) uniform on [-1, 1]
-    h_dim: int = 128  # wiseodd: 128 hidden units in G_W1 / D_W1
-    lr_D: float = 0.001  # wiseodd: tf.train.AdamOptimizer() default learning rate, D_solver
-    lr_G: float = 0.001  # wiseodd: tf.train.AdamOptimizer() default learning rate, G_solver
-    sample_every: int = 1000  # wiseodd: if it % 1000 == 0, save a 4x4 grid and print
-    loss: str = dataclasses.field(default="log", metadata={"choices": LOSSES})  # blog: log form
 
 
 def xavier_init(size, dtype=tf.float32):
@@ -154,24 +140,26 @@ def grids(out):
     return sorted(out.path.glob("[0-9][0-9][0-9].png"))
 
 
-def train(hp, out, seed, data_dir=None, config=None, hooks=None):
+def train(hp, run, hooks=None):
     """The original's loop: grid and prints every `sample_every` iterations, then D and G steps.
 
-    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
-    them the loop only stops on a NaN loss.
+    `run` (tf1_reference/backend.py): the seed, the run folder, the MNIST folder and the
+    session's config. `hooks` (harness/hooks.py) adds checkpoints, --resume, progress,
+    TensorBoard and a step limit; without them the loop only stops on a NaN loss.
     """
     hooks = hooks or command.Hooks()
-    np.random.seed(seed)
-    datasets = mnist.read_data_sets(data_dir, one_hot=True, rng=seed)
+    out = run.out
+    np.random.seed(run.seed)
+    datasets = mnist.read_data_sets(run.data_dir, one_hot=True, rng=run.seed)
     graph = tf.Graph()
     with graph.as_default():
-        tf1.set_random_seed(seed)
+        tf1.set_random_seed(run.seed)
         gan = build_graph(hp)
         init = tf1.global_variables_initializer()
-        saver = command.saver_for(hooks)  # Built after the original's ops.
-    with tf1.Session(graph=graph, config=config) as sess:
+        saver = backend.saver_for(hooks)  # Built after the original's ops.
+    with tf1.Session(graph=graph, config=run.config) as sess:
         sess.run(init)
-        hooks.track(datasets.train).attach(command.SessionState(sess, saver, graph))
+        hooks.track(datasets.train).attach(backend.SessionState(sess, saver, graph))
         for it in hooks.steps(hp.iterations):
             if it % hp.sample_every == 0:
                 samples = sess.run(gan.G_sample, feed_dict={gan.Z: sample_Z(16, hp.Z_dim)})
@@ -187,16 +175,26 @@ def train(hp, out, seed, data_dir=None, config=None, hooks=None):
                 out.print("D loss: {:.4}".format(D_loss_curr))
                 out.print("G_loss: {:.4}".format(G_loss_curr))
                 out.print()
-                out.metric(iteration=it, D_loss=float(D_loss_curr), G_loss=float(G_loss_curr))
-                out.scalars(it, D_loss=D_loss_curr, G_loss=G_loss_curr)
+                losses = {"D_loss": float(D_loss_curr), "G_loss": float(G_loss_curr)}
+                out.record(it, ("D_loss", "G_loss"), iteration=it, **losses)
         hooks.end()
     animation.write_gif(out.path / "training.gif", grids(out))
     return {"D_loss": float(D_loss_curr), "G_loss": float(G_loss_curr)}
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.TF1(),
+    read_data=mnist.read_raw,
+)
+
+
 def main(argv=None):
-    return command.main(argv, MODEL, HParams, __doc__, train, data_dir=True)
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":
-    checkpoints.run(main)
+    command.run(main)

@@ -44,15 +44,14 @@ Deviations:
   and the creation order stay the original's. None changes a number.
 """
 
-import dataclasses
-
 import numpy as np
 import tensorflow as tf
 
 import tf1_reference
-from harness import checkpoints, cli, ring_display
+from harness import command
 from inputs import ring
-from tf1_reference import command
+from models.ring_gan import HParams, RingDisplay  # Shared with the port: see its docstring.
+from tf1_reference import backend
 
 tf1 = tf.compat.v1
 
@@ -71,21 +70,6 @@ def original_config():
     config.log_device_placement = False
     config.allow_soft_placement = True
     return config
-
-
-@dataclasses.dataclass(frozen=True)
-class HParams:
-    num_z: int = 256  # main.py --num_z 256: number of noise variables
-    hidden_size: int = 128  # main.py --hidden_size 128: units of each hidden layer
-    batch_size: int = 512  # main.py --batch_size 512: real points and z rows per step
-    learning_rate: float = 0.0002  # main.py --learning_rate 0.0002: Adam, beta1 0.5, both nets
-    beta1: float = 0.5  # GAN._create_optimizer: AdamOptimizer(lr, beta1=0.5)
-    num_epochs: int = 100000  # main.py --num_epochs 100000: one D step + one G step each
-    disp_freq: int = 5000  # main.py --disp_freq 5000: save _<epoch>.png every this many epochs
-    mixture: str = cli.choice("ring", "two-gaussians")  # main.py's ring, or the two Gaussians
-    g_loss: str = cli.choice("blog", "repo")  # blog: -mean(log d_g); GAN.py: mean(log(1 - d_g))
-    on_nan: str = cli.choice("stop", "continue")  # a NaN/inf loss stops the run, or goes on
-    live: bool = False  # the original's live window every 50 steps (needs a GUI backend)
 
 
 def linear(input, output_dim, scope="linear", stddev=0.01):
@@ -172,31 +156,34 @@ def generate_from(sess, gan, zs, batch_size):
     return g
 
 
-def train(hp, out, seed=SEED, config=None, hooks=None):
+def train(hp, run, hooks=None):
     """GAN.fit(): the original's loop, draws and prints; returns the last coverage record.
 
-    `hooks` (harness/hooks.py) adds checkpoints, --resume, progress and TensorBoard; without
-    them the loop stops on a NaN loss unless --on-nan continue.
+    `run` (tf1_reference/backend.py): the seed (the original's 6789 by default), the run folder
+    and the session's config. `hooks` (harness/hooks.py) adds checkpoints, --resume, progress,
+    TensorBoard and a step limit; without them the loop stops on a NaN loss unless --on-nan
+    continue.
     """
     hooks = hooks or command.Hooks(on_nan=hp.on_nan)
+    out, seed = run.out, run.seed
     mixture = ring.MIXTURES[hp.mixture]
     graph = tf.Graph()  # GAN._init: graph, session, then the two seeds.
-    sess = tf1.Session(config=config, graph=graph)
+    sess = tf1.Session(config=run.config, graph=graph)
     np.random.seed(seed)
     with graph.as_default():
         tf1.set_random_seed(seed)
         gan = build_graph(hp)
         sess.run(tf1.global_variables_initializer())
-        saver = command.saver_for(hooks)  # Built after the original's ops.
+        saver = backend.saver_for(hooks)  # Built after the original's ops.
 
     def generate(num_samples):  # GAN.generate: zs from NumPy's global generator.
         zs = np.random.normal(0.0, 1.0, [num_samples, hp.num_z])
         return generate_from(sess, gan, zs, hp.batch_size)
 
-    view = ring_display.RingDisplay(out, mixture, seed, hp.num_z, live=hp.live)
+    view = RingDisplay(out, mixture, seed, hp.num_z, live=hp.live)
     coverage_of = lambda zs: generate_from(sess, gan, zs, hp.batch_size)  # noqa: E731
     with sess:
-        hooks.track(view).attach(command.SessionState(sess, saver, graph))
+        hooks.track(view).attach(backend.SessionState(sess, saver, graph))
         record = view.records[-1] if view.records else None
         try:
             for epoch in hooks.steps(hp.num_epochs):
@@ -207,8 +194,13 @@ def train(hp, out, seed=SEED, config=None, hooks=None):
                 g_loss = g_step(sess, gan, z)
                 if epoch % PRINT_EVERY == 0:
                     out.print(LOSS_LINE % (epoch, hp.num_epochs, d_loss, g_loss))
-                    out.metric(epoch=epoch, d_loss=float(d_loss), g_loss=float(g_loss))
-                    out.scalars(epoch, d_loss=d_loss, g_loss=g_loss)
+                    out.record(
+                        epoch,
+                        ("d_loss", "g_loss"),
+                        epoch=epoch,
+                        d_loss=float(d_loss),
+                        g_loss=float(g_loss),
+                    )
                 hooks.step(
                     f"step {epoch} (the raw log of a saturated sigmoid; frames saved)",
                     d_loss=d_loss,
@@ -225,9 +217,19 @@ def train(hp, out, seed=SEED, config=None, hooks=None):
     return record
 
 
+COMMAND = command.Command(
+    MODEL,
+    train,
+    hparams=HParams,
+    doc=__doc__,
+    backend=backend.TF1(original_config()),
+    default_seed=SEED,
+)
+
+
 def main(argv=None):
-    return command.main(argv, MODEL, HParams, __doc__, train, original_config(), SEED)
+    return COMMAND.main(argv)
 
 
 if __name__ == "__main__":
-    checkpoints.run(main)
+    command.run(main)

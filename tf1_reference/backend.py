@@ -1,4 +1,8 @@
-"""The command line every TF1 reference shares: flags, seed, session config, folder, checkpoints.
+"""The TF1 side of every reference's command (harness/command.py): session config, checkpoints.
+
+A reference's `Run` adds its session's `ConfigProto` (`--device original|cpu|gpu`,
+tf1_reference/session.py) to the run's seed and folder; `TF1(original_config)` is the backend
+its `main` hands the command; `SessionState` is what the run's hooks checkpoint.
 
 Checkpoint format (TF1): `<run>/checkpoints/model.ckpt-<step>`, a standard
 `tf.compat.v1.train.Saver` checkpoint of every global variable under the graph's own names
@@ -12,86 +16,87 @@ checkpoint before the latest is kept, so a kill at any moment leaves a complete 
 the pointer names.
 """
 
-import contextlib
+import dataclasses
 import json
 import pathlib
 import re
 import shutil
-import sys
 
 import tensorflow as tf
 
 import tf1_reference
-from harness import board, checkpoints, cli, hooks, run_folder
+from harness import board, checkpoint_format, cli, command, resume, run_folder
 from tf1_reference import session
 
 tf1 = tf.compat.v1
-Hooks = hooks.Hooks  # A bare run's hooks: the NaN stop only (harness/hooks.py).
 
 
-def parser(model, hparams, doc, default_seed=None):
-    """Flags from `hparams`, plus --seed, --out, the session's --device options and checkpoints."""
-    result = cli.ArgumentParser(
-        prog=f"python -m tf1_reference.{model}",
-        description=doc.split("\n\n")[0],
-        epilog="Source, how to run and the list of deviations: the module docstring.",
-    )
-    cli.add_hparams(result, hparams)
-    cli.add_run_arguments(result, default_seed)
-    session.add_arguments(result)
-    has_on_nan = any(f == "on_nan" for f in hparams.__dataclass_fields__)
-    checkpoints.add_arguments(result, on_nan=not has_on_nan)
-    return result
+@dataclasses.dataclass(frozen=True)
+class Run(command.Run):
+    """A reference's run: seed, folder and data (harness/command.py), and its session config."""
+
+    config: object = None  # The session's tf.compat.v1.ConfigProto (None: TF's defaults).
 
 
-def start(args, hparams, model, original_config=None, parser=None, **extra):
-    """Resolve hyper-parameters, seed and ConfigProto; open (or reopen) the run folder.
+class TF1:
+    """What harness/command.py asks of the TF1 framework, for a model whose own session config
+    is `original_config` (None: the original opened a plain `tf.Session()`)."""
 
-    Returns (hp, seed, config, out, run_hooks): the hooks carry the checkpoint policy and, with
-    --resume, the loaded sidecar (its "prefix" names the Saver checkpoint to restore).
-    """
-    tf1_reference.setup()
-    resumed = None
-    if getattr(args, "resume", None):
-        saved = checkpoints.read_hparams(args.resume, model, "tf1")
-        resumed = load(args.resume, model)
-        checkpoints.adopt_saved_run(args, parser, hparams, saved, extra)
-    hp = cli.hparams_from_args(hparams, args)
-    seed = cli.resolve_seed(args.seed)
-    config = session.from_args(args, original=original_config)
-    if resumed is not None:
-        out = run_folder.RunFolder(args.resume, resume_sizes=resumed["log_sizes"])
-    else:
-        out = run_folder.RunFolder(args.out or run_folder.default_path(model, "tf1"))
-        out.save_hparams(
-            hp,
-            seed=seed,
-            device=args.device,
-            framework="tf1",
-            model=model,
-            init_weights=getattr(args, "init_weights", None),
-            **extra,
-        )
-    print(
-        f"{model} (tf1): {hp}, seed={seed}, run folder {out.path}"
-        + (f", resumed after step {resumed['step']}" if resumed else ""),
-        file=sys.stderr,
-    )
-    run_hooks = checkpoints.hooks_of(args, hp, out, resumed, model, "tf1_reference")
-    return hp, seed, config, out, run_hooks
+    framework = "tf1"  # As hparams.json and the run folders name it.
+    package = "tf1_reference"  # python -m tf1_reference.<model>
+    Run = Run
+
+    def __init__(self, original_config=None):
+        self.original_config = original_config
+
+    def setup(self):
+        tf1_reference.setup()
+
+    def add_arguments(self, parser):
+        session.add_arguments(parser)
+
+    def load(self, run_dir, model):
+        return load(run_dir, model)
+
+    def adopt(self, args, saved):
+        pass  # A session config is chosen afresh by each process; nothing to carry over.
+
+    def options(self, args, model):
+        return {"config": session.from_args(args, original=self.original_config)}
+
+    def record(self, run, args, model):
+        """hparams.json's fields after the hyper-parameters."""
+        return {
+            "seed": run.seed,
+            "device": args.device,
+            "framework": self.framework,
+            "model": model,
+            "init_weights": getattr(args, "init_weights", None),
+        }
+
+    def describe(self, run):
+        return ""  # The setup line names the session config nowhere (--log-device-placement does).
+
+    def phase_checkpoint(self, restore, checkpoint):
+        return phase_prefix(restore, checkpoint)
 
 
 def load(run_dir, model):
     """The latest checkpoint's sidecar, with "prefix" and "path" added; one sentence if none."""
-    folder = pathlib.Path(run_dir) / checkpoints.FOLDER
+    folder = pathlib.Path(run_dir) / checkpoint_format.FOLDER
     prefix = tf1.train.latest_checkpoint(str(folder)) if folder.is_dir() else None
     sidecar = pathlib.Path(f"{prefix}.state.json") if prefix else None
     if sidecar is None or not sidecar.is_file():
-        raise checkpoints.no_checkpoint(run_dir)
+        raise resume.no_checkpoint(run_dir)
     state = json.loads(sidecar.read_text())
-    checkpoints.check_format(run_dir, state, model)
+    checkpoint_format.check_format(run_dir, state, model)
     state["prefix"] = state["path"] = prefix
     return state
+
+
+def saver_for(run_hooks):
+    """The checkpoints' Saver, built after the original's ops (None when nothing is saved)."""
+    return tf1.train.Saver() if run_hooks.enabled else None
 
 
 class SessionState:
@@ -160,6 +165,7 @@ class SessionState:
         out.board = board.TF1Board(out.path, self.graph, purge_step)
 
 
+# -- the checkpoints of a program of sessions (seed 002) ---------------------------------------
 def save_phase(sess, saver, out, checkpoint, streams):
     """A program's own `saver.save(sess, "./<checkpoint>")` into the run folder: the variables,
     the meta graph and TF's `checkpoint` state file (relative paths, so the folder can move), plus
@@ -206,24 +212,3 @@ def restore_phase(sess, saver, prefix, model):
         ) from None
     path = pathlib.Path(f"{prefix}.streams.json")
     return json.loads(path.read_text()) if path.is_file() else None
-
-
-def saver_for(run_hooks):
-    """The checkpoints' Saver, built after the original's ops (None when nothing is saved)."""
-    return tf1.train.Saver() if run_hooks.enabled else None
-
-
-def main(argv, model, hparams, doc, train, original_config=None, default_seed=None, data_dir=False):
-    """The whole `main` of a one-phase reference: flags, run folder, then `train` inside it."""
-    result = parser(model, hparams, doc, default_seed)
-    if data_dir:
-        cli.add_data_dir_argument(result)
-    args = result.parse_args(argv)
-    if data_dir:  # Read (or download) MNIST first: a bad --data-dir leaves no run folder behind.
-        from inputs import mnist
-
-        mnist.read_raw(args.data_dir)
-    hp, seed, config, out, run_hooks = start(args, hparams, model, original_config, result)
-    extra = {"data_dir": args.data_dir} if data_dir else {}
-    with out, contextlib.closing(run_hooks):
-        return train(hp, out, seed, config=config, hooks=run_hooks, **extra)

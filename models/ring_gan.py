@@ -1,4 +1,7 @@
-"""What a ring-GAN run (seed 001) shows and writes besides its printed lines, in both frameworks.
+"""The ring GAN (seed 001) apart from any framework: its hyper-parameters and its display.
+
+`HParams` and `RingDisplay` serve its TF1 reference and its port alike. The display is what a
+See_GANs run shows and writes besides its printed lines:
 
 - Every 50 steps See_GANs drew a live window: 1000 fresh real points and `generate(1000)`.
   Those draws come from NumPy's global generator, so both frameworks make them on every run;
@@ -10,12 +13,30 @@
 - At the end (or when a NaN stops the run): generate_animation.gif, the frames at 200 ms each.
 """
 
+import dataclasses
+
 import matplotlib
 import numpy as np
 
 from figures import ring as ring_figures
 from harness import cli
 from inputs import ring
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+    num_z: int = 256  # main.py --num_z 256: number of noise variables
+    hidden_size: int = 128  # main.py --hidden_size 128: units of each hidden layer
+    batch_size: int = 512  # main.py --batch_size 512: real points and z rows per step
+    learning_rate: float = 0.0002  # main.py --learning_rate 0.0002: Adam, beta1 0.5, both nets
+    beta1: float = 0.5  # GAN._create_optimizer: AdamOptimizer(lr, beta1=0.5)
+    num_epochs: int = 100000  # main.py --num_epochs 100000: one D step + one G step each
+    disp_freq: int = 5000  # main.py --disp_freq 5000: save _<epoch>.png every this many epochs
+    mixture: str = cli.choice("ring", "two-gaussians")  # main.py's ring, or the two Gaussians
+    g_loss: str = cli.choice("blog", "repo")  # blog: -mean(log d_g); GAN.py: mean(log(1 - d_g))
+    on_nan: str = cli.choice("stop", "continue")  # a NaN/inf loss stops the run, or goes on
+    live: bool = False  # the original's live window every 50 steps (needs a GUI backend)
+
 
 COVERAGE_POINTS = 2500  # Metz et al. 2017 / VEEGAN measure coverage on 2,500 samples.
 
@@ -78,11 +99,8 @@ class RingDisplay:
         z = self.coverage_rng.normal(size=(COVERAGE_POINTS, self.num_z))
         record = {"epoch": epoch, **losses, **ring.coverage(generate_from(z), self.mixture)}
         self.records.append(record)
-        self.out.metric(**record)
         self.out.image("samples", self.out.path / name, epoch)
-        self.out.scalars(
-            epoch, **{k: record[k] for k in ("modes_covered", "high_quality_fraction")}
-        )
+        self.out.record(epoch, ("modes_covered", "high_quality_fraction"), **record)
         self.out.save_figure(
             ring_figures.coverage_plot(self.records, modes=record["modes"]), "coverage.png"
         )
