@@ -19,7 +19,8 @@ import pathlib
 from harness import cli, cpu, registry
 
 FRAMEWORKS = ("tf1", "pytorch")  # Run folders' <framework> part, as hparams.json names it.
-# What a row's merge adds besides its scores or coverage (see results/merge.py).
+LABELS = {"tf1": "TF1 reference", "pytorch": "PyTorch port"}  # How the tables name them.
+# What a row's merge adds besides its model's figures (see results/extras.py).
 EXTRAS = ("coverage-curve", "lyeoni-losses", "cost-lines")
 
 
