@@ -302,7 +302,7 @@ def initial_weights(model, seed, data_dir=None):
             raise hooks.Stop(0)
 
     reference, capture = registry.reference(model), Capture(progress=False)
-    extra = {"data_dir": data_dir} if registry.MODELS[model].mnist else {}
+    extra = {"data_dir": data_dir} if registry.check(model).mnist else {}
     with tempfile.TemporaryDirectory() as scratch, run_folder.RunFolder(scratch) as out:
         try:
             reference.train(reference.HParams(), out, seed, hooks=capture, **extra)
