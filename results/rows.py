@@ -10,6 +10,9 @@ spread across seeds. `convert initial` builds the reference with its default hyp
 so a paired row's args must leave the variables as they are (a run length or a loss form, not
 a layer width). `ROWS` is the archive's own table (the originals' budgets); `load(path)` reads
 another one from a JSON list of objects with the same fields, for a smaller study or a test.
+The table is a study of the models, in docs/results.md's order, not a property of any one: a
+model needs no row (its runs merge into a row named after it), and what the merge must know of
+a model (its figures, its run length) is in its registry row.
 """
 
 import dataclasses
