@@ -4,7 +4,7 @@ Source:
     The archive's own: the compute floor is FLOPs per iteration, counted from the layer shapes,
     over the best float32 matmul throughput measured on the same machine. The layer shapes are
     the originals' (docs/originals.md), as built by tf1_reference/ and ports/, and each model's
-    registry row records them (`layers`, harness/models/<model>.py).
+    registry row records them (`layers`, harness/registry/<model>.py).
 
 Run:
     python -c "from bench import flops; print(flops.iteration_flops('mnist_mlp_gan'))"

@@ -1,7 +1,7 @@
 """The report's cross-checks: the three settings every model is checked in, and their figures.
 
-Each model's case (harness/registry.py `case`) runs through crosscheck/engine.py in float64
-with TF-exact Adam, float32 with TF-exact Adam and float32 with the port's own
+Each model's case (the registry's `case`, harness/registry/) runs through crosscheck/engine.py
+in float64 with TF-exact Adam, float32 with TF-exact Adam and float32 with the port's own
 torch.optim.Adam, over the same steps; `check_rows` turns one setting's Result into the
 figures the report's tables show.
 """

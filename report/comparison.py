@@ -138,7 +138,7 @@ def reference_quality(data_dir=None, log=print):
 def build(folder, models=None, budget="demo", seed=0, quality=True, train=True, log=print):
     """Run everything and write `folder`/report.md and its pictures; returns the ModelReports.
 
-    `models`: names from harness/registry.py (default: all of them)."""
+    `models`: names from harness/registry/ (default: all of them)."""
     started = time.time()
     models = registry.NAMES if models is None else models
     reading = [model for model in models if registry.check(model).mnist]

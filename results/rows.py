@@ -30,7 +30,7 @@ EXTRAS = ("coverage-curve", "lyeoni-losses", "cost-lines")
 @dataclasses.dataclass(frozen=True)
 class Row:
     name: str  # The row's folder under the root and its name in the tables.
-    model: str  # A name from harness/registry.py.
+    model: str  # A name from harness/registry/.
     seeds: tuple  # One run per seed and framework.
     args: tuple = ()  # The training command's arguments besides --seed and --out.
     cpu_path: str = "native"  # harness/cpu.py PATHS: the kernel paths the commands run under.

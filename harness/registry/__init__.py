@@ -2,14 +2,14 @@
 
 A model is one `Model` row: its name, its original, its run length, and what each tool needs of
 it (the report's budgets, the cross-check table's steps, the results tables' figures and digit
-sampling, bench's layer shapes, its port's CPU threads). The rows are small modules, one per
-model, `harness/models/<name>.py`, listed in BUILT_IN in the archive's order. A model's TF1
-reference, PyTorch port and cross-check share its name: `tf1_reference/<name>.py`,
-`ports/<name>.py`, `crosscheck/<name>.py` (a row may name other modules). So adding a model is
-its row and those three files; `register(Model(...))` adds one while a program runs (a test's
-toy, a plugin) and `unregister(name)` takes it out again.
+sampling, bench's layer shapes, its port's CPU threads). The rows are this package's modules,
+one per model (`harness/registry/<name>.py` defines its MODEL), listed in BUILT_IN in the
+archive's order. A model's TF1 reference, PyTorch port and cross-check share its name:
+`tf1_reference/<name>.py`, `ports/<name>.py`, `crosscheck/<name>.py` (a row may name other
+modules). So adding a model is its row and those three files; `register(Model(...))` adds one
+while a program runs (a test's toy, a plugin) and `unregister(name)` takes it out again.
 
-Importing this module imports none of the models' code (and neither TensorFlow nor PyTorch);
+Importing the registry imports none of the models' code (and neither TensorFlow nor PyTorch);
 `reference(name)`, `port(name)` and `case(name)` import one on demand.
 """
 
@@ -18,7 +18,7 @@ import importlib
 
 from harness import cli
 
-BUILT_IN = (  # harness/models/<name>.py, in the order every table and command lists them.
+BUILT_IN = (  # harness/registry/<name>.py, in the order every table and command lists them.
     "gaussian_gan",
     "gaussian_cgan",
     "ring_gan",
@@ -204,5 +204,5 @@ def value_range(name, hp):
 
 
 for _name in BUILT_IN:
-    MODELS[_name] = importlib.import_module(f"harness.models.{_name}").MODEL
+    MODELS[_name] = importlib.import_module(f"harness.registry.{_name}").MODEL
 _listed()
