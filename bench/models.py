@@ -171,7 +171,7 @@ SIDES = (
 
 def full_run_steps(model):
     """Steps (one D and one G step) of the original's default run."""
-    spec = registry.MODELS[model]
+    spec = registry.check(model)
     return spec.epochs * spec.steps_per_epoch if spec.unit == "epochs" else spec.epochs
 
 
@@ -179,7 +179,7 @@ def block_steps_limit(model, warmup, repeats):
     """The most steps a block may hold so that `repeats` blocks fit in the default run after
     the warm-up, each epoch's first (untimed) step left out: a fast CPU would otherwise ask a
     2,500-step toy run for more steps than it has."""
-    spec = registry.MODELS[model]
+    spec = registry.check(model)
     epochs = spec.epochs if spec.unit == "epochs" else 0
     return max(1, min(MAX_BLOCK_STEPS, (full_run_steps(model) - warmup - epochs) // repeats - 1))
 
@@ -205,8 +205,10 @@ def with_threads(config, threads):
     return result
 
 
-def _train(model, side, seed, data_dir, run_hooks, folder, tf_threads):
-    """The side's own `train` on the original's hyper-parameters, into a scratch run folder."""
+def train_side(model, side, seed, data_dir, run_hooks, folder, tf_threads=None):
+    """The side's own `train` on the original's hyper-parameters, into a scratch run folder:
+    everything bench needs of a model is its registry row and this call (`run_hooks` time it,
+    or stop it after a few steps)."""
     module = registry.module(model, side.framework)
     hp = module.HParams()
     with run_folder.RunFolder(folder) as out:
@@ -237,7 +239,7 @@ def _side_process(
         importlib.import_module("tf1_reference").setup()
         torch.set_num_threads(torch_threads)
         with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # Bench prints.
-            _train(model, side, seed, data_dir, timer, folder, tf_threads)
+            train_side(model, side, seed, data_dir, timer, folder, tf_threads)
     except hooks.Stop:
         pass
     except BaseException as exception:  # noqa: BLE001  (reported to, and raised by, the caller)

@@ -37,7 +37,6 @@ import torch
 
 from bench import flops, machine, models
 from harness import cli, registry, run_folder
-from ports import backend
 import tf1_reference  # noqa: F401  (TF's log level, set before TF loads; the sides inherit it)
 
 BLOCK_SECONDS = (
@@ -54,10 +53,10 @@ MATMUL_SIZE = 2048  # Side of the square float32 matmul that measures peak throu
 def bench_model(model, args, gflops, default_threads):
     """Time one model; return its JSON record.
 
-    The port runs with the CPU threads its own command picks (ports/backend.py THREADS, else
-    PyTorch's default) unless --torch-threads sets them for every model.
+    The port runs with the CPU threads its own command picks (its registry row's `threads`,
+    else PyTorch's default) unless --torch-threads sets them for every model.
     """
-    threads = args.torch_threads or backend.THREADS.get(model, default_threads)
+    threads = args.torch_threads or registry.check(model).threads or default_threads
     meter = machine.LoadMeter().start()
     blocks, steps = models.time_model(
         model,
@@ -168,7 +167,7 @@ def parser():
         default=None,
         metavar="N",
         help="torch.set_num_threads(N) for every port (default: each port's own choice, "
-        "ports/backend.py)",
+        "its registry row's threads)",
     )
     result.add_argument(
         "--tf-threads",
@@ -212,11 +211,8 @@ def main(argv=None):
         raise cli.UserError(f"--warmup must be 0 or more, got {args.warmup}.")
     if not 0 < args.block_seconds <= 60:
         raise cli.UserError(f"--block-seconds must lie in (0, 60], got {args.block_seconds}.")
-    unknown = [model for model in args.models if model not in registry.NAMES]
-    if unknown:
-        raise cli.UserError(
-            f"unknown model {unknown[0]!r}; choose from {', '.join(registry.NAMES)}."
-        )
+    for model in args.models:
+        registry.check(model)
     chosen = args.models or list(registry.NAMES)
     default_threads = torch.get_num_threads()
     started = datetime.datetime.now(datetime.timezone.utc)

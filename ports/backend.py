@@ -25,13 +25,6 @@ from harness import board, checkpoint_format, cli, command, registry, resume, ru
 from ports import flat_adam
 
 CHECKPOINT = "model.pt"  # <run>/checkpoints/model.pt
-# PyTorch CPU threads per model where one thread beats one per core: a step of 4-row tensors
-# has nothing to split, and each parallel region (BCE-with-logits' reduction, for one) wakes
-# and waits for the other thread (docs/speed.md has the measurements, with their machine);
-# `python -m bench gaussian_gan --torch-threads 2` against the default compares the two. The
-# thread count changes no number here (tests/test_bench.py: 100 steps, bit for bit). A model's
-# `torch_threads` in harness/registry.py, where it has one, comes first.
-THREADS = {"gaussian_gan": 1, "gaussian_cgan": 1}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,8 +61,8 @@ class PyTorch:
             type=cli.positive(int),
             default=None,
             metavar="N",
-            help="CPU threads for PyTorch's ops (default: the model's measured choice in "
-            "ports/backend.py THREADS, else PyTorch's own, one per core)",
+            help="CPU threads for PyTorch's ops (default: the model's measured choice, its "
+            "registry row's threads, else PyTorch's own, one per core)",
         )
         parser.add_argument(
             "--fused-adam",
@@ -155,9 +148,11 @@ class PyTorch:
 
 
 def set_threads(model, threads=None):
-    """torch.set_num_threads: `threads`, else the model's measured choice (the registry's
-    `torch_threads`, else THREADS), else PyTorch's own; returns the count in force."""
-    threads = threads or getattr(registry.MODELS.get(model), "torch_threads", THREADS.get(model))
+    """torch.set_num_threads: `threads`, else the model's measured choice (its registry row's
+    `threads`: one thread where a step of 4-row tensors has nothing to split, docs/speed.md),
+    else PyTorch's own; returns the count in force."""
+    row = registry.MODELS.get(model)
+    threads = threads or (row.threads if row is not None else None)
     if threads is not None:
         torch.set_num_threads(threads)
     return torch.get_num_threads()

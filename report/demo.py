@@ -7,7 +7,7 @@ the MNIST models when the MNIST files are present (else they are reported as ski
 writes one folder with report.md and its pictures, and ends by printing the summary table and
 where the report is.
 
-Source: the archive's own; the models are those of harness/registry.py.
+Source: the archive's own; the models are those of harness/registry/.
 
 Run:
     make demo                                   # or: python -m report.demo  (minutes)

@@ -12,7 +12,8 @@ moments that end differently. It also checks, on this machine, that TensorFlow f
 PyTorch does not. Everything runs on one thread, since the flush setting is per thread.
 docs/crosscheck.md ("Subnormal numbers") has the counts; each port's Deviations its own.
 
-Source: the ports' own commands (ports/<model>.py) with short budgets (RUNS);
+Source: the ports' own commands (ports/<model>.py) with short budgets (each registry row's
+    `denormals`: the port's flags and the steps they make);
     `torch.utils._python_dispatch.TorchDispatchMode`;
     `torch.optim.optimizer.register_optimizer_step_post_hook`.
 
@@ -25,7 +26,6 @@ Deviations: none (a measuring tool).
 
 import collections
 import contextlib
-import importlib
 import io
 import os
 import pathlib
@@ -34,19 +34,9 @@ import tempfile
 
 import numpy as np
 
-from harness import cli, cpu
+from harness import cli, cpu, registry
 
 TINY = float(np.finfo(np.float32).tiny)  # 2^-126, the smallest normal float32.
-# Each port's own flags for a short run (steps = D steps, each followed by a G step).
-RUNS = {
-    "gaussian_gan": (["--epochs", "1"], 250),
-    "gaussian_cgan": (["--epochs", "1"], 250),
-    "ring_gan": (["--num-epochs", "1000", "--disp-freq", "1000"], 1000),
-    "mnist_dcgan": (["train", "--epochs", "1", "--max-steps", "50"], 50),
-    "mnist_vanilla_gan": (["--iterations", "1000", "--sample-every", "1000"], 1000),
-    "mnist_mlp_gan": (["--n-epoch", "1"], 468),
-}
-MNIST = ("mnist_dcgan", "mnist_vanilla_gan", "mnist_mlp_gan")
 # Ops whose results hold no computed value: uninitialized memory, or another tensor's storage.
 NOT_COMPUTED = {"empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "set_"}
 
@@ -125,14 +115,15 @@ class StateCount:
 
 
 def run_port(model, data_dir, seed, mode=None):
-    """Run `model`'s port briefly (RUNS), its output hidden; return its last checkpoint."""
+    """Run `model`'s port briefly (its row's `denormals`), its output hidden; return its last
+    checkpoint."""
     import torch
 
-    flags, _ = RUNS[model]
-    port = importlib.import_module(f"ports.{model}")
+    row = registry.check(model)
+    port = registry.port(model)
     with tempfile.TemporaryDirectory() as out:
-        argv = flags + ["--seed", str(seed), "--out", out, "--device", "cpu"]
-        if model in MNIST and data_dir:
+        argv = [*row.denormals.argv, "--seed", str(seed), "--out", out, "--device", "cpu"]
+        if row.mnist and data_dir:
             argv += ["--data-dir", str(data_dir)]
         quiet = io.StringIO()  # The run's own lines: only the counts matter here.
         with contextlib.ExitStack() as stack:
@@ -192,7 +183,7 @@ def count(model, data_dir=None, seed=0):
         torch.set_flush_denormal(False)
     return {
         "model": model,
-        "steps": RUNS[model][1],
+        "steps": registry.check(model).denormals.steps,
         "values": mode.values,
         "subnormal_results": sum(mode.by_op.values()),
         "by_op": dict(mode.by_op.most_common()),
@@ -251,9 +242,8 @@ def main(argv=None):
     parser.add_argument("models", nargs="*", metavar="MODEL", help="ports to run (default: all)")
     cli.add_data_dir_argument(parser)
     args = parser.parse_args(argv)
-    unknown = [m for m in args.models if m not in RUNS]
-    if unknown:
-        parser.error(f"unknown model {unknown[0]!r}; choose from {', '.join(RUNS)}.")
+    for model in args.models:
+        registry.check(model)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     tf_flushes, torch_flushes = flushing()
     print(
@@ -261,7 +251,7 @@ def main(argv=None):
         f"PyTorch: {torch_flushes}"
     )
     print(HEADER)
-    for model in args.models or RUNS:
+    for model in args.models or registry.NAMES:
         print(row(count(model, args.data_dir)), flush=True)
     return 0
 

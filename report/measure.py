@@ -1,10 +1,11 @@
 """The cross-check table of docs/crosscheck.md, measured on this machine and written per CPU.
 
 Every model in three settings (float64 with TF-exact Adam, float32 with TF-exact Adam, float32
-with the port's own Adam) over the steps the docs quote, from seed 0. One run writes one JSON
-file named after the machine and its kernel paths (harness/cpu.py); `--docs` turns every JSON
-file in the folder into the tables of docs/crosscheck.md, one column group per machine, so the
-figures of two CPU kinds stand side by side and each names where it came from.
+with the port's own Adam) over the steps the docs quote (each registry row's crosscheck_steps:
+one epoch of the toys, 500 ring steps, 100 MNIST batches, DCGAN 20), from seed 0. One run
+writes one JSON file named after the machine and its kernel paths (harness/cpu.py); `--docs`
+turns every JSON file in the folder into the tables of docs/crosscheck.md, one column group per
+machine, so the figures of two CPU kinds stand side by side and each names where it came from.
 
 Run:
     python -m report.measure                          # this CPU (about 5 minutes on 2 cores)
@@ -20,17 +21,9 @@ import pathlib
 import re
 import sys
 
-from harness import cli, cpu, run_folder
+from harness import cli, cpu, registry, run_folder
+from report import checks
 
-STEPS = {  # Steps per model: one epoch of the toys, 500 ring steps, 100 MNIST batches (DCGAN 20).
-    "gaussian_gan": 250,
-    "gaussian_cgan": 250,
-    "ring_gan": 500,
-    "mnist_vanilla_gan": 100,
-    "mnist_mlp_gan": 100,
-    "mnist_dcgan": 20,
-}
-SETTINGS = (("float64", "tf"), ("float32", "tf"), ("float32", "torch"))
 FOLDER = pathlib.Path("docs") / "measurements"
 DOC = pathlib.Path("docs") / "crosscheck.md"
 # 2: kinks in every pass of every sub-step, read in the training session; step 1 from a dry pass.
@@ -39,17 +32,16 @@ BEGIN, END = "<!-- report.measure: begin -->", "<!-- report.measure: end -->"
 
 
 def measure(models):
-    """{model: {setting: summary}} for `models`, on this machine."""
-    import importlib
-
+    """{model: {setting: summary}} for `models` (each over its registry row's crosscheck_steps),
+    on this machine."""
     from crosscheck import engine
 
     table = {}
     for model in models:
-        case = importlib.import_module(f"crosscheck.{model}").CASE
+        case, steps = registry.case(model), registry.check(model).crosscheck_steps
         table[model] = {}
-        for dtype, adam in SETTINGS:
-            result = engine.run(case, STEPS[model], dtype=dtype, adam=adam, seed=0)
+        for dtype, adam in checks.SETTINGS:
+            result = engine.run(case, steps, dtype=dtype, adam=adam, seed=0)
             per_step = result.per_step
             table[model][f"{dtype}/{adam}"] = {
                 "steps": result.steps,
@@ -141,7 +133,7 @@ def main(argv=None):
     parser.add_argument(
         "models",
         nargs="*",
-        default=list(STEPS),
+        default=[],
         metavar="MODEL",
         help="models to measure (default: all six)",
     )
@@ -156,9 +148,8 @@ def main(argv=None):
         help=f"where the per-machine JSON files live (default: {FOLDER})",
     )
     args = parser.parse_args(argv)
-    unknown = sorted(set(args.models) - set(STEPS))
-    if unknown:
-        parser.error(f"unknown model {', '.join(unknown)}; choose from {', '.join(STEPS)}")
+    for model in args.models:
+        registry.check(model)
     if args.docs:
         return write_docs(args.folder)
     import tf1_reference
@@ -171,7 +162,7 @@ def main(argv=None):
         "machine": cpu.describe(),
         "command": "python -m report.measure"
         + (f" (under harness.cpu's {' '.join(cpu.switches())})" if cpu.switches() else ""),
-        "models": measure(args.models),
+        "models": measure(args.models or registry.NAMES),
         "method": METHOD,
     }
     path = pathlib.Path(args.folder) / f"{slug(label)}.json"

@@ -1,7 +1,10 @@
 """`python -m results plan | run | merge`: the results tables from runs any scheduler can spread.
 
 Source: the archive's own (a project tool): results/rows.py holds the rows, results/plan.py the
-    commands and the local runner, results/merge.py and results/score.py the tables.
+    commands and the local runner, results/merge.py the tables (results/runs.py reads a run
+    folder, results/checks.py refuses runs that do not belong in a row, results/coverage.py
+    and results/digits.py sum up a model's figures, results/score.py scores digits,
+    results/extras.py a row's extras, results/page.py writes the markdown).
 
 Run:
     python -m results plan                          # one training command per run still to do

@@ -65,7 +65,7 @@ def _under_path(row, words, python):
 def command(row, framework, seed, folder, python="python", resume=False, init=None):
     """The run's training command as a list of words (under harness.cpu for another path),
     starting from the weights in the file `init` unless it resumes."""
-    module = f"{registry.FRAMEWORKS[framework]}.{row.model}"
+    module = registry.module_name(row.model, framework)
     where = ["--resume" if resume else "--out", str(folder)]
     start = ["--init-weights", str(init)] if init is not None and not resume else []
     words = [python, "-m", module, *row.args, "--seed", str(seed), *start, *where]

@@ -10,6 +10,9 @@ spread across seeds. `convert initial` builds the reference with its default hyp
 so a paired row's args must leave the variables as they are (a run length or a loss form, not
 a layer width). `ROWS` is the archive's own table (the originals' budgets); `load(path)` reads
 another one from a JSON list of objects with the same fields, for a smaller study or a test.
+The table is a study of the models, in docs/results.md's order, not a property of any one: a
+model needs no row (its runs merge into a row named after it), and what the merge must know of
+a model (its figures, its run length) is in its registry row.
 """
 
 import dataclasses
@@ -19,14 +22,15 @@ import pathlib
 from harness import cli, cpu, registry
 
 FRAMEWORKS = ("tf1", "pytorch")  # Run folders' <framework> part, as hparams.json names it.
-# What a row's merge adds besides its scores or coverage (see results/merge.py).
+LABELS = {"tf1": "TF1 reference", "pytorch": "PyTorch port"}  # How the tables name them.
+# What a row's merge adds besides its model's figures (see results/extras.py).
 EXTRAS = ("coverage-curve", "lyeoni-losses", "cost-lines")
 
 
 @dataclasses.dataclass(frozen=True)
 class Row:
     name: str  # The row's folder under the root and its name in the tables.
-    model: str  # A name from harness/registry.py.
+    model: str  # A name from harness/registry/.
     seeds: tuple  # One run per seed and framework.
     args: tuple = ()  # The training command's arguments besides --seed and --out.
     cpu_path: str = "native"  # harness/cpu.py PATHS: the kernel paths the commands run under.

@@ -5,11 +5,12 @@ the final checkpoint its weights. A TF1 run's graph is the reference's own `buil
 restored with a `tf.compat.v1.train.Saver` from `checkpoints/` (the latest `model.ckpt-N`); a
 port's generator is its own `Generator` class loaded with the "G" state dict of
 `checkpoints/model.pt`. Each run then draws `samples` digits from z of the merge's own
-(`np.random.default_rng(SAMPLE_SEED)`, the model's prior), so every run of a model is scored on
-the same z and no run's own random streams are touched, and quality/ scores them: Inception
-score, Frechet distance to the test set, classes with at least 5% of the digits. The same
-figures for the real test images (the ceiling), one digit's images and uniform noise (the
-floors) go beside them.
+(`np.random.default_rng(SAMPLE_SEED)`, the model's prior: its registry row's `sampling`, which
+also says how G's output is read), so every run of a model is scored on the same z and no
+run's own random streams are touched, and quality/ scores them: Inception score, Frechet
+distance to the test set, classes with at least 5% of the digits. The same figures for the
+real test images (the ceiling), one digit's images and uniform noise (the floors) go beside
+them.
 """
 
 import dataclasses
@@ -23,47 +24,15 @@ BATCH = 1000  # Digits generated per call.
 FLOOR_SEED = 0  # The uniform-noise floor's pixels.
 
 
-@dataclasses.dataclass(frozen=True)
-class Sampling:
-    """How a model's generator is fed and read."""
-
-    z_field: str  # The HParams field holding z's width.
-    prior: str  # "uniform" on [-1, 1) or "normal".
-    tf_output: str  # build_graph's attribute for G's output ...
-    tf_input: str  # ... and for z's placeholder.
-
-
-SAMPLING = {
-    # wiseodd: sample_Z uniform on [-1, 1]; G ends in a sigmoid.
-    "mnist_vanilla_gan": Sampling("Z_dim", "uniform", "G_sample", "Z"),
-    # lyeoni: torch.randn; G ends in tanh, trained against images in [-1, 1].
-    "mnist_mlp_gan": Sampling("z_dim", "normal", "G_output", "z"),
-    # Seed 002: np.random.uniform(-1, 1); G ends in tanh (see value_range).
-    "mnist_dcgan": Sampling("noise_dim", "uniform", "G", "z_placeholder"),
-}
-
-
 def hparams_of(module, saved):
     """The module's HParams from a run's hparams.json values."""
     fields = {f.name for f in dataclasses.fields(module.HParams)}
     return module.HParams(**{k: v for k, v in saved.items() if k in fields})
 
 
-def value_range(model, hp):
-    """What G emits, as quality.metrics.to_unit takes it.
-
-    The DCGAN as written trains its tanh output against real images in [0, 1], so its digits
-    are read as [0, 1] (the negatives clipped); with --real-scale tanh as [-1, 1].
-    """
-    if model == "mnist_vanilla_gan":
-        return (0.0, 1.0)
-    if model == "mnist_dcgan" and hp.real_scale != "tanh":
-        return (0.0, 1.0)
-    return (-1.0, 1.0)
-
-
 def noise(model, hp, n, rng):
-    sampling = SAMPLING[model]
+    """`n` z vectors as the model's generator is fed (its registry row's `sampling`)."""
+    sampling = registry.check(model).sampling
     shape = (n, getattr(hp, sampling.z_field))
     if sampling.prior == "uniform":
         return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
@@ -75,7 +44,7 @@ def generate(folder, saved, n):
     from quality import metrics
 
     model, framework = saved["model"], saved["framework"]
-    if model not in SAMPLING:
+    if registry.check(model).sampling is None:
         raise cli.UserError(f"{folder}: {model} is not an MNIST model; nothing to score.")
     if saved.get("preset", "tf1") != "tf1":
         raise cli.UserError(
@@ -91,7 +60,7 @@ def generate(folder, saved, n):
         images = np.concatenate([generator(z[i : i + BATCH]) for i in range(0, n, BATCH)])
     finally:
         close()
-    return metrics.to_unit(images.reshape(n, 784), value_range(model, hp))
+    return metrics.to_unit(images.reshape(n, 784), registry.value_range(model, hp))
 
 
 def _tf1_generator(folder, module, hp, model):
@@ -112,7 +81,7 @@ def _tf1_generator(folder, module, hp, model):
         saver = tf1.train.Saver()
     session = tf1.Session(graph=graph, config=tf1.ConfigProto(device_count={"GPU": 0}))
     saver.restore(session, prefix)
-    sampling = SAMPLING[model]
+    sampling = registry.check(model).sampling
     output, z_input = getattr(g, sampling.tf_output), getattr(g, sampling.tf_input)
     return (lambda z: session.run(output, {z_input: z})), session.close
 

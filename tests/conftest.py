@@ -42,7 +42,7 @@ def mnist_dir():
 
 @pytest.fixture(autouse=True)
 def _keep_torch_threads():
-    """A port's main() sets PyTorch's CPU threads for its run (ports/backend.py THREADS); inside
+    """A port's main() sets PyTorch's CPU threads for its run (its registry row's threads); inside
     pytest that would last for every later test, so each test gets the count back afterwards."""
     import torch
 

@@ -55,7 +55,7 @@ def test_json_schema_of_a_tiny_run_with_the_load_check_bypassed(tmp_path, monkey
     assert gflops == max(record["matmul_gflops"]["torch_mm"], record["matmul_gflops"]["tf_matmul"])
     assert record["floor_ms"] == pytest.approx(flops.iteration_flops("gaussian_gan") / gflops / 1e6)
     assert record["repeats"] == len(record["blocks_ms"]["port"]) == 1
-    assert record["torch_threads"] == 1  # ports/backend.py THREADS: the toy runs on one thread.
+    assert record["torch_threads"] == 1  # Its registry row: the toy runs on one thread.
     for key in ("cpu", "flags", "logical_cores", "tensorflow", "torch", "load_method"):
         assert key in record["machine"], key
     # The kernel paths that ran, from MKL's and oneDNN's own verbose logs.
@@ -140,7 +140,7 @@ def test_flops_floor_matches_the_issue_probe():
     """A probe's figures: floors 9.3 ms (MLP) and 37 ms (DCGAN) at 438 GFLOP/s."""
     assert flops.floor_ms("mnist_mlp_gan", 438) == pytest.approx(9.3, abs=0.05)
     assert flops.floor_ms("mnist_dcgan", 438) == pytest.approx(37, abs=0.5)
-    with pytest.raises(ValueError, match="no layer shapes"):
+    with pytest.raises(ValueError, match="unknown model .mnist_gan.; choose one of"):
         flops.iteration_flops("mnist_gan")
 
 

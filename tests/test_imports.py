@@ -5,7 +5,7 @@ that tf1run runs are not packages) is parsed with `ast`, and each `import` and `
 it holds, at module level or inside a function, is an edge to the project module it names
 (`from package import name` names the module `package.name` where there is one). Importing a
 module also runs its packages' `__init__.py`, so an edge to `a.b.c` is one to `a` and `a.b` too.
-A dynamic `importlib.import_module(name)` is not read (harness/registry.py finds the models'
+A dynamic `importlib.import_module(name)` is not read (harness/registry/ finds the models'
 modules by name, so that importing it imports neither framework).
 
 The layers, each importing only from the ones below it (two packages of one layer never import

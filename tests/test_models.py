@@ -1,6 +1,6 @@
 """What every model of the registry must satisfy, and what importing the archive must not do.
 
-Per model (harness/registry.py): a TF1 reference and a PyTorch port with one HParams between
+Per model (harness/registry/): a TF1 reference and a PyTorch port with one HParams between
 them (models/<model>.py), a `train(hp, run, hooks)` loop and a `main`, a cross-check case whose
 NAME_MAP covers the reference's trainable variables once each, and a docstring that lists its
 deviations. For the whole tree: importing a module builds nothing, writes nothing and leaves

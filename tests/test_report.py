@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from harness import registry
+from report import checks
 from report import comparison as report
 from inputs import mnist
 
@@ -70,7 +71,7 @@ def check_model_tables(reports, text):
         section = text.split(f"## `{model_report.model}`")[1].split("\n## ")[0]
         rows = [line for line in section.splitlines() if re.match(r"\| \d+ \| float", line)]
         assert len(rows) == 3, section
-        for row, (dtype, adam) in zip(rows, report.SETTINGS):
+        for row, (dtype, adam) in zip(rows, checks.SETTINGS):
             cells = [cell.strip() for cell in row.strip("|").split("|")]
             result = model_report.checks[dtype, adam]
             assert cells[0] == str(model_report.plan.steps) == str(result.steps)

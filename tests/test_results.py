@@ -27,7 +27,7 @@ import pytest
 
 from harness import cli, cpu
 from results import __main__ as command
-from results import merge, page, plan, rows, score
+from results import extras, merge, page, plan, rows, runs, score
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RING = ["--num-epochs", "40", "--disp-freq", "20", "--checkpoint-every", "20"]
@@ -349,7 +349,7 @@ def test_each_mnist_generator_is_rebuilt_from_its_checkpoint(model, framework, t
     else:
         import torch
 
-        width = getattr(hp, score.SAMPLING[model].z_field)
+        width = getattr(hp, registry.check(model).sampling.z_field)
         G = module.Generator(width) if model == "mnist_dcgan" else module.Generator(width, 784)
         torch.save({"G": G.state_dict(), "step": 5}, folder / "checkpoints" / "model.pt")
     images = score.generate(folder, saved, 7)
@@ -387,7 +387,7 @@ def test_help(argv, capsys):
 
 
 def test_lyeoni_losses_and_cost_lines_are_read_and_tabled(tmp_path):
-    run = merge.Run(tmp_path, {"framework": "tf1", "seed": 0}, "r", "done", "")
+    run = runs.Run(tmp_path, {"framework": "tf1", "seed": 0}, "r", "done", "")
     (tmp_path / "loss.txt").write_text(
         "".join(f"[{e}/20]: loss_d: 0.{e:03d}, loss_g: 2.500\n" for e in range(1, 21))
     )
@@ -395,7 +395,7 @@ def test_lyeoni_losses_and_cost_lines_are_read_and_tabled(tmp_path):
         "noise\nEpoch: 0001 cost= 0.693147181\n"
         "Epoch: 0002 cost= 0.700000000\nModel saved in path: x\n"
     )
-    losses, costs = merge.loss_lines(run), merge.cost_lines(run)
+    losses, costs = extras.loss_lines(run), extras.cost_lines(run)
     assert losses[20] == [0.02, 2.5] and len(losses) == 20
     assert costs == ["Epoch: 0001 cost= 0.693147181", "Epoch: 0002 cost= 0.700000000"]
     record = {
@@ -405,11 +405,11 @@ def test_lyeoni_losses_and_cost_lines_are_read_and_tabled(tmp_path):
         "cost_lines": costs,
     }
     row = {"runs": [record, {**record, "framework": "pytorch"}]}
-    table = "\n".join(page.lyeoni_markdown(row))
+    table = "\n".join(extras.lyeoni_markdown(row))
     assert "| epoch | lyeoni | TF1 reference seed 0 | PyTorch port seed 0 |" in table
     assert "| 2 | 0.433 / 7.166 | 0.002 / 2.500 | 0.002 / 2.500 |" in table
     assert "| 10 | 0.915 / 2.447 |" in table and "| 3 |" not in table and "| 20 |" in table
-    assert "| `Epoch: 0002` | `0.700000000` | `0.700000000` |" in page.cost_markdown(row)
+    assert "| `Epoch: 0002` | `0.700000000` | `0.700000000` |" in extras.cost_markdown(row)
 
 
 def plan_lines(table, root, *argv):
@@ -591,7 +591,7 @@ def test_the_paired_mnist_table_compares_the_three_scores():
     assert summary["pairs"] == 2 and summary["mean_difference"] == pytest.approx(-0.25)
     assert summary["mean_absolute_difference"] == pytest.approx(0.75)
     assert summary["deviation"]["tf1"] == pytest.approx(np.std([2.0, 3.0], ddof=1))
-    table = "\n".join(page.paired_markdown({"paired": paired}))
+    table = "\n".join(page.paired_markdown({"model": "mnist_vanilla_gan", "paired": paired}))
     assert (
         "| seed | Inception Score: reference / port / port - reference | Frechet distance: "
         "reference / port / port - reference | classes with >= 5%: reference / port / port - "
