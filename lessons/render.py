@@ -52,6 +52,7 @@ PARTS = {
     11: "Part 5. TF1 networks in TF2",
     12: "Part 6. Numbers and fixes: Adam's arithmetic, three fixes to write",
     14: "Part 7. Moving TF1 code to TF2: state, checkpoints, a migration step by step",
+    16: "Part 8. A TF1 model of your own: run it, check its port, convert it",
 }
 
 

@@ -18,7 +18,7 @@ from lessons import render
 LESSONS = render.lesson_paths()
 NAMES = [path.name for path in LESSONS]
 EXERCISE = re.compile(r"^# ### Exercise (\d+\.\d+): (?:predict, then run|write a fix)$", re.M)
-COUNT = 15  # Lessons 1 to COUNT.
+COUNT = 16  # Lessons 1 to COUNT.
 SOLUTION_OPEN = "<details><summary>Worked solution</summary>"
 
 # The right answer of every exercise, as its worked solution prints it.
@@ -67,6 +67,9 @@ EXERCISE_ANSWERS = {
     "15.1": "Exercise 15.1: step 2 under the tool alone, identical: False",
     "15.2": "Exercise 15.2: Keras Adam() 0.0032 lr, TF1 AdamOptimizer() 0.0307 lr, "
     "Keras Adam(epsilon=1e-8) 0.0307 lr",
+    "16.1": "Exercise 16.1: FAIL: dropout in the D step: PyTorch p=0.7, TF rate=0.5",
+    "16.2": "Exercise 16.2: fixed discriminator/D_W2 -> dense; step 1 gradients agree to "
+    "1e-12: True",
 }
 
 
@@ -406,6 +409,16 @@ def test_lesson_15_migration(outputs):
     assert "step 2 identical: True" in text and "step 3 identical: True" in text
     assert "'partly_keras_d/discriminator/conv1/kernel:0'" in text
     assert "the port's logits against the Keras D's, within 1e-5" in text
+
+
+def test_lesson_16_your_own_model(outputs):
+    text = printed(outputs, "16_your_own_model.py")
+    assert "tf.contrib.layers.xavier_initializer -> tf1run's xavier_initializer" in text
+    assert "(--max-steps 20 stopped the run)" in text
+    assert "Parameters: 214,673 in weights" in text
+    assert "sub-steps: ['D', 'G']" in text and "verdict: PASS" in text
+    assert "Adam updates read off the beta powers: {'D': 10, 'G': 10}" in text
+    assert "G(z) after 10 steps: max |TF - PyTorch| = " in text
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=NAMES)

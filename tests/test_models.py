@@ -119,14 +119,29 @@ def test_setup_enters_graph_mode_once(tmp_path):
 
 def test_a_reference_used_as_a_library_enters_tf1_behaviour_itself(tmp_path):
     """`build_graph` is where a TF1 program starts when a reference is a library: it calls
-    `tf1_reference.setup()`, so the seed-002 `tf.layers` get Keras 2 without a word from the
-    caller; importing still changes nothing (the test above)."""
+    `tf1_reference.for_building()`, which outside any graph enters TF1 behaviour, so the
+    seed-002 `tf.layers` get Keras 2 without a word from the caller; importing still changes
+    nothing (the test above)."""
     code = (
         "import tensorflow as tf\n"
         "from tf1_reference import mnist_dcgan\n"
         "assert tf.executing_eagerly()\n"
         "g = mnist_dcgan.build_graph()\n"
         "assert not tf.executing_eagerly() and len(g.d_vars) == 8, g.d_vars\n"
+    )
+    result = _fresh(code, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_a_reference_built_inside_a_graph_of_a_tf2_program_leaves_it_in_tf2(tmp_path):
+    """Inside `tf.Graph().as_default()` a TF2 program builds a reference without leaving TF2
+    (lessons 11 and 14 do): `build_graph` then makes sure of Keras 2 alone."""
+    code = (
+        "import tensorflow as tf\n"
+        "from tf1_reference import mnist_dcgan\n"
+        "with tf.Graph().as_default():\n"
+        "    g = mnist_dcgan.build_graph()\n"
+        "assert tf.executing_eagerly() and len(g.d_vars) == 8, g.d_vars\n"
     )
     result = _fresh(code, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,8 +1,11 @@
 """TF1 graph-mode reproductions of the archive's tutorials, one module per model.
 
 A TF1 program enters TF1 behaviour where it starts, not where it is imported: `setup()` (called
-by each reference's `main` and `build_graph`, so a reference used as a library needs no call of
-its own; by the cross-check, the converter, bench and the tests' fixtures) does two things.
+by each reference's `main`, by the cross-check, the converter, bench and the tests' fixtures)
+does two things. A reference used as a library needs no call of its own: its `build_graph`
+calls `for_building()`, which enters TF1 behaviour when called outside any graph and, inside a
+`tf.Graph().as_default()` block of a TF2 program (lessons 11 and 14 build references so), only
+makes sure of Keras 2, leaving the process in TF2.
 - `TF_USE_LEGACY_KERAS=1`, because `tf.compat.v1.layers` (seed 002) only exists with Keras 2
   (the `tf-keras` package); under Keras 3 every layer call raises "`dense` is not available
   with Keras 3". TensorFlow reads it lazily, at the first use of tf.keras or tf.layers.
@@ -28,6 +31,29 @@ def use_keras2():
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
 
+def _check_keras2():
+    import tensorflow as tf
+
+    if not hasattr(tf.compat.v1.layers, "dense"):
+        raise RuntimeError(
+            "tf.compat.v1.layers is already bound to Keras 3 in this process, so the references' "
+            "tf.layers cannot be built; call tf1_reference.setup() (or set TF_USE_LEGACY_KERAS=1) "
+            "before the first use of tf.compat.v1.layers."
+        )
+
+
+def for_building():
+    """What a reference's `build_graph` needs: TF1 behaviour when called outside any graph (a
+    library user's first call), else Keras 2 alone (a graph built inside a TF2 program)."""
+    import tensorflow as tf
+
+    if _entered or tf.executing_eagerly():
+        setup()
+    else:
+        use_keras2()
+        _check_keras2()
+
+
 def setup():
     """Enter TF1 behaviour for this process (idempotent); see the module docstring.
 
@@ -40,12 +66,7 @@ def setup():
     use_keras2()
     import tensorflow as tf
 
-    if not hasattr(tf.compat.v1.layers, "dense"):
-        raise RuntimeError(
-            "tf.compat.v1.layers is already bound to Keras 3 in this process, so the references' "
-            "tf.layers cannot be built; call tf1_reference.setup() (or set TF_USE_LEGACY_KERAS=1) "
-            "before the first use of tf.compat.v1.layers."
-        )
+    _check_keras2()
 
     # The originals use tf.layers on purpose; its deprecation notice would interleave with
     # their prints, as would disable_v2_behavior()'s own deprecation warning.

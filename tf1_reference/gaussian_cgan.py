@@ -167,7 +167,7 @@ class CGAN(object):
 
 def build_graph(hp=HParams(), dtype=tf.float32):
     """Build the CGAN and its two Adam optimizers into the default graph, as the original."""
-    tf1_reference.setup()  # TF1 behaviour, also for a caller that never ran setup().
+    tf1_reference.for_building()  # Keras 2; TF1 behaviour for a caller outside any graph.
     gan = CGAN(dtype)
     gan.d_optim = tf1.train.AdamOptimizer(learning_rate=hp.lr_D).minimize(
         gan.loss_D, var_list=gan.d_vars

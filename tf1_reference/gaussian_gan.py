@@ -166,7 +166,7 @@ def build_graph(hp=HParams(), dtype=tf.float32):
     Returns the `GAN` object with `d_optim` and `g_optim` attached (the original kept them as
     globals beside it). `dtype=tf.float64` is the cross-check's seam; runs use float32.
     """
-    tf1_reference.setup()  # TF1 behaviour, also for a caller that never ran setup().
+    tf1_reference.for_building()  # Keras 2; TF1 behaviour for a caller outside any graph.
     gan = GAN(dtype)
     gan.d_optim = tf1.train.AdamOptimizer(learning_rate=hp.lr_D).minimize(
         gan.loss_D, var_list=gan.d_vars

@@ -154,7 +154,7 @@ def build_graph(hp=HParams(), dtype=tf.float32):
     `dtype=tf.float64` is the cross-check's seam (the seed is float32). Returns a `Graph`
     whose attributes carry the seed's identifiers, plus `d_vars` and `g_vars`, the var lists.
     """
-    tf1_reference.setup()  # TF1 behaviour, also for a caller that never ran setup().
+    tf1_reference.for_building()  # Keras 2; TF1 behaviour for a caller outside any graph.
     g = Graph()
     g.layers = {"G": {}, "D_real": {}, "D_fake": {}}
     g.z_placeholder = tf1.placeholder(

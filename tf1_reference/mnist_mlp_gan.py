@@ -169,7 +169,7 @@ class MLPGAN(object):
 
 def build_graph(hp=HParams(), dtype=tf.float32):
     """Build the GAN and its two Adam optimizers (lr 2e-4, default betas) into the default graph."""
-    tf1_reference.setup()  # TF1 behaviour, also for a caller that never ran setup().
+    tf1_reference.for_building()  # Keras 2; TF1 behaviour for a caller outside any graph.
     gan = MLPGAN(hp, dtype)
     gan.D_optimizer = tf1.train.AdamOptimizer(hp.lr).minimize(gan.D_loss, var_list=gan.D_vars)
     gan.G_optimizer = tf1.train.AdamOptimizer(hp.lr).minimize(gan.G_loss, var_list=gan.G_vars)

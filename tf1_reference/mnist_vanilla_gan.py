@@ -116,7 +116,7 @@ def build_graph(hp=HParams(), dtype=tf.float32):
 
     `dtype=tf.float64` is the cross-check's seam; runs use float32.
     """
-    tf1_reference.setup()  # TF1 behaviour, also for a caller that never ran setup().
+    tf1_reference.for_building()  # Keras 2; TF1 behaviour for a caller outside any graph.
     gan = VanillaGAN(hp, dtype)
     gan.D_solver = tf1.train.AdamOptimizer(hp.lr_D).minimize(gan.D_loss, var_list=gan.theta_D)
     gan.G_solver = tf1.train.AdamOptimizer(hp.lr_G).minimize(gan.G_loss, var_list=gan.theta_G)

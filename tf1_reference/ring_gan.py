@@ -132,7 +132,7 @@ class GAN(object):
 
 def build_graph(hp=HParams(), dtype=tf.float32):
     """Build the model into the default graph; `dtype=tf.float64` is the cross-check's seam."""
-    tf1_reference.setup()  # TF1 behaviour, also for a caller that never ran setup().
+    tf1_reference.for_building()  # Keras 2; TF1 behaviour for a caller outside any graph.
     return GAN(hp, dtype)
 
 
