@@ -76,7 +76,12 @@ def cell(record, setting):
     if setting.endswith("/torch"):
         return f"{value['first_step']:.1e} after step 1, {text} at {value['steps']}"
     steps = f"{value['window']} step{'s' if value['window'] != 1 else ''}"
-    if value["kink_step"]:
+    if value["kink_step"] and value["window"] and value["kink_step"] > value["window"] + 1:
+        text += (
+            f" ({steps} within tolerance, then the floor rule, then a kink flip at step "
+            f"{value['kink_step']})"
+        )
+    elif value["kink_step"]:
         text += f" ({steps} within tolerance, then a kink flip at step {value['kink_step']})"
     elif value["window"]:
         text += f" ({steps} within tolerance, then the floor rule)"
