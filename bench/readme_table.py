@@ -19,9 +19,8 @@ Deviations:
 import argparse
 import json
 import pathlib
-import re
 
-from harness import cli, run_folder
+from harness import cli, cpu, run_folder
 
 FOLDER = pathlib.Path("docs") / "measurements" / "bench"  # Kept runs: bench-<slug>.json.
 DOC = pathlib.Path("docs") / "speed.md"
@@ -95,7 +94,7 @@ def _minutes(value):
 def slug(records):
     """The kept file's name for a run: its machine label (CPU, ISA, threads, kernel switches)."""
     label = records[0]["machine"].get("label") or records[0]["machine"]["cpu"]
-    return "bench-" + re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:80]
+    return "bench-" + cpu.slug(label)
 
 
 def read(path):

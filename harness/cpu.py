@@ -19,6 +19,7 @@ and an AVX2 machine only both TensorFlow graph paths (oneDNN's fusions on and of
 
 import os
 import platform
+import re
 import sys
 
 # The environment that makes this CPU take another kind's kernels (see the module docstring).
@@ -172,3 +173,15 @@ def main(argv=None):
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def slug(label, limit=80):
+    """A file name for a machine's label: lower-case words joined by '-', at most `limit`
+    characters; a longer one is cut and ends in 8 hex digits of the whole label's hash, so two
+    labels that differ only past the cut (an AMX Xeon's, with and without a switch) stay apart."""
+    import hashlib
+
+    text = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    if len(text) <= limit:
+        return text
+    return text[: limit - 9].rstrip("-") + "-" + hashlib.sha1(label.encode()).hexdigest()[:8]

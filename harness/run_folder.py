@@ -93,7 +93,7 @@ class RunFolder:
         self._log.write(text)
         self._log.flush()
 
-    def record(self, step, scalars=(), prefix="", **values):
+    def record(self, step, /, scalars=(), prefix="", **values):
         """What a loop logs at `step`: `values` as one line of metrics.jsonl (in their order),
         and those of them named in `scalars` as TensorBoard scalars at `step`, tagged
         `prefix` + name (a None value has no point and is left out)."""

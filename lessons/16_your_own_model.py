@@ -111,9 +111,9 @@ assert result.passed
 # agree to rounding until TF drifts from itself or a ReLU input within rounding of zero takes
 # the other branch in one framework (a kink flip); docs/crosscheck.md has the rule.
 #
-# ## 4. The checkpoint in PyTorch
+# ## The PyTorch way
 #
-# The converter reads the case's name map and the graph's optimizers: weights in PyTorch's
+# The port trains from where TF stopped: the converter reads the case's name map and the graph's optimizers: weights in PyTorch's
 # layouts, Adam's m and v in `exp_avg` / `exp_avg_sq`, the step count read off TF's beta
 # powers. The port's modules load it with `strict=True`.
 

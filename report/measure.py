@@ -67,7 +67,7 @@ def _window(result):
 
 
 def slug(label):
-    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:80]
+    return cpu.slug(label)
 
 
 def cell(record, setting):

@@ -88,7 +88,7 @@ def train(hp, run, hooks=None):
         z = torch.from_numpy(rng.normal(size=(hp.batch_size, 1)).astype(np.float32))
         loss_D, loss_G = train_step(G, D, opt_D, opt_G, x, z)
         hooks.step(loss_D=loss_D, loss_G=loss_G)
-        out.record(step + 1, step=step + 1, loss_D=loss_D, loss_G=loss_G)
+        out.record(step + 1, ("loss_D", "loss_G"), step=step + 1, loss_D=loss_D, loss_G=loss_G)
         if (step + 1) % 10 == 0:
             with torch.no_grad():
                 samples = G(torch.from_numpy(rng.normal(size=(256, 1)).astype(np.float32)))
