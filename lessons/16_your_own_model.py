@@ -113,9 +113,10 @@ assert result.passed
 #
 # ## The PyTorch way
 #
-# The port trains from where TF stopped: the converter reads the case's name map and the graph's optimizers: weights in PyTorch's
-# layouts, Adam's m and v in `exp_avg` / `exp_avg_sq`, the step count read off TF's beta
-# powers. The port's modules load it with `strict=True`.
+# The port trains from where TF stopped: the converter reads the case's name map and the
+# graph's optimizers: weights in PyTorch's layouts, Adam's m and v in `exp_avg` /
+# `exp_avg_sq`, the step count read off TF's beta powers. The port's modules load it with
+# `strict=True`.
 
 # %%
 state, updates = checkpoint.tf_to_torch(f"{EXAMPLE}/case.py:CASE", str(WORK / "model"))
