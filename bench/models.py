@@ -227,11 +227,12 @@ def train_side(model, side, seed, data_dir, run_hooks, folder, tf_threads=None):
 
 
 def _side_process(
-    model, side, seed, data_dir, timer, folder, torch_threads, tf_threads, results, release
+    model, side, seed, data_dir, timer, folder, torch_threads, tf_threads, results, release, failed
 ):
     """One side's process: set up, train in turns, put (name, blocks, block_steps, error), then
     wait for `release` before it ends, so that its teardown (the session's, the interpreter's)
-    falls on no other side's timed block."""
+    falls on no other side's timed block. An error sets `failed` before `timer.ready`, so a side
+    that fails in its set-up is known before the next side starts setting up."""
     error = None
     try:
         import torch
@@ -244,6 +245,7 @@ def _side_process(
         pass
     except BaseException as exception:  # noqa: BLE001  (reported to, and raised by, the caller)
         error = f"{type(exception).__name__}: {exception}\n{traceback.format_exc()}"
+        failed.set()
     finally:
         timer.ready.set()
         results.put((side.name, timer.blocks, timer.block_steps, error))
@@ -272,7 +274,7 @@ def time_model(
     # would copy half-made.
     context = multiprocessing.get_context("spawn")
     baton = Baton([side.name for side in sides], context)
-    results, release = context.Queue(), context.Event()
+    results, release, failed = context.Queue(), context.Event(), context.Event()
     processes, outcome = [], {}
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         for side in sides:
@@ -299,6 +301,7 @@ def time_model(
                     tf_threads,
                     results,
                     release,
+                    failed,
                 ),
                 name=f"bench-{side.name}",
                 daemon=True,
@@ -309,8 +312,10 @@ def time_model(
             while not timer.ready.wait(1.0):
                 if not process.is_alive():
                     break
+            if failed.is_set() or not process.is_alive():
+                break  # A side that cannot set up ends the timing: the others never start.
         baton.give(sides[-1].name)  # The first side's turn.
-        while len(outcome) < len(sides):
+        while len(outcome) < len(processes):
             try:
                 name, blocks, steps, error = results.get(timeout=1.0)
             except queue.Empty:

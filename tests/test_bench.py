@@ -13,14 +13,16 @@ import torch
 from bench import flops, machine, models, readme_table, run
 from harness import cli
 
+# Two blocks of five steps per side after two warm-up steps: the shortest run that still shows
+# every side taking its turns (each side in a spawned process of its own costs seconds to start).
 TINY = [
     "gaussian_gan",
     "--iterations",
-    "2",
+    "5",
     "--repeats",
-    "1",
+    "2",
     "--warmup",
-    "1",
+    "2",
     "--matmul-size",
     "64",
 ]
@@ -35,6 +37,8 @@ def idle(monkeypatch):
 
 
 def test_json_schema_of_a_tiny_run_with_the_load_check_bypassed(tmp_path, monkeypatch):
+    """bench times the models' own `train` through hooks: every side gets its blocks, and the
+    sides never run at once (each block's steps are timed while the others wait)."""
     monkeypatch.setattr(machine, "background_load", lambda seconds=1.0: 0.75)  # A busy machine.
     path = tmp_path / "out" / "bench.json"
     records = run.main(TINY + ["--ignore-load", "--json", str(path)])
@@ -54,7 +58,10 @@ def test_json_schema_of_a_tiny_run_with_the_load_check_bypassed(tmp_path, monkey
     gflops = record["matmul_gflops"]["best"]
     assert gflops == max(record["matmul_gflops"]["torch_mm"], record["matmul_gflops"]["tf_matmul"])
     assert record["floor_ms"] == pytest.approx(flops.iteration_flops("gaussian_gan") / gflops / 1e6)
-    assert record["repeats"] == len(record["blocks_ms"]["port"]) == 1
+    assert record["repeats"] == 2
+    assert set(record["blocks_ms"]) == {"reference", "port", "port_fused", "port_fast"}
+    assert all(len(ms) == 2 and min(ms) > 0 for ms in record["blocks_ms"].values())
+    assert set(record["steps_per_block"].values()) == {5}
     assert record["torch_threads"] == 1  # Its registry row: the toy runs on one thread.
     for key in ("cpu", "flags", "logical_cores", "tensorflow", "torch", "load_method"):
         assert key in record["machine"], key
@@ -92,8 +99,14 @@ def test_refuses_before_timing_when_the_machine_is_busy(monkeypatch, capsys):
 
 
 def test_refuses_a_model_timed_under_load(monkeypatch, tmp_path):
+    """The refusal reads the load measured over the model's timing; the timing itself (the
+    schema test runs it for real) and the kernel-path probe are stood in for here."""
     monkeypatch.setattr(machine, "background_load", lambda seconds=1.0: 0.0)
     monkeypatch.setattr(machine.LoadMeter, "cores", lambda self: 0.9)  # Load arrives mid-run.
+    monkeypatch.setattr(machine, "kernel_paths", lambda: {})
+    sides = ("reference", "port", "port_fused", "port_fast")
+    timed = ({side: [1.0, 1.0] for side in sides}, {side: 5 for side in sides})
+    monkeypatch.setattr(models, "time_model", lambda *args, **kwargs: timed)
     path = tmp_path / "bench.json"
     with pytest.raises(cli.UserError, match="while timing gaussian_gan"):
         run.main(TINY + ["--json", str(path)])
@@ -238,13 +251,8 @@ def test_mnist_batches_fetched_at_once_equal_item_by_item(mnist_dir):
         assert torch.equal(images, torch.stack([dataset[i][0] for i in range(128)]))
 
 
-def test_each_side_times_its_own_loop_in_turns(tmp_path):
-    """bench times the models' own `train` through hooks: every side gets its blocks, and the
-    sides never run at once (each block's steps are timed while the others wait)."""
-    blocks, steps = models.time_model("gaussian_gan", repeats=2, warmup=2, block_steps=5)
-    assert set(blocks) == {"reference", "port", "port_fused", "port_fast"}
-    assert all(len(values) == 2 and min(values) > 0 for values in blocks.values())
-    assert set(steps.values()) == {5}
+def test_full_runs_and_the_block_size_limit():
+    """What a full run is, per model, and how many steps a block may hold within one."""
     assert models.full_run_steps("gaussian_gan") == 2500
     assert models.full_run_steps("mnist_vanilla_gan") == 1_000_000
     assert models.full_run_steps("mnist_dcgan") == 20 * 859
