@@ -18,14 +18,14 @@ demo: $(VENV)/.installed  ## The comparison report: every model cross-checked an
 
 test: $(VENV)/.installed  ## The CI suite: the format check, then the fast tests (result runs are slow).
 	$(VENV)/bin/ruff format --check --quiet . && $(VENV)/bin/ruff check --quiet .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile  # Two workers, one test file on each at a time.
 
 test-slow: $(VENV)/.installed  ## Result reproduction: multi-seed training runs (minutes).
 	$(PY) -m pytest -q -m slow
 
 test-cpus: $(VENV)/.installed  ## The CI suite again on the other CPU kind's kernel paths (harness/cpu.py PATHS).
-	$(PY) -m harness.cpu --path avx2 -- $(PY) -m pytest -q
-	$(PY) -m harness.cpu --path onednn -- $(PY) -m pytest -q
+	$(PY) -m harness.cpu --path avx2 -- $(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m harness.cpu --path onednn -- $(PY) -m pytest -q -n 2 --dist loadfile
 
 lessons: $(VENV)/.installed  ## Run every lesson and render it, with its real output, into lessons/*.md.
 	$(PY) -m lessons.render
