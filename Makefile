@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 # The four MNIST files: the shared copy beside the checkout when present, else data/mnist.
 MNIST_DATA_DIR ?= $(if $(wildcard ../shared/data/mnist/train-images-idx3-ubyte.gz),$(abspath ../shared/data/mnist),$(abspath data/mnist))
 export MNIST_DATA_DIR
+# The CI suite on two workers, each test file on one of them (its module fixtures built once).
+PYTEST_FAST := -q -n 2 --dist loadfile
 
 .PHONY: demo test test-slow test-cpus bench lessons clean
 
@@ -18,14 +20,14 @@ demo: $(VENV)/.installed  ## The comparison report: every model cross-checked an
 
 test: $(VENV)/.installed  ## The CI suite: the format check, then the fast tests (result runs are slow).
 	$(VENV)/bin/ruff format --check --quiet . && $(VENV)/bin/ruff check --quiet .
-	$(PY) -m pytest -q -n 2 --dist loadfile  # Two workers, one test file on each at a time.
+	$(PY) -m pytest $(PYTEST_FAST)
 
 test-slow: $(VENV)/.installed  ## Result reproduction: multi-seed training runs (minutes).
 	$(PY) -m pytest -q -m slow
 
 test-cpus: $(VENV)/.installed  ## The CI suite again on the other CPU kind's kernel paths (harness/cpu.py PATHS).
-	$(PY) -m harness.cpu --path avx2 -- $(PY) -m pytest -q -n 2 --dist loadfile
-	$(PY) -m harness.cpu --path onednn -- $(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m harness.cpu --path avx2 -- $(PY) -m pytest $(PYTEST_FAST)
+	$(PY) -m harness.cpu --path onednn -- $(PY) -m pytest $(PYTEST_FAST)
 
 lessons: $(VENV)/.installed  ## Run every lesson and render it, with its real output, into lessons/*.md.
 	$(PY) -m lessons.render

@@ -17,6 +17,7 @@ TensorFlow wheel's Eigen code was compiled for. So an AVX-512 machine can run bo
 and an AVX2 machine only both TensorFlow graph paths (oneDNN's fusions on and off).
 """
 
+import hashlib
 import os
 import platform
 import re
@@ -179,8 +180,6 @@ def slug(label, limit=80):
     """A file name for a machine's label: lower-case words joined by '-', at most `limit`
     characters; a longer one is cut and ends in 8 hex digits of the whole label's hash, so two
     labels that differ only past the cut (an AMX Xeon's, with and without a switch) stay apart."""
-    import hashlib
-
     text = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
     if len(text) <= limit:
         return text

@@ -104,8 +104,7 @@ def test_refuses_a_model_timed_under_load(monkeypatch, tmp_path):
     monkeypatch.setattr(machine, "background_load", lambda seconds=1.0: 0.0)
     monkeypatch.setattr(machine.LoadMeter, "cores", lambda self: 0.9)  # Load arrives mid-run.
     monkeypatch.setattr(machine, "kernel_paths", lambda: {})
-    sides = ("reference", "port", "port_fused", "port_fast")
-    timed = ({side: [1.0, 1.0] for side in sides}, {side: 5 for side in sides})
+    timed = ({s.name: [1.0, 1.0] for s in models.SIDES}, {s.name: 5 for s in models.SIDES})
     monkeypatch.setattr(models, "time_model", lambda *args, **kwargs: timed)
     path = tmp_path / "bench.json"
     with pytest.raises(cli.UserError, match="while timing gaussian_gan"):
